@@ -1,0 +1,237 @@
+"""The `leadpipe` command line (typer). Orders flows and prints results; holds no logic."""
+
+from __future__ import annotations
+
+from flows.prefect_env import apply_prefect_defaults
+
+apply_prefect_defaults()
+
+import logging  # noqa: E402
+import sys  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from importlib import resources  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated, Iterator, Optional  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flows.config import load_settings, settings_to_toml  # noqa: E402
+from transforms.errors import LeadpipeError  # noqa: E402
+from transforms.schema import SOURCE_KINDS  # noqa: E402
+
+app = typer.Typer(
+    help="leadpipe: ingest lead files into DuckDB, find duplicates, score, route and convert them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="DuckDB warehouse file [env LEADPIPE_DB; default ./leadpipe.duckdb].")]
+ConfigOption = Annotated[Optional[str], typer.Option("--config", "-c", help="TOML configuration file [env LEADPIPE_CONFIG].")]
+KindOption = Annotated[Optional[str], typer.Option("--kind", help=f"Source kind for all files: {', '.join(SOURCE_KINDS)} (default: from config rules / file name).")]
+
+
+class _StatusHandler(logging.Handler):
+    """Shows the pipeline's progress messages on a rich status line."""
+
+    def __init__(self, status) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(logging.INFO)
+        self.status = status
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.status.update(f"[bold]{record.getMessage()}[/]…")
+
+
+@contextmanager
+def _progress(message: str) -> Iterator[None]:
+    logger = logging.getLogger("leadpipe.progress")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    with console.status(message) as status:
+        handler = _StatusHandler(status)
+        logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+
+
+def _fail(exc: LeadpipeError) -> None:
+    err.print(f"[bold red]error:[/] {exc.message}")
+    if exc.hint:
+        err.print(f"  hint: {exc.hint}")
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except LeadpipeError as exc:
+        _fail(exc)
+
+
+@contextmanager
+def _fast_flows() -> Iterator[None]:
+    """Turn off the per-flow heartbeat thread (~1 s per run) for interactive runs."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in SOURCE_KINDS:
+        _fail(LeadpipeError(f"unknown --kind {kind!r}", hint=f"use one of: {', '.join(SOURCE_KINDS)}"))
+
+
+def _batch_table(batches) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(title="Files", title_justify="left")
+    for col in ("batch", "file", "kind", "status", "read", "loaded", "rejected", "skipped"):
+        table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "skipped") else "left")
+    for b in batches:
+        colour = {"loaded": "green", "already_loaded": "yellow", "failed": "red"}.get(b.status, "white")
+        table.add_row(
+            str(b.batch_id or ""), Path(b.source_file).name, b.source_kind, f"[{colour}]{b.status.replace('_', ' ')}[/]",
+            str(b.rows_read), str(b.rows_loaded), str(b.rows_rejected), str(b.rows_skipped),
+        )
+    return table
+
+
+def _print_pipeline(result) -> None:  # type: ignore[no-untyped-def]
+    from warehouse.connection import Warehouse
+    from warehouse.status import pipeline_summary
+
+    console.print(_batch_table(result.batches))
+    with Warehouse.open(result.db) as wh:
+        summary = pipeline_summary(wh)
+    conv = result.conversion
+    table = Table(title="Warehouse", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("leads", str(summary["leads"]))
+    table.add_row("duplicate clusters / duplicate leads", f"{summary['clusters']} / {summary['duplicate_leads']}")
+    table.add_row("MQLs", str(summary["mqls"]))
+    table.add_row("leads with an owner (new this run)", f"{summary['owned']} ({result.assigned})")
+    if conv is not None:
+        table.add_row("converted this run (linked duplicates)", f"{conv.leads_converted} ({conv.leads_linked})")
+        table.add_row("accounts / contacts / opportunities created", f"{conv.accounts_created} / {conv.contacts_created} / {conv.opportunities_created}")
+    console.print(table)
+    console.print(f"warehouse: [bold]{result.db}[/]" + (f"   read-only snapshot: [bold]{result.snapshot}[/]" if result.snapshot else ""))
+    for failed in result.failed:
+        err.print(f"[bold red]failed:[/] {failed.source_file}: {failed.error}")
+
+
+def _run_pipeline(files: list[str], db: str | None, config: str | None, kind: str | None) -> None:
+    from flows.pipeline import lead_pipeline
+
+    _check_kind(kind)
+    with _errors():
+        settings = load_settings(config, db)  # fail on bad config before anything runs
+        missing = [f for f in files if not Path(f).exists()]
+        if missing:
+            raise LeadpipeError(f"file not found: {missing[0]}", hint="check the paths you passed")
+        with _fast_flows(), _progress("starting Prefect"):
+            result = lead_pipeline([str(Path(f).resolve()) for f in files], settings.warehouse.path, config, kind)
+        _print_pipeline(result)
+    if result.failed:
+        err.print(f"{len(result.failed)} file(s) failed; see `leadpipe status` and the import_batches table")
+        raise typer.Exit(1)
+
+
+def sample_files() -> list[str]:
+    """The bundled sample files, sorted by name."""
+    folder = resources.files("flows").joinpath("samples")
+    return sorted(str(p) for p in folder.iterdir() if p.is_file() and not p.name.lower().endswith(".md"))  # type: ignore[attr-defined]
+
+
+@app.command()
+def demo(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Run the whole pipeline on the bundled sample files (into ./leadpipe.duckdb by default)."""
+    files = sample_files()
+    console.print(f"leadpipe demo: {len(files)} sample files")
+    _run_pipeline(files, db, config, None)
+
+
+@app.command()
+def run(
+    files: Annotated[list[str], typer.Argument(help="Lead files (CSV, TSV, JSON Lines, .xlsx).")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    kind: KindOption = None,
+) -> None:
+    """Run the whole pipeline: ingest FILES, dedupe, qualify, route, convert, publish a snapshot."""
+    _run_pipeline(files, db, config, kind)
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[str], typer.Argument(help="Lead files (CSV, TSV, JSON Lines, .xlsx).")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    kind: KindOption = None,
+) -> None:
+    """Only load FILES into the warehouse (a file already loaded is skipped)."""
+    from flows.pipeline import ingest as ingest_flow
+
+    _check_kind(kind)
+    with _errors():
+        settings = load_settings(config, db)
+        with _fast_flows(), _progress("starting Prefect"):
+            batches = ingest_flow([str(Path(f).resolve()) for f in files], settings.warehouse.path, config, kind)
+    console.print(_batch_table(batches))
+    failed = [b for b in batches if b.status == "failed"]
+    for b in failed:
+        err.print(f"[bold red]failed:[/] {b.source_file}: {b.error}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.Option(10, help="How many recent batches.")) -> None:
+    """Row counts per table and the latest batches with their conservation figures."""
+    from warehouse.connection import Warehouse
+    from warehouse.migrations import current_version
+    from warehouse.status import recent_batches, table_counts
+
+    with _errors():
+        settings = load_settings(config, db)
+        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+            version = current_version(wh)
+            counts = table_counts(wh)
+            batches = recent_batches(wh, limit)
+    console.print(f"warehouse [bold]{settings.warehouse.path}[/] (schema version {version})")
+    table = Table(show_header=True)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+    bt = Table(title="Recent batches (read = loaded + rejected + skipped)", title_justify="left")
+    for col in batches.columns:
+        bt.add_column(col)
+    for row in batches.iter_rows():
+        bt.add_row(*["" if v is None else str(v) for v in row])
+    console.print(bt)
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Print the effective configuration (defaults plus your file) as TOML."""
+    with _errors():
+        settings = load_settings(config, db)
+    sys.stdout.write(settings_to_toml(settings))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,147 @@
+"""The one place that opens DuckDB and runs SQL.
+
+Every statement in leadpipe goes through :class:`Warehouse`: values as parameters, DuckDB
+errors re-raised as :class:`~transforms.errors.WarehouseError` with the statement attached,
+a lock held by another process explained in words, and transactions as a context manager.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from transforms.errors import WarehouseError
+
+log = logging.getLogger(__name__)
+
+IN_MEMORY = ":memory:"
+
+
+def _lock_hint(path: str) -> str:
+    return (
+        f"another process has {path} open for writing (DuckDB allows one writer); wait for it to "
+        "finish, or query the read-only snapshot published after each run"
+    )
+
+
+class Warehouse:
+    """A DuckDB connection with leadpipe's error handling.
+
+    Args:
+        path: database file, or ``":memory:"``.
+        read_only: open without write access (several readers may share a file).
+
+    Example:
+        >>> with Warehouse.open(":memory:") as wh:
+        ...     wh.scalar("SELECT 42")
+        42
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+        self._in_transaction = False
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: str | Path, *, read_only: bool = False) -> Iterator[Warehouse]:
+        """Open the warehouse for the duration of a ``with`` block."""
+        target = str(path)
+        if target != IN_MEMORY:
+            parent = Path(target).parent
+            if read_only and not Path(target).exists():
+                raise WarehouseError(f"warehouse {target} does not exist", hint="run `leadpipe run` or `leadpipe demo` first")
+            parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseError(f"warehouse {target} is locked", hint=_lock_hint(target)) from exc
+            raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
+        wh = cls(con, target, read_only)
+        try:
+            yield wh
+        finally:
+            con.close()
+
+    # --- running statements -------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing useful (DDL, INSERT, UPDATE)."""
+        try:
+            self._con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"statement failed: {exc}", statement=sql) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and return all rows as tuples."""
+        try:
+            return self._con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed: {exc}", statement=sql) from exc
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """Run a query and return the first column of the first row (None when no row)."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a query and return the result as a polars frame."""
+        try:
+            return self._con.execute(sql, params).pl()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed: {exc}", statement=sql) from exc
+
+    @contextmanager
+    def registered(self, name: str, frame: pl.DataFrame) -> Iterator[str]:
+        """Expose a polars frame to SQL under ``name`` for the duration of the block."""
+        try:
+            self._con.register(name, frame)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot register frame {name}: {exc}", table=name) from exc
+        try:
+            yield name
+        finally:
+            self._con.unregister(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        """All statements in the block commit together or not at all."""
+        if self._in_transaction:
+            yield self
+            return
+        self.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield self
+        except BaseException:
+            self._in_transaction = False
+            try:
+                self._con.execute("ROLLBACK").fetchall()
+            except duckdb.Error:  # the failure may already have aborted the transaction
+                log.debug("rollback after failure raised", exc_info=True)
+            raise
+        else:
+            self._in_transaction = False
+            self.execute("COMMIT")
+
+    def table_exists(self, name: str) -> bool:
+        """True when a table or view of that name exists in the main schema."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+                [name],
+            )
+        )
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file."""
+        self.execute("CHECKPOINT")

@@ -1,0 +1,38 @@
+"""Read-only summaries for `leadpipe status` and the end-of-run report."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from warehouse.connection import Warehouse
+
+#: Tables whose row counts `leadpipe status` shows, in this order.
+STATUS_TABLES = (
+    "import_batches", "leads", "lead_rejects", "accounts", "contacts", "opportunities", "assignments",
+)
+
+
+def table_counts(wh: Warehouse) -> dict[str, int]:
+    """Row count of every public table."""
+    return {t: int(wh.scalar(f"SELECT count(*) FROM {t}")) for t in STATUS_TABLES if wh.table_exists(t)}
+
+
+def recent_batches(wh: Warehouse, limit: int = 10) -> pl.DataFrame:
+    """The newest batches with their conservation figures and whether they balance."""
+    return wh.frame(
+        "SELECT batch_id, source_file, source_kind, status, rows_read, rows_loaded, rows_rejected, rows_skipped, "
+        "rows_read = rows_loaded + rows_rejected + rows_skipped AS balanced, error, finished_at "
+        "FROM import_batches ORDER BY batch_id DESC LIMIT ?",
+        [limit],
+    )
+
+
+def pipeline_summary(wh: Warehouse) -> dict[str, int]:
+    """Headline figures of the warehouse: leads, clusters, MQLs, owners, conversions."""
+    row = wh.rows(
+        "SELECT count(*), count(DISTINCT cluster_id), count(*) FILTER (WHERE status = 'MQL'), "
+        "count(*) FILTER (WHERE owner_id IS NOT NULL), count(*) FILTER (WHERE is_converted), "
+        "count(*) - count(DISTINCT coalesce(cluster_id, lead_id)) FROM leads"
+    )[0]
+    keys = ("leads", "clusters", "mqls", "owned", "converted", "duplicate_leads")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
