@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+rejects_app = typer.Typer(help="Rejected rows: every input row that did not become a lead, with why.", no_args_is_help=True)
+app.add_typer(rejects_app, name="rejects")
 
 console = Console()
 err = Console(stderr=True)
@@ -219,6 +221,26 @@ def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.
     for row in batches.iter_rows():
         bt.add_row(*["" if v is None else str(v) for v in row])
     console.print(bt)
+
+
+@rejects_app.command("export")
+def rejects_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")] = Path("rejects.csv"),
+    batch: Annotated[Optional[int], typer.Option("--batch", help="Only this batch id.")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write rejected rows to CSV (reasons, source row, raw record), safe to open in Excel."""
+    from transforms.export import write_safe_csv
+    from warehouse.connection import Warehouse
+    from warehouse.status import rejects
+
+    with _errors():
+        settings = load_settings(config, db)
+        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+            frame = rejects(wh, batch)
+        write_safe_csv(frame, out)
+    console.print(f"{frame.height} rejected rows written to [bold]{out}[/]")
 
 
 @config_app.command("show")

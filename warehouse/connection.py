@@ -96,7 +96,8 @@ class Warehouse:
     def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a query and return the result as a polars frame."""
         try:
-            return self._con.execute(sql, params).pl()
+            # DuckDB 2.0: a relation converts to polars without the extra copy of a DB-API result.
+            return self._con.sql(sql, params=params).pl()
         except duckdb.Error as exc:
             raise WarehouseError(f"query failed: {exc}", statement=sql) from exc
 

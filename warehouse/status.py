@@ -36,3 +36,13 @@ def pipeline_summary(wh: Warehouse) -> dict[str, int]:
     )[0]
     keys = ("leads", "clusters", "mqls", "owned", "converted", "duplicate_leads")
     return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def rejects(wh: Warehouse, batch_id: int | None = None) -> pl.DataFrame:
+    """Rejected rows (all, or of one batch) with their reasons and raw record."""
+    where = "WHERE batch_id = ?" if batch_id is not None else ""
+    return wh.frame(
+        f"SELECT batch_id, source_file, source_row, reasons, raw_record::VARCHAR AS raw_record, raw_line "
+        f"FROM lead_rejects {where} ORDER BY batch_id, source_row",
+        [batch_id] if batch_id is not None else None,
+    )

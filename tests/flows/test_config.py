@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from flows.config import ENV_CONFIG, ENV_DB, load_settings, parse_settings, settings_to_toml
+from transforms.errors import ConfigError
+
+
+def test_defaults_need_no_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_CONFIG, raising=False)
+    monkeypatch.delenv(ENV_DB, raising=False)
+    settings = load_settings()
+    assert settings.warehouse.path == "leadpipe.duckdb"
+    assert settings.ingest.default_region == "US"
+    assert len(settings.routing.reps) >= 1
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[ingest]\nmissing_compnay = 'reject'\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg)
+    assert "ingest.missing_compnay" in str(info.value)
+    assert "unknown setting" in str(info.value)
+
+
+def test_bad_value_names_key_and_allowed_values() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings({"ingest": {"missing_company": "maybe"}})
+    assert info.value.key == "ingest.missing_company"
+    assert "'reject'" in str(info.value) and "'not_provided'" in str(info.value)
+
+
+def test_bad_region_and_rule_field() -> None:
+    with pytest.raises(ConfigError, match="default_region"):
+        parse_settings({"ingest": {"default_region": "Germany"}})
+    with pytest.raises(ConfigError, match="unknown lead field 'shoe_size'"):
+        parse_settings({"qualify": {"score_rules": [{"when": {"field": "shoe_size", "op": "gt", "value": 40}, "points": 5}]}})
+    with pytest.raises(ConfigError, match="needs a list"):
+        parse_settings({"qualify": {"grade_rules": [{"when": {"field": "country", "op": "in", "value": "DE"}, "steps": 1}]}})
+
+
+def test_mapping_profile_must_name_known_fields() -> None:
+    with pytest.raises(ConfigError, match="unknown lead field"):
+        parse_settings({"ingest": {"sources": [{"pattern": "*hubspot*", "columns": {"Mail": "e_mail"}}]}})
+
+
+def test_env_and_flag_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[warehouse]\npath = 'from_file.duckdb'\n")
+    monkeypatch.setenv(ENV_CONFIG, str(cfg))
+    assert load_settings().warehouse.path == "from_file.duckdb"
+    monkeypatch.setenv(ENV_DB, "from_env.duckdb")
+    assert load_settings().warehouse.path == "from_env.duckdb"
+    assert load_settings(db="flag.duckdb").warehouse.path == "flag.duckdb"
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[ingest\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
+
+
+def test_shown_config_round_trips() -> None:
+    settings = parse_settings({"ingest": {"sources": [{"pattern": "*expo*", "kind": "trade_show", "columns": {"Mail": "email"}}]}})
+    text = settings_to_toml(settings)
+    assert parse_settings(tomllib.loads(text)) == settings

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from transforms.companies import company_key
+from transforms.emails import clean_email, is_valid_email
+from transforms.names import case_name, split_full_name
+
+
+def _one(expr: pl.Expr, value: str | None) -> object:
+    return pl.DataFrame({"v": [value]}, schema={"v": pl.String}).select(expr)[0, 0]
+
+
+@pytest.mark.parametrize(
+    ("full", "salutation", "first", "last"),
+    [
+        ("Schmidt, Anna", None, "Anna", "Schmidt"),
+        ("Dr. Anna Maria Schmidt", "Dr.", "Anna Maria", "Schmidt"),
+        ("Prof. Dr. Hans Müller", "Prof. Dr.", "Hans", "Müller"),
+        ("Jan van der Berg", None, "Jan", "van der Berg"),
+        ("John Smith Jr.", None, "John", "Smith"),
+        ("  Cher ", None, None, "Cher"),
+        ("O'Brien, Dr. Sean", None, "Sean", "O'Brien"),
+        (None, None, None, None),
+    ],
+)
+def test_split_full_name(full: str | None, salutation: str | None, first: str | None, last: str | None) -> None:
+    out = _one(split_full_name(pl.col("v")), full)
+    assert out == {"salutation": salutation, "first_name": first, "last_name": last}
+
+
+@pytest.mark.parametrize(
+    ("raw", "surname", "expected"),
+    [
+        ("MCDONALD", True, "McDonald"),
+        ("o'brien", True, "O'Brien"),
+        ("VAN DER BERG", True, "van der Berg"),
+        ("jean-luc", False, "Jean-Luc"),
+        ("  anna   maria ", False, "Anna Maria"),
+        ("DeVito", True, "DeVito"),  # mixed case is kept as typed
+        ("ÉLODIE", False, "Élodie"),
+        ("", False, None),
+    ],
+)
+def test_case_name(raw: str, surname: bool, expected: str | None) -> None:
+    assert _one(case_name(pl.col("v"), surname=surname), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("ACME, Inc.", "acme"),
+        ("Acme Inc", "acme"),
+        ("Acme LLC", "acme"),
+        ("Müller GmbH & Co. KG", "muller"),
+        ("Globex Ltd.", "globex"),
+        ("Initech S.A.", "initech"),
+        ("The Coca-Cola Company", "coca cola"),
+        ("Johnson & Johnson", "johnson and johnson"),
+        ("GmbH", "gmbh"),
+        ("   ", None),
+    ],
+)
+def test_company_key(raw: str, key: str | None) -> None:
+    assert _one(company_key(pl.col("v")), raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean", "valid"),
+    [
+        ("  Anna.Schmidt@Example.COM ", "anna.schmidt@example.com", True),
+        ("mailto:x@y.de", "x@y.de", True),
+        ("<a+tag@sub.example.co.uk>", "a+tag@sub.example.co.uk", True),
+        ("jürgen@müller.de", "jürgen@müller.de", True),
+        ("john.doe@", "john.doe@", False),
+        ("a@b", "a@b", False),
+        ("two@@at.com", "two@@at.com", False),
+        ("dot..dot@x.com", "dot..dot@x.com", False),
+        ("", None, None),
+    ],
+)
+def test_email(raw: str, clean: str | None, valid: bool | None) -> None:
+    assert _one(clean_email(pl.col("v")), raw) == clean
+    assert _one(is_valid_email(clean_email(pl.col("v"))), raw) == valid

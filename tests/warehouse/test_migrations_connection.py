@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from transforms.errors import WarehouseError
+from warehouse.connection import Warehouse
+from warehouse.migrations import available_migrations, current_version, migrate
+from warehouse.snapshot import default_snapshot_path, publish_snapshot
+
+
+def test_migrate_is_recorded_and_idempotent(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        applied = migrate(wh)
+        assert applied == [m.version for m in available_migrations()]
+        assert migrate(wh) == []
+        assert current_version(wh) == applied[-1]
+        for table in ("import_batches", "leads", "lead_rejects", "accounts", "contacts", "opportunities"):
+            assert wh.table_exists(table)
+
+
+def test_newer_database_is_refused(wh: Warehouse) -> None:
+    wh.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'future', 'x')")
+    with pytest.raises(WarehouseError, match="schema version 999"):
+        migrate(wh)
+
+
+def test_edited_migration_is_refused(wh: Warehouse) -> None:
+    wh.execute("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1")
+    with pytest.raises(WarehouseError, match="changed after it was applied"):
+        migrate(wh)
+
+
+def test_failed_statement_rolls_back_and_names_statement(wh: Warehouse) -> None:
+    with pytest.raises(WarehouseError) as info:
+        with wh.transaction():
+            wh.execute("INSERT INTO reps VALUES ('r1', 'R', true, now()::TIMESTAMP)")
+            wh.execute("INSERT INTO no_such_table VALUES (1)")
+    assert "no_such_table" in (info.value.statement or "")
+    assert wh.scalar("SELECT count(*) FROM reps") == 0
+
+
+def test_locked_file_gives_a_clear_error(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        migrate(wh)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(db_path)!r})
+            print('locked', flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseError) as info:
+            with Warehouse.open(db_path):
+                pass
+        assert "locked" in info.value.message
+        assert info.value.hint and "snapshot" in info.value.hint
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+def test_snapshot_is_a_readable_copy(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        migrate(wh)
+        wh.execute("INSERT INTO reps VALUES ('r1', 'R', true, now()::TIMESTAMP)")
+        target = publish_snapshot(wh, default_snapshot_path(db_path))
+        # Readable by another connection while the writer still has the database open.
+        with Warehouse.open(target, read_only=True) as reader:
+            assert reader.scalar("SELECT count(*) FROM reps") == 1
+            assert reader.scalar("SELECT count(*) FROM schema_migrations") >= 1
+    assert target.name == "wh.snapshot.duckdb"
+    assert not list(target.parent.glob(".*tmp*"))
