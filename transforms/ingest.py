@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +22,7 @@ from transforms.errors import IngestError
 from transforms.headers import HeaderMapping, apply_mapping, header_score, map_headers
 from transforms.normalise import normalise_leads
 from transforms.reading import RawTable, read_table
-from transforms.validation import Validated, validate_leads
+from transforms.validation import BLANK, Validated, blank_record, validate_leads
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class PreparedBatch:
     mapping: HeaderMapping
     validated: Validated
     started_at: datetime
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step: read, map, normalise+validate
 
     @property
     def column_mapping_json(self) -> str:
@@ -104,15 +106,23 @@ def prepare_batch(source: SourceInfo, settings: IngestSettings) -> PreparedBatch
     """
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     profile = source.columns or None
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
     table = read_table(source.path, header_score=lambda headers: header_score(headers, profile))
+    timings["read"], clock = time.perf_counter() - clock, time.perf_counter()
     mapping = map_headers(table.headers, profile)
-    mapped = apply_mapping(table.frame, mapping)
+    blank = table.frame.select(blank_record(list(table.headers)).alias(BLANK))
+    mapped = apply_mapping(table.frame, mapping).with_columns(blank[BLANK])
+    timings["map"], clock = time.perf_counter() - clock, time.perf_counter()
     normalised = normalise_leads(
         mapped.lazy(), lead_source=source.lead_source, default_region=settings.default_region
     )
     validated = validate_leads(normalised, settings)
+    timings["normalise+validate"] = time.perf_counter() - clock
     log.info(
         "%s: %d read, %d valid, %d rejected, %d skipped",
         source.path.name, validated.rows_read, validated.rows_loaded, validated.rows_rejected, validated.rows_skipped,
     )
-    return PreparedBatch(source=source, table=table, mapping=mapping, validated=validated, started_at=started)
+    return PreparedBatch(
+        source=source, table=table, mapping=mapping, validated=validated, started_at=started, timings=timings
+    )

@@ -33,9 +33,16 @@ class Validated:
         return self.rejects.height
 
 
-def _blank() -> pl.Expr:
-    """True for a record with no value in any source column (a blank line or ',,,,')."""
-    return pl.col(s.RAW_RECORD).is_null() | (pl.col(s.RAW_RECORD) == "{}")
+BLANK = "_blank"
+
+
+def blank_record(columns: list[str]) -> pl.Expr:
+    """True for a record with no value in any of ``columns`` (a blank line, ',,,,', or spaces)."""
+    if not columns:
+        return pl.lit(True)
+    return pl.all_horizontal(
+        [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") == "" for c in columns]
+    ) & pl.col(s.ROW_ERROR).is_null()
 
 
 def reason_codes(settings: IngestSettings) -> pl.Expr:
@@ -87,12 +94,11 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
         A :class:`Validated` with leads, rejects and the skipped count.
     """
     email_ok = is_valid_email(pl.col(s.EMAIL)).fill_null(False)
-    checked = frame.with_columns(
-        _blank().alias("_blank"),
-        reason_codes(settings).alias(s.REASONS),
-    ).collect()
+    if BLANK not in frame.collect_schema().names():
+        raise ValueError(f"validate_leads needs a {BLANK!r} column (see blank_record)")
+    checked = frame.with_columns(reason_codes(settings).alias(s.REASONS)).collect()
     rows_read = checked.height
-    kept = checked.filter(~pl.col("_blank"))
+    kept = checked.filter(~pl.col(BLANK))
     rejects = kept.filter(pl.col(s.REASONS).list.len() > 0).select(
         s.SOURCE_ROW,
         s.REASONS,
