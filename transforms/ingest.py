@@ -110,8 +110,11 @@ def prepare_batch(source: SourceInfo, settings: IngestSettings) -> PreparedBatch
     clock = time.perf_counter()
     table = read_table(source.path, header_score=lambda headers: header_score(headers, profile))
     timings["read"], clock = time.perf_counter() - clock, time.perf_counter()
-    mapping = map_headers(table.headers, profile)
-    blank = table.frame.select(blank_record(list(table.headers)).alias(BLANK))
+    try:
+        mapping = map_headers(table.headers, profile)
+    except IngestError as exc:
+        raise IngestError(f"{source.path.name}: {exc.message}", file=str(source.path), hint=exc.hint) from exc
+    blank = table.frame.select(blank_record(list(range(len(table.headers)))).alias(BLANK))
     mapped = apply_mapping(table.frame, mapping).with_columns(blank[BLANK])
     timings["map"], clock = time.perf_counter() - clock, time.perf_counter()
     normalised = normalise_leads(

@@ -81,6 +81,7 @@ EXTRA: Final = "extra"  # JSON object of the source columns that map to no lead 
 # --- bookkeeping columns added by the reader --------------------------------------------------
 SOURCE_ROW: Final = "source_row"  # 1-based data row in its file (header rows not counted)
 ROW_ERROR: Final = "_row_error"  # reader-level problem with the row (e.g. too many fields)
+RAW_LINE: Final = "_raw_line"  # complete original text of a malformed record (only when one is malformed)
 RAW_RECORD: Final = "raw_record"  # the row as read, as a JSON object of original header -> value
 
 # --- pipeline columns (warehouse) -------------------------------------------------------------

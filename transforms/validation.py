@@ -36,12 +36,15 @@ class Validated:
 BLANK = "_blank"
 
 
-def blank_record(columns: list[str]) -> pl.Expr:
-    """True for a record with no value in any of ``columns`` (a blank line, ',,,,', or spaces)."""
-    if not columns:
+def blank_record(positions: list[int]) -> pl.Expr:
+    """True for a record with no value in the columns at ``positions`` (a blank line, ',,,,', spaces).
+
+    Columns are taken by position: a source header such as ``^ID.*$`` would be a regex to ``pl.col``.
+    """
+    if not positions:
         return pl.lit(True)
     return pl.all_horizontal(
-        [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") == "" for c in columns]
+        [pl.nth(i).cast(pl.String).str.strip_chars().fill_null("") == "" for i in positions]
     ) & pl.col(s.ROW_ERROR).is_null()
 
 
@@ -102,7 +105,8 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
     rejects = kept.filter(pl.col(s.REASONS).list.len() > 0).select(
         s.SOURCE_ROW,
         s.REASONS,
-        pl.coalesce(pl.col("_raw_line") if "_raw_line" in kept.columns else pl.lit(None, pl.String), pl.col(s.RAW_RECORD)).alias(s.RAW_RECORD),
+        s.RAW_RECORD,
+        (pl.col(s.RAW_LINE) if s.RAW_LINE in kept.columns else pl.lit(None, pl.String)).alias("raw_line"),
     )
     leads = kept.filter(pl.col(s.REASONS).list.len() == 0).with_columns(
         pl.when(email_ok).then(pl.col(s.EMAIL)).otherwise(None).alias(s.EMAIL),

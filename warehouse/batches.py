@@ -111,10 +111,7 @@ def load_batch(wh: Warehouse, batch: PreparedBatch) -> BatchResult:
         )
         with wh.registered(_BATCH_LEADS, v.leads):
             wh.execute(insert_leads_sql(_BATCH_LEADS), {**params, "first_id": first_lead, "source_kind": src.kind})
-        rejects = v.rejects
-        if "raw_line" not in rejects.columns:
-            rejects = rejects.with_columns(raw_line=None)
-        with wh.registered(_BATCH_REJECTS, rejects):
+        with wh.registered(_BATCH_REJECTS, v.rejects):
             wh.execute(insert_rejects_sql(_BATCH_REJECTS), params)
         loaded = wh.scalar("SELECT count(*) FROM leads WHERE batch_id = ?", [batch_id])
         rejected = wh.scalar("SELECT count(*) FROM lead_rejects WHERE batch_id = ?", [batch_id])
