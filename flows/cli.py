@@ -31,8 +31,9 @@ app.add_typer(config_app, name="config")
 rejects_app = typer.Typer(help="Rejected rows: every input row that did not become a lead, with why.", no_args_is_help=True)
 app.add_typer(rejects_app, name="rejects")
 
-console = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 DbOption = Annotated[Optional[str], typer.Option("--db", help="DuckDB warehouse file [env LEADPIPE_DB; default ./leadpipe.duckdb].")]
 ConfigOption = Annotated[Optional[str], typer.Option("--config", "-c", help="TOML configuration file [env LEADPIPE_CONFIG].")]
@@ -119,7 +120,7 @@ def _print_pipeline(result) -> None:  # type: ignore[no-untyped-def]
     table.add_column("value", justify="right")
     table.add_row("leads", str(summary["leads"]))
     table.add_row("duplicate clusters / duplicate leads", f"{summary['clusters']} / {summary['duplicate_leads']}")
-    table.add_row("MQLs", str(summary["mqls"]))
+    table.add_row("MQLs (open / converted since)", f"{summary['mqls']} / {summary['converted']}")
     table.add_row("leads with an owner (new this run)", f"{summary['owned']} ({result.assigned})")
     if conv is not None:
         table.add_row("converted this run (linked duplicates)", f"{conv.leads_converted} ({conv.leads_linked})")

@@ -7,6 +7,7 @@ loopback). Telemetry is off. The user's own environment always wins (``setdefaul
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 DEFAULTS = {
@@ -23,4 +24,16 @@ def apply_prefect_defaults() -> None:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     if "PREFECT_HOME" not in os.environ:
-        os.environ["PREFECT_HOME"] = str(Path.home() / ".leadpipe" / "prefect")
+        os.environ["PREFECT_HOME"] = str(_writable_home())
+    # Prefect creates only the last level of its home; the temporary server's SQLite file lives there.
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def _writable_home() -> Path:
+    """``~/.leadpipe/prefect``, or a folder in the temp directory when home is not writable."""
+    home = Path.home() / ".leadpipe" / "prefect"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        return home
+    except OSError:
+        return Path(tempfile.gettempdir()) / "leadpipe-prefect"

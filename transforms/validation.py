@@ -63,7 +63,6 @@ def reason_codes(settings: IngestSettings) -> pl.Expr:
          if c not in (s.SUBMITTED_AT, s.HAS_OPTED_OUT_OF_EMAIL, s.DO_NOT_CALL)]
     ).fill_null(False)
     checks: list[tuple[pl.Expr, str]] = [
-        (pl.col(s.ROW_ERROR).is_not_null(), s.R_MALFORMED_ROW),
         (pl.col(s.LAST_NAME).is_null(), s.R_MISSING_LAST_NAME),
         (too_long, s.R_FIELD_TOO_LONG),
     ]
@@ -81,9 +80,11 @@ def reason_codes(settings: IngestSettings) -> pl.Expr:
         if settings.invalid_phone == "reject":
             no_channel = no_channel & ~phone_given
         checks.append((no_channel, s.R_NO_CONTACT_CHANNEL))
-    return pl.concat_list(
+    codes = pl.concat_list(
         [pl.when(cond.fill_null(False)).then(pl.lit(code)).otherwise(pl.lit(None, pl.String)) for cond, code in checks]
     ).list.drop_nulls()
+    # The fields of a malformed record are misaligned, so checks on them would only mislead.
+    return pl.when(pl.col(s.ROW_ERROR).is_not_null()).then(pl.concat_list(pl.lit(s.R_MALFORMED_ROW))).otherwise(codes)
 
 
 def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:

@@ -111,7 +111,12 @@ class Warehouse:
         try:
             yield name
         finally:
-            self._con.unregister(name)
+            try:
+                self._con.unregister(name)
+            except duckdb.Error:
+                # In an aborted transaction the unregister fails too; the registration was made
+                # in that transaction and goes with its rollback. Never mask the first error.
+                log.debug("unregister of %s failed", name, exc_info=True)
 
     @contextmanager
     def transaction(self) -> Iterator[Warehouse]:

@@ -9,13 +9,33 @@ from transforms.export import neutralise_formulas, write_safe_csv
 
 
 def test_formula_cells_are_prefixed() -> None:
-    frame = pl.DataFrame({
-        "a": ["=HYPERLINK(\"http://x\")", "+1 415", "-5", "@SUM(A1)", "\tx", "plain", None, "a=b"],
-        "reasons": [["missing_company", "invalid_email"]] * 8,
-        "n": [1, 2, 3, 4, 5, 6, 7, 8],
-    })
+    frame = pl.DataFrame(
+        {
+            "a": [
+                '=HYPERLINK("http://x")',
+                "+1 415",
+                "-5",
+                "@SUM(A1)",
+                "\tx",
+                "plain",
+                None,
+                "a=b",
+            ],
+            "reasons": [["missing_company", "invalid_email"]] * 8,
+            "n": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
     out = neutralise_formulas(frame)
-    assert out["a"].to_list() == ["'=HYPERLINK(\"http://x\")", "'+1 415", "'-5", "'@SUM(A1)", "'\tx", "plain", None, "a=b"]
+    assert out["a"].to_list() == [
+        '\'=HYPERLINK("http://x")',
+        "'+1 415",
+        "'-5",
+        "'@SUM(A1)",
+        "'\tx",
+        "plain",
+        None,
+        "a=b",
+    ]
     assert out["reasons"][0] == "missing_company;invalid_email"
     assert out["n"].to_list() == [str(i) for i in range(1, 9)]
 

@@ -25,7 +25,9 @@ def _one(expr: pl.Expr, value: str | None) -> object:
         (None, None, None, None),
     ],
 )
-def test_split_full_name(full: str | None, salutation: str | None, first: str | None, last: str | None) -> None:
+def test_split_full_name(
+    full: str | None, salutation: str | None, first: str | None, last: str | None
+) -> None:
     out = _one(split_full_name(pl.col("v")), full)
     assert out == {"salutation": salutation, "first_name": first, "last_name": last}
 

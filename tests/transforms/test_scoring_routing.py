@@ -7,16 +7,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.configuration import Criterion, GradeRule, QualifySettings, Rep, RoutingSettings, ScoreRule
+from transforms.configuration import (
+    Criterion,
+    GradeRule,
+    QualifySettings,
+    Rep,
+    RoutingSettings,
+    ScoreRule,
+)
 from transforms.criteria import criterion_expr
 from transforms.routing import assign_round_robin
 from transforms.scoring import STATUS_MQL, STATUS_OPEN, qualify
 
-FRAME = pl.DataFrame({
-    "title": ["VP Sales", "student", None, "Director"],
-    "number_of_employees": ["500", "10", None, "1,200"],
-    "country": ["DE", "BR", None, "de"],
-})
+FRAME = pl.DataFrame(
+    {
+        "title": ["VP Sales", "student", None, "Director"],
+        "number_of_employees": ["500", "10", None, "1,200"],
+        "country": ["DE", "BR", None, "de"],
+    }
+)
 
 
 @pytest.mark.parametrize(
@@ -24,7 +33,10 @@ FRAME = pl.DataFrame({
     [
         (Criterion(field="title", op="contains", value="vp"), [True, False, False, False]),
         (Criterion(field="title", op="eq", value="DIRECTOR"), [False, False, False, True]),
-        (Criterion(field="title", op="eq", value="DIRECTOR", case_sensitive=True), [False, False, False, False]),
+        (
+            Criterion(field="title", op="eq", value="DIRECTOR", case_sensitive=True),
+            [False, False, False, False],
+        ),
         (Criterion(field="title", op="ne", value="student"), [True, False, True, True]),
         (Criterion(field="title", op="is_null"), [False, False, True, False]),
         (Criterion(field="number_of_employees", op="gte", value=500), [True, False, False, True]),
@@ -39,7 +51,9 @@ def test_criteria(criterion: Criterion, expected: list[bool]) -> None:
 
 def test_score_grade_and_mql() -> None:
     settings = QualifySettings(
-        score_rules=(ScoreRule(when=Criterion(field="source_kind", op="eq", value="form"), points=60),),
+        score_rules=(
+            ScoreRule(when=Criterion(field="source_kind", op="eq", value="form"), points=60),
+        ),
         grade_rules=(
             GradeRule(when=Criterion(field="title", op="contains", value="vp"), steps=4),
             GradeRule(when=Criterion(field="title", op="contains", value="student"), steps=-6),
@@ -47,12 +61,14 @@ def test_score_grade_and_mql() -> None:
         mql_min_score=50,
         mql_min_grade="C",
     )
-    leads = pl.DataFrame({
-        "lead_id": [1, 2, 3, 4],
-        "source_kind": ["form", "form", "bulk", "form"],
-        "title": ["VP", "student", "VP", None],
-        "status": [STATUS_OPEN, STATUS_OPEN, STATUS_MQL, "Working - Contacted"],
-    })
+    leads = pl.DataFrame(
+        {
+            "lead_id": [1, 2, 3, 4],
+            "source_kind": ["form", "form", "bulk", "form"],
+            "title": ["VP", "student", "VP", None],
+            "status": [STATUS_OPEN, STATUS_OPEN, STATUS_MQL, "Working - Contacted"],
+        }
+    )
     out = qualify(leads, settings)
     assert out["score"].to_list() == [60, 60, 0, 60]
     assert out["grade"].to_list() == ["C+", "F", "C+", "D"]

@@ -11,10 +11,12 @@ import textwrap
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.configuration import IngestSettings
+from transforms.errors import WarehouseError
 from transforms.ingest import describe_source, prepare_batch
 from warehouse.batches import find_loaded_batch, load_batch
 from warehouse.connection import Warehouse
@@ -106,12 +108,8 @@ def test_failure_inside_the_transaction_rolls_back(wh: Warehouse, tmp_path: Path
 
     path = write_csv(tmp_path / "a.csv", good_rows(10) + [["X", "", "", "", "", "", ""]])
     monkeypatch.setattr(batches, "insert_rejects_sql", lambda view: "INSERT INTO nowhere SELECT 1")
-    try:
+    with pytest.raises(WarehouseError, match="nowhere"):
         ingest(wh, path)
-    except Exception as exc:  # noqa: BLE001 - the type is checked below
-        assert type(exc).__name__ == "WarehouseError"
-    else:
-        raise AssertionError("the broken load did not fail")
     assert wh.scalar("SELECT count(*) FROM leads") == 0
     assert wh.scalar("SELECT count(*) FROM import_batches") == 0
     assert find_loaded_batch(wh, describe_source(path, IngestSettings()).sha256) is None

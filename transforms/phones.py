@@ -1,0 +1,804 @@
+"""Phone numbers to E.164, vectorised, with exactly the semantics of ``phonenumbers``.
+
+By definition, the result for a value ``raw`` and a region ``r`` is what
+:func:`parse_e164` returns::
+
+    n = phonenumbers.parse(raw, r)                       # None if this raises
+    format_number(n, E164) if is_valid_number(n) else None
+
+One ``phonenumbers`` call costs tens of microseconds, far too slow for a million leads, so
+:func:`phone_to_e164` works in two steps:
+
+* **Fast path** (pure polars, integer arithmetic on the digits). It accepts values made only of
+  digits, a leading ``+`` and the punctuation ``" ().-/"`` -- for such values ``parse`` depends
+  only on the digits and on whether there is a leading ``+`` -- and re-implements the steps of
+  ``parse`` for them: the international prefix of the region (``00``, ``011``...), the country
+  code, the region's own country code written without ``+``, the national (trunk) prefix and the
+  length checks. Everything is driven by phonenumbers' own metadata, turned into lookup tables
+  once per process; validity uses the metadata's own ``national_number_pattern`` and
+  ``possible_length`` of every number type, compiled into one regex. Whenever a step depends on
+  something the tables cannot settle (an uncovered region, a prefix that could also start a
+  valid number, a long international prefix...), the row is left undecided.
+* **Slow path**: every row the fast path did not prove *valid* -- undecided rows and every row
+  it would call invalid -- goes to ``phonenumbers`` once per distinct (value, region) pair. So a
+  "valid" verdict may come from the fast path, but an "invalid" one always comes from
+  phonenumbers.
+
+The fast path is checked against :func:`parse_e164` row by row in
+``tests/transforms/test_phones.py``; ``benchmarks/phones.py`` prints its speed and coverage.
+"""
+
+from __future__ import annotations
+
+import logging
+import re._constants as _sre_c
+import re._parser as _sre_p
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Final
+
+import numpy as np
+import phonenumbers
+import polars as pl
+from phonenumbers import PhoneMetadata, PhoneNumberFormat
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+logger = logging.getLogger(__name__)
+
+#: Regions whose national formats the fast path handles. Numbers written with ``+`` or an
+#: international prefix are handled for the calling codes of these regions. A region whose
+#: metadata the fast path cannot model (e.g. one with a national-prefix transform rule, like
+#: AR, BR or JP) is dropped at start-up and left to the slow path.
+FAST_PATH_REGIONS: Final[tuple[str, ...]] = (
+    "US", "CA", "GB", "IE", "DE", "AT", "CH", "LI", "FR", "BE", "LU", "MC", "NL", "ES", "PT",
+    "IT", "DK", "SE", "NO", "FI", "IS", "PL", "CZ", "SK", "HU", "SI", "HR", "RO", "BG", "GR",
+    "CY", "MT", "EE", "LV", "LT", "RS", "TR", "IL", "AE", "SA", "ZA", "IN", "SG", "HK", "CN",
+    "KR", "TW", "AU", "NZ", "MX", "CL", "CO", "PE",
+)  # fmt: skip
+
+_PUNCTUATION: Final[tuple[str, ...]] = (" ", "(", ")", ".", "-", "/")  # dropped before casting
+#: An extension phonenumbers' _EXTN_PATTERN certainly strips (a strict subset of its forms):
+#: "(415) 555-0132 x12", "... ext. 12", "... EXT 12". Group 1 is the number before it.
+_EXTENSION_RE: Final = r"^(.*?[0-9])[ \t]*(?i:x|ext\.?)[ \t]*[0-9]{1,9}$"
+_MAX_INPUT_LENGTH: Final = 250  # phonenumbers rejects longer strings outright
+_MIN_FAST_DIGITS: Final = 4  # shorter values never reach a valid number; leave to phonenumbers
+_MAX_FAST_DIGITS: Final = 18  # fits an Int64
+_MIN_NSN: Final = 2  # phonenumbers' _MIN_LENGTH_FOR_NSN
+_MAX_NSN: Final = 17  # phonenumbers' _MAX_LENGTH_FOR_NSN
+_LEN_SLOTS: Final = 32  # table stride for "region x length" lookups
+_HEAD: Final = 8  # the prefix logic of parse never looks past the first 8 digits
+_TAG_LEN: Final = len("DE:10:")  # validity key: tag, then "+49...", i.e. the E.164 number
+_PICK_MAIN, _PICK_SECOND, _PICK_UNSURE = 0, 1, 2  # region of a shared calling code
+_AMBIGUOUS: Final = 100  # table value: the tables cannot decide this row
+_EXPAND_LIMIT: Final = 5000  # largest finite prefix language expanded into a table
+_TYPE_DESCS: Final[tuple[str, ...]] = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+_DIGITS: Final = frozenset("0123456789")
+_POW10: Final = pl.Series("pow10", [10**i for i in range(19)], dtype=pl.Int64)
+
+
+# --- patterns as languages over the digits -----------------------------------------------------
+# The fast path never runs a phonenumbers prefix pattern per row: it expands the small finite ones
+# (international and national prefixes, leading digits) into lookup tables, and asks "can the
+# general pattern match a number starting with these digits?" once per table entry. Inputs are
+# ASCII digits only, so every pattern is read as a language over "0".."9".
+# Node forms: ("set", chars) | ("seq", parts) | ("alt", parts) | ("rep", node, lo, hi, greedy),
+# with hi None for an unbounded repeat.
+
+_EPS: Final = ("seq", ())
+_NONE: Final = ("set", frozenset())
+
+
+class _Unsupported(ValueError):
+    """A pattern uses syntax the fast path does not model; the region is left to phonenumbers."""
+
+
+def _language(pattern: str) -> tuple:
+    return _convert(_sre_p.parse(pattern))
+
+
+def _convert(items: object) -> tuple:
+    parts = [_convert_item(op, av) for op, av in items]  # type: ignore[attr-defined]
+    return parts[0] if len(parts) == 1 else ("seq", tuple(parts))
+
+
+def _convert_item(op: object, av: object) -> tuple:
+    if op is _sre_c.LITERAL:
+        return ("set", frozenset({chr(av)}) & _DIGITS)  # type: ignore[arg-type]
+    if op is _sre_c.NOT_LITERAL:
+        return ("set", _DIGITS - {chr(av)})  # type: ignore[arg-type]
+    if op is _sre_c.ANY:
+        return ("set", _DIGITS)
+    if op is _sre_c.IN:
+        chars: set[str] = set()
+        negate = False
+        for sop, sav in av:  # type: ignore[attr-defined]
+            if sop is _sre_c.NEGATE:
+                negate = True
+            elif sop is _sre_c.LITERAL:
+                chars.add(chr(sav))
+            elif sop is _sre_c.RANGE:
+                chars.update(chr(c) for c in range(max(sav[0], 48), min(sav[1], 57) + 1))
+            elif sop is _sre_c.CATEGORY and sav is _sre_c.CATEGORY_DIGIT:
+                chars |= _DIGITS
+            else:
+                raise _Unsupported(f"class item {sop}")
+        chars &= _DIGITS
+        return ("set", frozenset(_DIGITS - chars if negate else chars))
+    if op is _sre_c.BRANCH:
+        return ("alt", tuple(_convert(branch) for branch in av[1]))  # type: ignore[index]
+    if op is _sre_c.SUBPATTERN:
+        return _convert(av[3])  # type: ignore[index]
+    if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+        lo, hi, sub = av  # type: ignore[misc]
+        unbounded = hi is _sre_c.MAXREPEAT
+        return ("rep", _convert(sub), lo, None if unbounded else hi, op is _sre_c.MAX_REPEAT)
+    raise _Unsupported(f"operator {op}")
+
+
+def _ordered(node: tuple) -> tuple[str, ...]:
+    """The strings of a finite language in the order Python's backtracking ``re.match`` tries
+    them, so that the first one that is a prefix of the input is what ``re.match`` returns.
+    Raises _Unsupported if the language is infinite or too large."""
+    kind = node[0]
+    if kind == "set":
+        out: list[str] = sorted(node[1])
+    elif kind == "alt":
+        out = [w for part in node[1] for w in _ordered(part)]
+    elif kind == "seq":
+        out = [""]
+        for part in node[1]:
+            tails = _ordered(part)
+            out = [a + b for a in out for b in tails]
+            if len(out) > _EXPAND_LIMIT:
+                raise _Unsupported("language too large")
+    else:
+        _, sub, lo, hi, greedy = node
+        if hi is None:
+            raise _Unsupported("unbounded repeat")
+        words = _ordered(sub)
+
+        def reps(count: int) -> list[str]:
+            more = [w + rest for w in words for rest in reps(count + 1)] if count < hi else []
+            stop = [""] if count >= lo else []
+            return more + stop if greedy else stop + more
+
+        out = reps(0)
+    if len(out) > _EXPAND_LIMIT:
+        raise _Unsupported("language too large")
+    return tuple(dict.fromkeys(out))
+
+
+def _nullable(node: tuple) -> bool:
+    kind = node[0]
+    if kind == "set":
+        return False
+    if kind == "seq":
+        return all(_nullable(p) for p in node[1])
+    if kind == "alt":
+        return any(_nullable(p) for p in node[1])
+    return node[2] == 0 or _nullable(node[1])
+
+
+def _nonempty(node: tuple) -> bool:
+    kind = node[0]
+    if kind == "set":
+        return bool(node[1])
+    if kind == "seq":
+        return all(_nonempty(p) for p in node[1])
+    if kind == "alt":
+        return any(_nonempty(p) for p in node[1])
+    return node[2] == 0 or _nonempty(node[1])
+
+
+def _derive(node: tuple, ch: str) -> tuple:
+    """Brzozowski derivative: the language of the suffixes after ``ch``."""
+    kind = node[0]
+    if kind == "set":
+        return _EPS if ch in node[1] else _NONE
+    if kind == "alt":
+        parts = tuple(d for d in (_derive(p, ch) for p in node[1]) if _nonempty(d))
+        return ("alt", parts) if parts else _NONE
+    if kind == "seq":
+        if not node[1]:
+            return _NONE
+        head, rest = node[1][0], ("seq", node[1][1:])
+        first = ("seq", (_derive(head, ch), rest))
+        return ("alt", (first, _derive(rest, ch))) if _nullable(head) else first
+    _, sub, lo, hi, greedy = node
+    if hi == 0:
+        return _NONE
+    rest = ("rep", sub, max(lo - 1, 0), None if hi is None else hi - 1, greedy)
+    return ("seq", (_derive(sub, ch), rest))
+
+
+def _can_start_with(node: tuple, prefix: str) -> bool:
+    """Whether some string of the language starts with ``prefix``."""
+    for ch in prefix:
+        node = _derive(node, ch)
+    return _nonempty(node)
+
+
+@cache
+def _lengths(node: tuple) -> frozenset[int]:
+    """Lengths (below _LEN_SLOTS) of the strings of the language."""
+    kind = node[0]
+    if kind == "set":
+        return frozenset({1}) if node[1] else frozenset()
+    if kind == "alt":
+        return frozenset().union(*(_lengths(p) for p in node[1]))
+    if kind == "seq":
+        out = frozenset({0})
+        for part in node[1]:
+            out = frozenset(a + b for a in out for b in _lengths(part) if a + b < _LEN_SLOTS)
+        return out
+    _, sub, lo, hi, _ = node
+    step, out, reach = _lengths(sub), frozenset({0}) if lo == 0 else frozenset(), frozenset({0})
+    for count in range(1, (_LEN_SLOTS if hi is None else hi) + 1):
+        reach = frozenset(a + b for a in reach for b in step if a + b < _LEN_SLOTS)
+        if count >= lo:
+            out |= reach
+        if not reach:
+            break
+    return out
+
+
+# --- metadata tables -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """phonenumbers metadata as dense lookup tables, indexed by region, calling code or both."""
+
+    parse_regions: list[str]  # covered regions, by index; validity-only regions follow them
+    cc_of_region: pl.Series  # [region] its calling code
+    starts_with_cc: pl.Series  # [region*1000 + first 3 digits] digits start with its calling code
+    cc_strip_sure: pl.Series  # [(region*32 + length)*1000 + first 3 digits] see _cc_strip_sure
+    cc_from_p3: pl.Series  # [first 3 digits] calling code parse would extract after "+"
+    cc_len: pl.Series  # [cc] digits in the calling code
+    main_of_cc: pl.Series  # [cc] index of regions[0] of the calling code (null: not covered)
+    region_of: pl.Series  # [cc*1000 + first 3 NSN digits] region the number is validated for
+    idd: pl.Series  # [region*10^4 + first 4 digits] IDD digits parse strips, or _AMBIGUOUS
+    npp: pl.Series  # [region*100 + first 2 digits] national prefix digits stripped, or _AMBIGUOUS
+    cc_strip: pl.Series  # [region*10^4 + 4 digits after its calling code] see _cc_strip_table
+    accept_len: pl.Series  # [region*32 + length] parse keeps the prefix-stripped national number
+    tag: pl.Series  # [region*32 + length] "DE:10:+49" key prefix for validity_re
+    general_re: str  # general pattern and lengths: the first check of _number_type_helper
+    types_re: str  # any number type, with its lengths
+
+
+def _idd_words(md: PhoneMetadata) -> tuple[str, ...]:
+    if md.international_prefix is None:
+        return ()  # phonenumbers then uses a pattern that never matches digits
+    words = _ordered(_language(md.international_prefix))
+    if "" in words:
+        raise _Unsupported("international prefix can be empty")
+    return words
+
+
+def _npp_words(md: PhoneMetadata) -> tuple[str, ...]:
+    if md.national_prefix_transform_rule:
+        raise _Unsupported("national prefix transform rule")
+    if not md.national_prefix_for_parsing:
+        return ()
+    return _ordered(_language(md.national_prefix_for_parsing))
+
+
+def _idd_table(words: tuple[str, ...]) -> np.ndarray:
+    """Digits parse strips as international prefix, by the number's first four digits.
+
+    ``re.match`` takes the first word (in its backtracking order) that is a prefix of the
+    number, and parse does not strip it if the next digit is 0. A four-digit word gives 4 (the
+    caller checks the fifth digit); longer words depend on digits the table does not see:
+    _AMBIGUOUS.
+    """
+    out = np.zeros(10_000, dtype=np.int8)
+    taken = np.zeros(10_000, dtype=bool)
+    for w in words:
+        if len(w) >= 4:
+            lo, hi = int(w[:4]), int(w[:4]) + 1
+            values = np.full(1, 4 if len(w) == 4 else _AMBIGUOUS, dtype=np.int8)
+        else:
+            span = 10 ** (4 - len(w))
+            lo, hi = int(w) * span, int(w) * span + span
+            values = np.full(span, len(w), dtype=np.int8)
+            values[: span // 10] = 0  # the digit after the prefix is 0
+        free = ~taken[lo:hi]
+        out[lo:hi][free] = values[free]
+        taken[lo:hi] = True
+    return out
+
+
+def _npp_entry(words: tuple[str, ...], general: tuple, first2: str) -> int:
+    """Digits parse strips as national prefix from a number starting with ``first2``."""
+    for w in words:
+        if not w:
+            return 0
+        if len(w) > 2 and w[:2] == first2:
+            return _AMBIGUOUS
+        if len(w) <= 2 and first2.startswith(w):
+            # parse keeps the prefix if the whole number matches the general pattern and the rest
+            # does not; only if no valid number starts with these digits is the strip certain
+            return _AMBIGUOUS if _can_start_with(general, first2) else len(w)
+    return 0
+
+
+def _cc_strip_table(npp_region: np.ndarray, npp_main: np.ndarray | None) -> np.ndarray:
+    """For national numbers starting with the region's calling code, by the 4 digits after it:
+    ``3*a + b``, where parse strips ``a`` national-prefix digits (region metadata) and then ``b``
+    more (metadata of the calling code's main region); _AMBIGUOUS if either is."""
+    q = np.arange(10_000)
+    if npp_main is None:
+        return np.full(10_000, _AMBIGUOUS, dtype=np.int8)
+    a = npp_region[q // 100].astype(np.int64)
+    a_ok = a != _AMBIGUOUS
+    b = npp_main[(q // 10 ** np.where(a_ok, 2 - a, 0)) % 100].astype(np.int64)
+    return np.where(a_ok & (b != _AMBIGUOUS), 3 * a + b, _AMBIGUOUS).astype(np.int8)
+
+
+def _cc_strip_sure(md: PhoneMetadata, general: tuple) -> list[bool]:
+    """For national numbers starting with the region's calling code, by length and first 3
+    digits: does parse's ``_maybe_extract_country_code`` strip the calling code whenever the
+    rest matches the general pattern? It does if the whole number is too long, or cannot match
+    the general pattern (its first digits or its length rule that out)."""
+    out = [False] * (_LEN_SLOTS * 1000)
+    cc = str(md.country_code)
+    for q in range(1000):
+        first3 = f"{q:03d}"
+        if not first3.startswith(cc):
+            continue
+        rest = general
+        for ch in first3:
+            rest = _derive(rest, ch)
+        rest_lengths = _lengths(rest)
+        for n in range(3, _LEN_SLOTS):
+            out[n * 1000 + q] = _length_check(md, n) == "too_long" or (n - 3) not in rest_lengths
+    return out
+
+
+def _length_check(md: PhoneMetadata, length: int) -> str:
+    """phonenumbers' _test_number_length(number, metadata) for a number of this length."""
+    possible = sorted(md.general_desc.possible_length)
+    if length in md.general_desc.possible_length_local_only:
+        return "local_only"
+    if length < possible[0]:
+        return "too_short"
+    if length > possible[-1]:
+        return "too_long"
+    return "possible" if length in possible else "invalid_length"
+
+
+def _lengths_re(lengths: tuple[int, ...]) -> str:
+    return "[0-9]{2}" if not lengths else "|".join(f"{n:02d}" for n in lengths)
+
+
+def _validity_parts(code: str, md: PhoneMetadata) -> tuple[str, list[str]]:
+    general = md.general_desc
+    cc = rf"\+{md.country_code}"
+    g = f"{code}:(?:{_lengths_re(general.possible_length)}):{cc}(?:{general.national_number_pattern})"
+    types = []
+    for attr in _TYPE_DESCS:
+        desc = getattr(md, attr)
+        if desc is None or not desc.national_number_pattern or -1 in desc.possible_length:
+            continue
+        if attr == "mobile" and md.same_mobile_and_fixed_line_pattern:
+            continue  # _number_type_helper never looks at mobile then
+        lengths = _lengths_re(desc.possible_length)
+        types.append(f"{code}:(?:{lengths}):{cc}(?:{desc.national_number_pattern})")
+    return g, types
+
+
+_Rules = tuple[PhoneMetadata, tuple[str, ...], tuple[str, ...]]
+
+
+def _parse_rules(code: str) -> _Rules | None:
+    md = PhoneMetadata.metadata_for_region(code, None)
+    if md is None or not md.general_desc.national_number_pattern:
+        return None
+    try:
+        _language(md.general_desc.national_number_pattern)
+        return md, _idd_words(md), _npp_words(md)
+    except _Unsupported as e:
+        logger.debug("phone fast path skips region %s: %s", code, e)
+        return None
+
+
+def _prefix_table(words: tuple[str, ...] | list[str]) -> list[bool | None]:
+    """By first three digits: does a word of ``words`` start the number? (None: depends)."""
+    out: list[bool | None] = [False] * 1000
+    for w in words:
+        if not w:
+            raise _Unsupported("empty leading digits")
+        if len(w) > 3:
+            q = int(w[:3])
+            out[q] = None if out[q] is False else out[q]
+            continue
+        span = 10 ** (3 - len(w))
+        for q in range(int(w) * span, int(w) * span + span):
+            out[q] = True
+    return out
+
+
+def _second_region(regions: tuple[str, ...]) -> tuple[str, list[str]] | None:
+    """The region phonenumbers tries after regions[0] when leading digits pick none, with the
+    leading digits of the regions in between (chosen by those digits alone: the fast path
+    steps aside for numbers starting with them)."""
+    blocking: list[str] = []
+    for other in regions[1:]:
+        md = PhoneMetadata.metadata_for_region(other, None)
+        if md is None:
+            return None
+        if md.leading_digits is None:
+            return other, blocking
+        blocking.extend(_ordered(_language(md.leading_digits)))
+    return None
+
+
+def _startable(node: tuple, depth: int, prefix: str = "") -> set[str]:
+    """The ``depth``-digit prefixes some string of the language starts with."""
+    if depth == 0:
+        return {prefix}
+    out: set[str] = set()
+    for ch in "0123456789":
+        d = _derive(node, ch)
+        if _nonempty(d):
+            out |= _startable(d, depth - 1, prefix + ch)
+    return out
+
+
+def _pick_table(main_md: PhoneMetadata, second: tuple[str, list[str]] | None) -> np.ndarray:
+    """For a shared calling code, by the first 3 NSN digits: the region phonenumbers'
+    region_code_for_number takes (main or second), or _PICK_UNSURE if it may be another one.
+
+    The main region is taken if its leading digits match, or (without leading digits) if the
+    number is valid there -- which is only possible when some main type can start with these
+    digits; otherwise regions in between get their chance (by leading digits), then ``second``.
+    """
+    if main_md.leading_digits is not None:
+        main = _prefix_table(_ordered(_language(main_md.leading_digits)))
+    else:
+        types = [getattr(main_md, a) for a in _TYPE_DESCS]
+        patterns = [
+            d.national_number_pattern for d in types if d is not None and d.national_number_pattern
+        ]
+        can_start = _startable(_language("|".join(f"(?:{p})" for p in patterns)), 3)
+        main = [f"{q:03d}" in can_start for q in range(1000)]
+    blocked = _prefix_table(second[1]) if second is not None else [None] * 1000
+    out = np.full(1000, _PICK_UNSURE, dtype=np.int8)
+    for q in range(1000):
+        if main[q]:
+            out[q] = _PICK_MAIN
+        elif main[q] is False and blocked[q] is False:
+            out[q] = _PICK_SECOND
+    return out
+
+
+def _covered_rules() -> dict[str, _Rules]:
+    """Rules of FAST_PATH_REGIONS plus the main region of each calling code (parse uses it)."""
+    rules = {r: x for r in FAST_PATH_REGIONS if (x := _parse_rules(r)) is not None}
+    while True:
+        mains = {r: COUNTRY_CODE_TO_REGION_CODE[x[0].country_code][0] for r, x in rules.items()}
+        missing = set(mains.values()) - rules.keys()
+        if not missing:
+            return rules
+        for main in missing:
+            if (x := _parse_rules(main)) is not None:
+                rules[main] = x
+        for r, main in mains.items():
+            if main not in rules:
+                del rules[r]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    rules = _covered_rules()
+    parse_regions = sorted(rules)
+    index = {r: i for i, r in enumerate(parse_regions)}
+
+    main_of_cc: list[int | None] = [None] * 1000
+    # the region phonenumbers validates a number against, by calling code and first 3 NSN digits
+    region_of = np.full(1_000_000, -1, dtype=np.int64)
+    extra: list[str] = []  # validity-only regions: second candidates of a shared calling code
+    for cc in sorted({md.country_code for md, _, _ in rules.values()}):
+        regions = COUNTRY_CODE_TO_REGION_CODE[cc]
+        main = main_of_cc[cc] = index[regions[0]]
+        block = region_of[cc * 1000 : cc * 1000 + 1000]
+        if len(regions) == 1:
+            block[:] = main  # phonenumbers validates against regions[0], leading digits or not
+            continue
+        try:
+            second = _second_region(regions)
+            pick = _pick_table(rules[regions[0]][0], second)
+        except _Unsupported:
+            continue  # every number of this calling code is left to phonenumbers
+        block[pick == _PICK_MAIN] = main
+        if second is not None:
+            if second[0] not in index and second[0] not in extra:
+                extra.append(second[0])
+            in_parse = second[0] in index
+            block[pick == _PICK_SECOND] = (
+                index[second[0]] if in_parse else len(index) + extra.index(second[0])
+            )
+    all_regions = parse_regions + extra
+
+    cc_from_p3: list[int | None] = [None] * 1000
+    for p3 in range(100, 1000):  # parse's _extract_country_code on the first three digits
+        s = str(p3)
+        found = [int(s[:i]) for i in (1, 2, 3) if int(s[:i]) in COUNTRY_CODE_TO_REGION_CODE]
+        cc_from_p3[p3] = found[0] if found else None
+
+    idd: list[np.ndarray] = []
+    npp: dict[str, np.ndarray] = {}
+    accept: list[bool] = []
+    starts: list[bool] = []
+    strip_sure: list[bool] = []
+    for r in parse_regions:
+        md, idd_words, npp_words = rules[r]
+        idd.append(_idd_table(idd_words))
+        general = _language(md.general_desc.national_number_pattern)
+        npp[r] = np.array(
+            [_npp_entry(npp_words, general, f"{q:02d}") for q in range(100)], dtype=np.int8
+        )
+        checks = [_length_check(md, n) for n in range(_LEN_SLOTS)]
+        accept += [c in ("possible", "too_long") for c in checks]
+        starts += [f"{q:03d}".startswith(str(md.country_code)) for q in range(1000)]
+        strip_sure += _cc_strip_sure(md, general)
+    cc_strip = []
+    for r in parse_regions:
+        main = main_of_cc[rules[r][0].country_code]
+        cc_strip.append(_cc_strip_table(npp[r], None if main is None else npp[parse_regions[main]]))
+
+    general_parts, type_parts, tags = [], [], []
+    for r in all_regions:
+        md = PhoneMetadata.metadata_for_region(r)
+        g, types = _validity_parts(r, md)
+        general_parts.append(g)
+        type_parts.extend(types)
+        tags += [f"{r}:{n:02d}:+{md.country_code}" for n in range(_LEN_SLOTS)]
+
+    def regex(parts: list[str]) -> str:
+        return "(?-u)^(?:" + "|".join(parts) + ")$"  # ASCII classes keep the automaton small
+
+    tables = _Tables(
+        parse_regions=parse_regions,
+        cc_of_region=pl.Series([rules[r][0].country_code for r in parse_regions], dtype=pl.Int64),
+        starts_with_cc=pl.Series(starts, dtype=pl.Boolean),
+        cc_strip_sure=pl.Series(strip_sure, dtype=pl.Boolean),
+        cc_from_p3=pl.Series(cc_from_p3, dtype=pl.Int64),
+        cc_len=pl.Series([len(str(c)) for c in range(1000)], dtype=pl.Int64),
+        main_of_cc=pl.Series(main_of_cc, dtype=pl.Int64),
+        region_of=pl.Series(region_of).set(pl.Series(region_of < 0), None),
+        idd=pl.Series(np.concatenate(idd) if idd else [], dtype=pl.Int8),
+        npp=pl.Series(np.concatenate([npp[r] for r in parse_regions]), dtype=pl.Int8),
+        cc_strip=pl.Series(np.concatenate(cc_strip), dtype=pl.Int8),
+        accept_len=pl.Series(accept, dtype=pl.Boolean),
+        tag=pl.Series(tags, dtype=pl.String),
+        general_re=regex(general_parts),
+        types_re=regex(type_parts),
+    )
+    logger.debug("phone fast path covers %d regions: %s", len(parse_regions), parse_regions)
+    return tables
+
+
+# --- the expression --------------------------------------------------------------------------------
+
+
+def _at(table: pl.Series, index: pl.Expr) -> pl.Expr:
+    """``table[index]`` per row (null index: null). Callers keep indices in range."""
+    return pl.lit(table).gather(index)
+
+
+def _pow10(exponent: pl.Expr) -> pl.Expr:
+    return _at(_POW10, exponent.clip(0, _MAX_FAST_DIGITS))
+
+
+def _window(offset: pl.Expr | int, k: int) -> pl.Expr:
+    """The ``k`` digits at ``offset`` of the first _HEAD digits (field ``h``)."""
+    return (pl.field("h") // _pow10(pl.lit(_HEAD - k) - offset)) % 10**k
+
+
+def _npp_strip(region: str, offset: pl.Expr | int) -> pl.Expr:
+    """Digits parse strips as national prefix from the number at ``offset`` (or _AMBIGUOUS)."""
+    return _at(_tables().npp, pl.field(region) * 100 + _window(offset, 2)).cast(pl.Int64)
+
+
+def _final_length(region: str, length: pl.Expr, strip: pl.Expr) -> pl.Expr:
+    """Length of the national number after parse's last step: the national prefix comes off
+    only if the rest has a possible length (else parse keeps it)."""
+    stripped = (length - strip).clip(0, _LEN_SLOTS - 1)
+    accepted = _at(_tables().accept_len, pl.field(region) * _LEN_SLOTS + stripped)
+    return pl.when(accepted).then(stripped).otherwise(length)
+
+
+def _fast_path(raw: pl.Expr, region: pl.Expr, default_region: str) -> pl.Expr:
+    """Struct of the fast path's working fields; ``e164`` is set where it proved validity.
+
+    Each ``with_fields`` step computes fields from the previous ones: polars does not share
+    repeated sub-expressions, so anything used twice becomes a field first. Every number parse
+    works on here is a suffix of the digits, so a length stands for a number.
+    """
+    t = _tables()
+    f = pl.field
+    amb = _AMBIGUOUS
+    s = pl.struct(raw=raw.cast(pl.String), region=region.cast(pl.String).fill_null(default_region))
+    s = s.struct.with_fields(
+        has_x=f("raw").str.contains("(?i)x"),  # masking first halves the cost of the extract
+        ridx=f("region").cast(pl.Enum(t.parse_regions), strict=False).to_physical().cast(pl.Int64),
+        long=f("raw").str.len_bytes() > _MAX_INPUT_LENGTH,
+    )
+    s = s.struct.with_fields(
+        main=pl.coalesce(pl.when(f("has_x")).then(f("raw")).str.extract(_EXTENSION_RE), f("raw"))
+    )
+    s = s.struct.with_fields(
+        stripped=f("main").str.replace_many(list(_PUNCTUATION), [""] * len(_PUNCTUATION))
+    )
+    # the cast lets only ASCII digits and one leading "+" through
+    s = s.struct.with_fields(
+        plus=f("stripped").str.starts_with("+"),
+        v=f("stripped").cast(pl.Int64, strict=False),
+        ns=f("stripped").str.len_bytes().cast(pl.Int64),
+    )
+    s = s.struct.with_fields(nd=f("ns") - f("plus").cast(pl.Int64))
+    in_play = (
+        ~f("long") & f("v").is_not_null() & f("nd").is_between(_MIN_FAST_DIGITS, _MAX_FAST_DIGITS)
+    )
+    s = s.struct.with_fields(n=pl.when(in_play).then(f("nd")))  # null: not for the fast path
+    s = s.struct.with_fields(h=f("v") * _pow10(_HEAD - f("n")) // _pow10(f("n") - _HEAD))
+    # the region's international prefix (only without "+"): digits to strip, 0 if none
+    s = s.struct.with_fields(
+        idd=pl.when(f("plus")).then(0).otherwise(_at(t.idd, f("ridx") * 10_000 + f("h") // 10_000))
+    )
+    s = s.struct.with_fields(  # a 4-digit prefix: not stripped before a 0 (or if nothing follows)
+        idd=pl.when((f("idd") == 4) & (_window(4, 1) == 0))
+        .then(pl.when(f("n") > 4).then(0).otherwise(amb))
+        .otherwise(f("idd"))
+    )
+    s = s.struct.with_fields(intl=f("plus") | f("idd").is_between(1, 4))
+    s = s.struct.with_fields(
+        cc=pl.when(f("intl"))
+        .then(_at(t.cc_from_p3, _window(f("idd"), 3)))  # idd is 0 after "+"
+        .otherwise(_at(t.cc_of_region, f("ridx"))),
+        # national form starting with the region's own calling code: parse may strip it
+        starts=~f("intl") & _at(t.starts_with_cc, f("ridx") * 1000 + f("h") // 100_000),
+    )
+    s = s.struct.with_fields(cclen=_at(t.cc_len, f("cc")), main=_at(t.main_of_cc, f("cc")))
+    s = s.struct.with_fields(
+        m=pl.when(f("intl")).then(f("main")).otherwise(f("ridx")),  # metadata parse works with
+        xo=pl.when(f("intl")).then(f("idd") + f("cclen")).otherwise(0),  # national number offset
+    )
+    s = s.struct.with_fields(
+        xn=f("n") - f("xo"),
+        s1=_npp_strip("m", f("xo")),
+        tb=pl.when(f("starts")).then(
+            _at(t.cc_strip, f("ridx") * 10_000 + _window(f("cclen"), 4)).cast(pl.Int64)
+        ),
+    )
+    s = s.struct.with_fields(
+        nn=_final_length("m", f("xn"), f("s1")),
+        potsn=pl.when(f("tb") != amb).then(f("n") - f("cclen") - f("tb") // 3),
+    )
+    # national numbers starting with the region's calling code ("1 415...", "49 30 1234567"):
+    # parse strips it if the whole number is too long or not valid before but is after. Decided
+    # here when both ways give the same number ("1 415...": "1" is also the national prefix),
+    # or when the whole number cannot match the general pattern (a table) and the rest is what
+    # gets validated below: then valid means it matched, so parse did strip.
+    nn_t = _final_length("main", f("potsn"), f("tb") % 3)
+    same = (f("potsn") >= _MIN_NSN) & (nn_t == f("nn"))
+    sure = _at(t.cc_strip_sure, (f("ridx") * _LEN_SLOTS + f("n")) * 1000 + f("h") // 100_000)
+    s = s.struct.with_fields(
+        via_cc=f("starts") & ~same & sure & (f("tb") % 3 == 0) & (f("potsn") >= _MIN_NSN),
+        same=same,
+    )
+    s = s.struct.with_fields(nn=pl.when(f("via_cc")).then(f("potsn")).otherwise(f("nn")))
+    decided = (
+        (f("idd") != amb)
+        & (f("s1") != amb)
+        & f("main").is_not_null()
+        & f("m").is_not_null()
+        & f("nn").is_between(_MIN_NSN, _MAX_NSN)
+        & pl.when(f("intl"))
+        .then((f("n") - f("idd") >= 3) & (f("xn") >= _MIN_NSN) & (f("xo") <= _HEAD - 2))
+        .otherwise(True)
+        & pl.when(f("starts")).then(f("same") | f("via_cc")).otherwise(True)
+    ).fill_null(False)
+    s = s.struct.with_fields(nn=pl.when(decided).then(f("nn")))
+    s = s.struct.with_fields(
+        nsn3=pl.when(f("nn") >= 3).then(f("v") // _pow10(f("nn") - 3) % 1000),  # first 3 NSN digits
+        nsn=f("stripped").str.slice(f("ns") - f("nn")),
+    )
+    # validity as phonenumbers' region_code_for_number + _number_type_helper: the region (of a
+    # shared calling code: see _pick_table), then the general pattern (with its lengths) and the
+    # number types, on "tag + E.164": "DE:10:+49301234567"
+    s = s.struct.with_fields(region_v=_at(t.region_of, f("cc") * 1000 + f("nsn3")))
+    s = s.struct.with_fields(
+        key=pl.concat_str(_at(t.tag, f("region_v") * _LEN_SLOTS + f("nn")), f("nsn"))
+    )
+    valid = f("key").str.contains(t.general_re) & f("key").str.contains(t.types_re)
+    # via_cc: the general pattern that matched must be the one parse used (the region's)
+    valid = valid & (~f("via_cc").fill_null(False) | (f("region_v") == f("ridx")))
+    return s.struct.with_fields(e164=pl.when(valid).then(f("key").str.slice(_TAG_LEN)))
+
+
+def parse_e164(raw: str | None, region: str | None) -> str | None:
+    """The reference semantics, one value at a time: E.164 if phonenumbers finds it valid.
+
+    Args:
+        raw: the phone number as written.
+        region: ISO 3166 alpha-2 region assumed for numbers without a country code.
+
+    Returns:
+        ``"+14155550132"``-style string, or None when unparseable or invalid.
+
+    Example:
+        >>> parse_e164("030 1234567", "DE")
+        '+49301234567'
+    """
+    if raw is None:
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _slow_path(batch: pl.Series) -> pl.Series:
+    """phonenumbers once per distinct (value, region) among the rows the fast path left open."""
+    frame = batch.struct.unnest()
+    out = pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    todo = frame.with_row_index("row").filter(pl.col("need"))
+    if todo.height == 0:
+        return out
+    # For a value of digits, punctuation and a leading "+", parse sees only "+"-or-not and the
+    # digits, so spellings of one number share a single call.
+    canonical = ~pl.col("long") & pl.col("v").is_not_null() & (pl.col("nd") >= 3)
+    todo = todo.with_columns(key=pl.when(canonical).then("stripped").otherwise("raw"))
+    pairs = todo.select("key", "region").unique()
+    results = [parse_e164(raw, region) for raw, region in pairs.iter_rows()]
+    pairs = pairs.with_columns(e164=pl.Series(results, dtype=pl.String))
+    todo = todo.join(pairs, on=["key", "region"], how="left", nulls_equal=True)
+    logger.debug("phone slow path: %d rows, %d phonenumbers calls", todo.height, pairs.height)
+    return out.scatter(todo["row"], todo["e164"])
+
+
+def phone_to_e164(raw: pl.Expr, region: pl.Expr, default_region: str) -> pl.Expr:
+    """Phone number to E.164, exactly as phonenumbers would (see :func:`parse_e164`).
+
+    Args:
+        raw: phone numbers as written ("+1 (415) 555-0132", "030 1234567", "07700 900123 x12").
+        region: ISO 3166 alpha-2 upper-case region per row, used for numbers written without a
+            country code; null falls back to ``default_region``.
+        default_region: region for rows whose ``region`` is null, e.g. "US".
+
+    Returns:
+        Utf8 expression: "+14155550132", or null when empty, unparseable or invalid. Extensions
+        are dropped (E.164 has none).
+
+    Example:
+        >>> df.select(phone_to_e164(pl.col("phone"), pl.col("country_iso2"), "US"))
+    """
+    f = pl.field
+    residue = pl.struct(
+        f("raw"), f("region"), f("long"), f("stripped"), f("v"), f("nd"),
+        need=f("e164").is_null() & f("raw").is_not_null(),
+    )  # fmt: skip
+    slow = residue.map_batches(_slow_path, return_dtype=pl.String, is_elementwise=True)
+    return (
+        _fast_path(raw, region, default_region)
+        .struct.with_fields(phone_e164=pl.coalesce(f("e164"), slow))
+        .struct.field("phone_e164")
+    )
+
+
+def phone_fast_path_e164(raw: pl.Expr, region: pl.Expr, default_region: str) -> pl.Expr:
+    """The fast path's verdict alone, for benchmarks and tests (same arguments as phone_to_e164).
+
+    Returns:
+        Utf8 expression: the E.164 number where the fast path proved the number valid, null
+        where phone_to_e164 would ask phonenumbers.
+    """
+    return _fast_path(raw, region, default_region).struct.field("e164").alias("phone_e164_fast")
