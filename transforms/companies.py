@@ -35,7 +35,11 @@ def _key_text(expr: pl.Expr) -> pl.Expr:
 
 @lru_cache(maxsize=1)
 def legal_form_pattern() -> str:
-    """A regex matching a trailing run of legal-form terms, normalised like the key text."""
+    """A regex matching a trailing run of legal-form terms, normalised like the key text.
+
+    Each term must follow a space, so the first word of a name is never removed and a name
+    that is only a legal form ("GmbH") keeps its text.
+    """
     terms: set[str] = set()
     for group in terms_by_type.values():
         for term in group:
@@ -45,7 +49,7 @@ def legal_form_pattern() -> str:
                 terms.add(norm)
     terms.update(t for t in _EXTRA_TERMS if t != "the")
     alternation = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return rf"^(.+?)(?:\s(?:and\s)?(?:{alternation}))+$"
+    return rf"(?:\s(?:and\s)?(?:{alternation}))+$"
 
 
 def clean_company(raw: pl.Expr) -> pl.Expr:
@@ -65,7 +69,5 @@ def company_key(raw: pl.Expr) -> pl.Expr:
     Returns:
         The key, or null for an empty name.
     """
-    text = _key_text(raw).str.replace(r"^the\s", "")
-    stripped = text.str.extract(legal_form_pattern(), 1)
-    key = pl.coalesce(stripped, text)
+    key = _key_text(raw).str.replace(r"^the\s", "").str.replace(legal_form_pattern(), "")
     return pl.when(key.str.len_chars() > 0).then(key).otherwise(None)

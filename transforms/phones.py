@@ -50,10 +50,16 @@ logger = logging.getLogger(__name__)
 #: metadata the fast path cannot model (e.g. one with a national-prefix transform rule, like
 #: AR, BR or JP) is dropped at start-up and left to the slow path.
 FAST_PATH_REGIONS: Final[tuple[str, ...]] = (
-    "US", "CA", "GB", "IE", "DE", "AT", "CH", "LI", "FR", "BE", "LU", "MC", "NL", "ES", "PT",
-    "IT", "DK", "SE", "NO", "FI", "IS", "PL", "CZ", "SK", "HU", "SI", "HR", "RO", "BG", "GR",
-    "CY", "MT", "EE", "LV", "LT", "RS", "TR", "IL", "AE", "SA", "ZA", "IN", "SG", "HK", "CN",
-    "KR", "TW", "AU", "NZ", "MX", "CL", "CO", "PE",
+    # North America, Europe
+    "US", "CA", "PR", "DO", "JM", "GB", "IE", "DE", "AT", "CH", "LI", "FR", "BE", "LU", "MC",
+    "NL", "ES", "PT", "IT", "DK", "SE", "NO", "FI", "IS", "PL", "CZ", "SK", "HU", "SI", "HR",
+    "RO", "BG", "GR", "CY", "MT", "EE", "LV", "LT", "RS", "UA", "BY", "RU", "KZ", "TR",
+    # Middle East, Africa
+    "IL", "AE", "SA", "QA", "KW", "BH", "OM", "JO", "LB", "EG", "MA", "ZA", "NG", "KE",
+    # Asia-Pacific
+    "IN", "PK", "SG", "MY", "TH", "ID", "PH", "VN", "HK", "CN", "KR", "TW", "AU", "NZ",
+    # Latin America
+    "MX", "CL", "CO", "PE", "UY", "EC", "CR", "PA",
 )  # fmt: skip
 
 _PUNCTUATION: Final[tuple[str, ...]] = (" ", "(", ")", ".", "-", "/")  # dropped before casting
@@ -77,6 +83,8 @@ _TYPE_DESCS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 _DIGITS: Final = frozenset("0123456789")
 _POW10: Final = pl.Series("pow10", [10**i for i in range(19)], dtype=pl.Int64)
+_HEAD_MUL: Final = pl.Series([10 ** max(8 - n, 0) for n in range(19)], dtype=pl.Int64)
+_HEAD_DIV: Final = pl.Series([10 ** max(n - 8, 0) for n in range(19)], dtype=pl.Int64)
 
 
 # --- patterns as languages over the digits -----------------------------------------------------
@@ -645,7 +653,8 @@ def _fast_path(raw: pl.Expr, region: pl.Expr, default_region: str) -> pl.Expr:
         ~f("long") & f("v").is_not_null() & f("nd").is_between(_MIN_FAST_DIGITS, _MAX_FAST_DIGITS)
     )
     s = s.struct.with_fields(n=pl.when(in_play).then(f("nd")))  # null: not for the fast path
-    s = s.struct.with_fields(h=f("v") * _pow10(_HEAD - f("n")) // _pow10(f("n") - _HEAD))
+    # h: the first _HEAD digits (zero-padded when shorter): all the prefix logic reads them
+    s = s.struct.with_fields(h=f("v") * _at(_HEAD_MUL, f("n")) // _at(_HEAD_DIV, f("n")))
     # the region's international prefix (only without "+"): digits to strip, 0 if none
     s = s.struct.with_fields(
         idd=pl.when(f("plus")).then(0).otherwise(_at(t.idd, f("ridx") * 10_000 + f("h") // 10_000))
@@ -684,12 +693,12 @@ def _fast_path(raw: pl.Expr, region: pl.Expr, default_region: str) -> pl.Expr:
     # here when both ways give the same number ("1 415...": "1" is also the national prefix),
     # or when the whole number cannot match the general pattern (a table) and the rest is what
     # gets validated below: then valid means it matched, so parse did strip.
-    nn_t = _final_length("main", f("potsn"), f("tb") % 3)
-    same = (f("potsn") >= _MIN_NSN) & (nn_t == f("nn"))
-    sure = _at(t.cc_strip_sure, (f("ridx") * _LEN_SLOTS + f("n")) * 1000 + f("h") // 100_000)
     s = s.struct.with_fields(
-        via_cc=f("starts") & ~same & sure & (f("tb") % 3 == 0) & (f("potsn") >= _MIN_NSN),
-        same=same,
+        same=(f("potsn") >= _MIN_NSN) & (_final_length("main", f("potsn"), f("tb") % 3) == f("nn")),
+        sure=_at(t.cc_strip_sure, (f("ridx") * _LEN_SLOTS + f("n")) * 1000 + f("h") // 100_000),
+    )
+    s = s.struct.with_fields(
+        via_cc=f("starts") & ~f("same") & f("sure") & (f("tb") % 3 == 0) & (f("potsn") >= _MIN_NSN)
     )
     s = s.struct.with_fields(nn=pl.when(f("via_cc")).then(f("potsn")).otherwise(f("nn")))
     decided = (

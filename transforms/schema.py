@@ -139,7 +139,6 @@ LEAD_DATA_COLUMNS: Final[tuple[str, ...]] = (
     HAS_OPTED_OUT_OF_EMAIL,
     DO_NOT_CALL,
     EXTRA,
-    RAW_RECORD,
 )
 
 # --- source kinds -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ class Validated:
     """The three disjoint outputs of validation."""
 
     leads: pl.DataFrame
-    rejects: pl.DataFrame  # source_row, reasons (list of codes), raw_record (JSON text)
+    rejects: pl.DataFrame  # source_row, reasons (list of codes), raw_line (malformed rows)
     rows_read: int
     rows_skipped: int
 
@@ -106,7 +106,6 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
     rejects = kept.filter(pl.col(s.REASONS).list.len() > 0).select(
         s.SOURCE_ROW,
         s.REASONS,
-        s.RAW_RECORD,
         (pl.col(s.RAW_LINE) if s.RAW_LINE in kept.columns else pl.lit(None, pl.String)).alias("raw_line"),
     )
     leads = kept.filter(pl.col(s.REASONS).list.len() == 0).with_columns(

@@ -168,20 +168,22 @@ def test_apply_mapping_columns_extra_and_raw_record() -> None:
     )
     mapping = map_headers(frame.columns[:4])
     out = apply_mapping(frame, mapping)
-    assert out.columns == [*INPUT_FIELDS, EXTRA, RAW_RECORD, SOURCE_ROW, ROW_ERROR]
-    assert all(out.schema[c] == pl.String for c in [*INPUT_FIELDS, EXTRA, RAW_RECORD])
+    raw = hdr.raw_records(frame)
+    assert out.columns == [*INPUT_FIELDS, EXTRA, SOURCE_ROW, ROW_ERROR]
+    assert all(out.schema[c] == pl.String for c in [*INPUT_FIELDS, EXTRA])
+    assert raw.columns == [SOURCE_ROW, RAW_RECORD] and raw[SOURCE_ROW].to_list() == frame[SOURCE_ROW].to_list()
     assert out[EMAIL].to_list() == ["a@x.de", None, "c@x.de"]
     assert out[LAST_NAME].null_count() == 3
     extras = [json.loads(v) if v is not None else None for v in out[EXTRA]]
     assert extras == [{'Stand "Nr"': "B12", "Halle\\": 'say "hi"\nbye €'}, None, {"Halle\\": "ü"}]
-    assert json.loads(out[RAW_RECORD][1]) == {
+    assert json.loads(raw[RAW_RECORD][1]) == {
         "E-Mail": None,
         "Firma": None,
         'Stand "Nr"': None,
         "Halle\\": None,
     }
-    assert json.loads(out[RAW_RECORD][0])["Firma"] == "A"
-    assert list(json.loads(out[RAW_RECORD][2])) == frame.columns[:4]  # file order
+    assert json.loads(raw[RAW_RECORD][0])["Firma"] == "A"
+    assert list(json.loads(raw[RAW_RECORD][2])) == frame.columns[:4]  # file order
 
 
 def test_apply_mapping_carries_raw_line_and_handles_no_unmapped_columns() -> None:
@@ -217,12 +219,13 @@ def test_property_extra_is_the_non_null_unmapped_values(
         {EMAIL: "Email"}, tuple(c for c in frame.columns[:-2] if c != "Email"), ()
     )
     out = apply_mapping(frame, mapping)
+    raw = hdr.raw_records(frame)
     for i in range(3):
         expected = {k: frame[k][i] for k in mapping.unmapped if frame[k][i] is not None}
         got = out[EXTRA][i]
         assert (json.loads(got) if got is not None else {}) == expected
         assert got != "{}"
-        assert json.loads(out[RAW_RECORD][i]) == {k: frame[k][i] for k in frame.columns[:-2]}
+        assert json.loads(raw[RAW_RECORD][i]) == {k: frame[k][i] for k in frame.columns[:-2]}
 
 
 def test_read_then_map_end_to_end(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from transforms.phones import parse_e164, phone_fast_path_e164, phone_to_e164
 DEFAULT = "US"
 #: covered and uncovered regions, shared calling codes (NANP, +44, +7, +61, +39), odd inputs
 REGIONS = [
+    "UA", "PH", "EG", "NG", "PK", "VN", "UY", "KE", "MA", "QA",
     "US", "CA", "GB", "DE", "FR", "NL", "ES", "IT", "AU", "CH", "AT", "BE", "SE", "NO", "FI",
     "DK", "IE", "PL", "PT", "LU", "NZ", "IN", "SG", "MX", "KR", "HK", "CO", "BR", "JP", "AR",
     "GG", "JE", "IM", "PR", "JM", "DO", "RU", "KZ", "CC", "VA", "AX", "ZA", "IL", "CN",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import signal
 import subprocess
 import sys
@@ -62,6 +63,8 @@ def test_reimport_is_a_noop(wh: Warehouse, tmp_path: Path) -> None:
     assert ingest(wh, other).rows_loaded == 1
     assert wh.scalar("SELECT count(*) FROM leads") == 6
     assert wh.rows("SELECT source_row, reasons FROM lead_rejects") == [(7, ["missing_last_name"])]
+    raw = json.loads(wh.scalar("SELECT raw_record::VARCHAR FROM lead_rejects"))
+    assert raw == {"First Name": "Bo", "Last Name": None, "Company": "X", "E-mail": "bo@x.com", "Phone": None, "Country": None, "Notes": None}
 
 
 def test_killed_load_leaves_all_or_nothing_and_rerun_completes(tmp_path: Path) -> None:

@@ -65,7 +65,6 @@ CREATE TABLE leads (
     has_opted_out_of_email   BOOLEAN,
     do_not_call              BOOLEAN,
     extra                    JSON,
-    raw_record               JSON,
     status                   VARCHAR NOT NULL DEFAULT 'Open - Not Contacted',
     score                    INTEGER,
     grade                    VARCHAR,
