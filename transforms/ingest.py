@@ -83,11 +83,25 @@ def describe_source(path: Path, settings: IngestSettings, kind: str | None = Non
 
 
 @dataclass(frozen=True)
+class ReadInfo:
+    """How a file was read (recorded on its batch); the rows themselves are not kept."""
+
+    file_format: str
+    encoding: str | None
+    delimiter: str | None
+    header_row: int
+
+    @classmethod
+    def of(cls, table: RawTable) -> ReadInfo:
+        return cls(table.file_format, table.encoding, table.delimiter, table.header_row)
+
+
+@dataclass(frozen=True)
 class PreparedBatch:
     """A file's rows, split into leads and rejects, ready to load in one transaction."""
 
     source: SourceInfo
-    table: RawTable
+    table: ReadInfo
     mapping: HeaderMapping
     validated: Validated
     started_at: datetime
@@ -132,5 +146,5 @@ def prepare_batch(source: SourceInfo, settings: IngestSettings) -> PreparedBatch
         source.path.name, validated.rows_read, validated.rows_loaded, validated.rows_rejected, validated.rows_skipped,
     )
     return PreparedBatch(
-        source=source, table=table, mapping=mapping, validated=validated, started_at=started, timings=timings
+        source=source, table=ReadInfo.of(table), mapping=mapping, validated=validated, started_at=started, timings=timings
     )

@@ -1,31 +1,33 @@
 """Phone numbers to E.164, vectorised, with exactly the semantics of ``phonenumbers``.
 
-By definition, the result for a value ``raw`` and a region ``r`` is what
-:func:`parse_e164` returns::
+By definition, the result for a value ``raw`` and a region ``r`` is what :func:`parse_e164`
+returns::
 
     n = phonenumbers.parse(raw, r)                       # None if this raises
     format_number(n, E164) if is_valid_number(n) else None
 
-One ``phonenumbers`` call costs tens of microseconds, far too slow for a million leads, so
+One phonenumbers call costs tens of microseconds, far too slow for a million leads, so
 :func:`phone_to_e164` works in two steps:
 
-* **Fast path** (pure polars, integer arithmetic on the digits). It accepts values made only of
-  digits, a leading ``+`` and the punctuation ``" ().-/"`` -- for such values ``parse`` depends
-  only on the digits and on whether there is a leading ``+`` -- and re-implements the steps of
-  ``parse`` for them: the international prefix of the region (``00``, ``011``...), the country
-  code, the region's own country code written without ``+``, the national (trunk) prefix and the
-  length checks. Everything is driven by phonenumbers' own metadata, turned into lookup tables
-  once per process; validity uses the metadata's own ``national_number_pattern`` and
-  ``possible_length`` of every number type, compiled into one regex. Whenever a step depends on
-  something the tables cannot settle (an uncovered region, a prefix that could also start a
-  valid number, a long international prefix...), the row is left undecided.
+* **Fast path** (pure polars; integer arithmetic and table lookups on the digits). It takes
+  values made of digits, one leading ``+`` and the punctuation ``" ().-/"``, optionally followed
+  by an extension ("x12", "ext. 12"): for such values ``parse`` depends only on the digits and
+  on the ``+``. It re-does ``parse``'s steps for them -- the region's international prefix
+  ("00", "011", "0011"), the calling code, a national number written with the region's own
+  calling code but no "+", the national (trunk) prefix, the length checks -- then
+  ``is_valid_number``: the region of a shared calling code (NANP, +44, +7...) and the
+  metadata's own ``national_number_pattern`` and ``possible_length`` of the general description
+  and of every number type, as two regexes over all covered regions. All of it comes from
+  phonenumbers' metadata, compiled once per process into lookup tables (prefix patterns are
+  expanded into the prefixes they match, in the order Python's ``re`` tries them). A step the
+  tables cannot settle leaves the row to the slow path.
 * **Slow path**: every row the fast path did not prove *valid* -- undecided rows and every row
-  it would call invalid -- goes to ``phonenumbers`` once per distinct (value, region) pair. So a
+  it would call invalid -- goes to phonenumbers, once per distinct (value, region). So a
   "valid" verdict may come from the fast path, but an "invalid" one always comes from
   phonenumbers.
 
-The fast path is checked against :func:`parse_e164` row by row in
-``tests/transforms/test_phones.py``; ``benchmarks/phones.py`` prints its speed and coverage.
+tests/transforms/test_phones.py checks the result against :func:`parse_e164` row by row;
+benchmarks/phones.py prints speed and coverage.
 """
 
 from __future__ import annotations
@@ -272,7 +274,7 @@ class _Tables:
     npp: pl.Series  # [region*100 + first 2 digits] national prefix digits stripped, or _AMBIGUOUS
     cc_strip: pl.Series  # [region*10^4 + 4 digits after its calling code] see _cc_strip_table
     accept_len: pl.Series  # [region*32 + length] parse keeps the prefix-stripped national number
-    tag: pl.Series  # [region*32 + length] "DE:10:+49" key prefix for validity_re
+    tag: pl.Series  # [region*32 + length] "DE:10:+49": key prefix for general_re and types_re
     general_re: str  # general pattern and lengths: the first check of _number_type_helper
     types_re: str  # any number type, with its lengths
 

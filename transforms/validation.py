@@ -34,6 +34,8 @@ class Validated:
 
 
 BLANK = "_blank"
+#: 0-based position of a lead among the batch's leads, in file order (lead ids are assigned from it).
+ORDINAL = "_ordinal"
 
 
 def blank_record(positions: list[int]) -> pl.Expr:
@@ -114,7 +116,7 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
     ).with_columns(
         pl.when(pl.col(s.EMAIL).is_null()).then(None).otherwise(pl.col(s.EMAIL_DOMAIN)).alias(s.EMAIL_DOMAIN),
         pl.when(pl.col(s.EMAIL).is_null()).then(False).otherwise(pl.col(s.IS_FREEMAIL)).alias(s.IS_FREEMAIL),
-    ).select(s.SOURCE_ROW, *s.LEAD_DATA_COLUMNS)
+    ).select(s.SOURCE_ROW, *s.LEAD_DATA_COLUMNS).with_row_index(ORDINAL)
     skipped = checked.height - kept.height
     result = Validated(leads=leads, rejects=rejects, rows_read=rows_read, rows_skipped=skipped)
     assert result.rows_loaded + result.rows_rejected + result.rows_skipped == rows_read

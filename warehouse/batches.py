@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from transforms import schema as s
 from transforms.errors import WarehouseError
 from transforms.ingest import PreparedBatch, SourceInfo
+from transforms.validation import ORDINAL
 from warehouse.connection import Warehouse
 
 log = logging.getLogger(__name__)
@@ -56,12 +57,12 @@ def insert_batch_sql() -> str:
 
 
 def insert_leads_sql(view: str) -> str:
-    """INSERT of a registered frame of validated leads, numbering them from ``$first_id``."""
+    """INSERT of a registered frame of validated leads, numbered from ``$first_id`` in file order."""
     data = ", ".join(s.LEAD_DATA_COLUMNS)
     return (
         f"INSERT INTO leads (lead_id, batch_id, source_file, source_kind, source_row, {data}, "
         "created_at, updated_at) "
-        f"SELECT $first_id + row_number() OVER (ORDER BY {s.SOURCE_ROW}) - 1, $batch_id, $source_file, "
+        f"SELECT $first_id + {ORDINAL}, $batch_id, $source_file, "
         f"$source_kind, {s.SOURCE_ROW}, {data}, $now, $now FROM {view}"
     )
 
