@@ -7,6 +7,7 @@ from flows.prefect_env import apply_prefect_defaults
 apply_prefect_defaults()
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from importlib import resources  # noqa: E402
@@ -78,6 +79,16 @@ def _errors() -> Iterator[None]:
         yield
     except LeadpipeError as exc:
         _fail(exc)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence: one line, then the log
+        logging.getLogger("leadpipe").debug("unexpected failure", exc_info=True)
+        err.print(f"[bold red]error:[/] unexpected failure: {type(exc).__name__}: {exc}")
+        err.print("  hint: the warehouse keeps every batch that committed; fix the cause and run again "
+                  "(set LEADPIPE_DEBUG=1 for the traceback)")
+        if os.environ.get("LEADPIPE_DEBUG"):
+            raise
+        raise typer.Exit(2) from exc
 
 
 @contextmanager

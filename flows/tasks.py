@@ -54,6 +54,11 @@ def ingest_file_task(path: str, db: str, settings: IngestSettings, kind: str | N
         message = exc.message + (f" ({exc.hint})" if exc.hint else "")
         with Warehouse.open(db) as wh:
             return record_failed_batch(wh, source, path, kind, message)
+    except Exception as exc:  # a bug must not stop the other files: record it and go on
+        logging.getLogger(__name__).exception("unexpected error while preparing %s", path)
+        message = f"unexpected error while reading the file: {type(exc).__name__}: {exc} (please report this)"
+        with Warehouse.open(db) as wh:
+            return record_failed_batch(wh, source, path, kind, message)
     with Warehouse.open(db) as wh:
         return load_batch(wh, prepared)
 

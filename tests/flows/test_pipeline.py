@@ -58,3 +58,27 @@ def test_broken_file_fails_alone_and_leaves_no_partial_batch(db_path: Path, tmp_
         assert wh.rows("SELECT status, rows_read FROM import_batches ORDER BY batch_id") == [("failed", 0), ("loaded", 1)]
         assert wh.scalar("SELECT count(*) FROM leads WHERE source_file = ?", [str(broken)]) == 0
     assert dedupe(str(db_path)) >= 1
+
+
+def test_unexpected_error_in_one_file_fails_that_file_only(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.tasks as tasks
+
+    good = tmp_path / "good_form.csv"
+    good.write_text("First Name,Last Name,Company,Email\nAnn,Lee,Acme,ann@acme.com\n", encoding="utf-8")
+    bad = tmp_path / "bad_form.csv"
+    bad.write_text("First Name,Last Name,Company,Email\nBo,Kim,Initech,bo@initech.com\n", encoding="utf-8")
+    real = tasks.prepare_batch
+
+    def flaky(source, settings):  # type: ignore[no-untyped-def]
+        if source.path.name == "bad_form.csv":
+            raise ZeroDivisionError("simulated bug")
+        return real(source, settings)
+
+    monkeypatch.setattr(tasks, "prepare_batch", flaky)
+    batches = ingest([str(bad), str(good)], str(db_path))
+    assert [b.status for b in batches] == ["failed", "loaded"]
+    assert "ZeroDivisionError: simulated bug" in (batches[0].error or "")
+    monkeypatch.setattr(tasks, "prepare_batch", real)
+    # After the fix, a re-run loads the failed file and leaves the loaded one alone.
+    rerun = ingest([str(bad), str(good)], str(db_path))
+    assert [b.status for b in rerun] == ["loaded", "already_loaded"]
