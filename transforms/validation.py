@@ -13,6 +13,7 @@ import polars as pl
 from transforms import schema as s
 from transforms.configuration import IngestSettings
 from transforms.emails import is_valid_email
+from transforms.errors import IngestError
 
 
 @dataclass(frozen=True)
@@ -50,20 +51,30 @@ def blank_record(positions: list[int]) -> pl.Expr:
     ) & pl.col(s.ROW_ERROR).is_null()
 
 
-def reason_codes(settings: IngestSettings) -> pl.Expr:
-    """A list expression of the reject reason codes of each row (empty list: the row is fine)."""
+EMAIL_OK = "_email_ok"
+_REJECT = "_reject"
+
+
+def reject_checks(settings: IngestSettings) -> list[tuple[pl.Expr, str]]:
+    """The validation rules as (condition, reason code) pairs; a true condition rejects the row.
+
+    Conditions read the normalised columns and ``EMAIL_OK`` (the email's syntax check, computed
+    once per row by :func:`validate_leads`).
+    """
     has_email = pl.col(s.EMAIL).is_not_null()
-    email_ok = has_email & is_valid_email(pl.col(s.EMAIL))
+    email_ok = pl.col(EMAIL_OK)
     phone_given = pl.col(s.PHONE_RAW).is_not_null() | pl.col(s.MOBILE_PHONE_RAW).is_not_null()
     phone_ok = pl.col(s.PHONE).is_not_null() | pl.col(s.MOBILE_PHONE).is_not_null()
     bad_phone = (pl.col(s.PHONE_RAW).is_not_null() & pl.col(s.PHONE).is_null()) | (
         pl.col(s.MOBILE_PHONE_RAW).is_not_null() & pl.col(s.MOBILE_PHONE).is_null()
     )
-    text_cols = [c for c in s.INPUT_FIELDS if c not in (s.FULL_NAME,)]
+    text_cols = [
+        c for c in s.INPUT_FIELDS
+        if c not in (s.FULL_NAME, s.SUBMITTED_AT, s.HAS_OPTED_OUT_OF_EMAIL, s.DO_NOT_CALL)
+    ]
     too_long = pl.any_horizontal(
-        [pl.col(c).cast(pl.String).str.len_chars() > settings.max_field_length for c in text_cols
-         if c not in (s.SUBMITTED_AT, s.HAS_OPTED_OUT_OF_EMAIL, s.DO_NOT_CALL)]
-    ).fill_null(False)
+        [pl.col(c).cast(pl.String).str.len_chars() > settings.max_field_length for c in text_cols]
+    )
     checks: list[tuple[pl.Expr, str]] = [
         (pl.col(s.LAST_NAME).is_null(), s.R_MISSING_LAST_NAME),
         (too_long, s.R_FIELD_TOO_LONG),
@@ -82,11 +93,17 @@ def reason_codes(settings: IngestSettings) -> pl.Expr:
         if settings.invalid_phone == "reject":
             no_channel = no_channel & ~phone_given
         checks.append((no_channel, s.R_NO_CONTACT_CHANNEL))
+    return [(cond.fill_null(False), code) for cond, code in checks]
+
+
+def reason_codes(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:
+    """The list of reason codes of each row (``[malformed_row]`` alone for a malformed record:
+    its fields are misaligned, so the other checks would only mislead)."""
     codes = pl.concat_list(
-        [pl.when(cond.fill_null(False)).then(pl.lit(code)).otherwise(pl.lit(None, pl.String)) for cond, code in checks]
+        [pl.when(cond).then(pl.lit(code)).otherwise(pl.lit(None, pl.String)) for cond, code in checks]
     ).list.drop_nulls()
-    # The fields of a malformed record are misaligned, so checks on them would only mislead.
-    return pl.when(pl.col(s.ROW_ERROR).is_not_null()).then(pl.concat_list(pl.lit(s.R_MALFORMED_ROW))).otherwise(codes)
+    malformed = pl.col(s.ROW_ERROR).is_not_null()
+    return pl.when(malformed).then(pl.concat_list(pl.lit(s.R_MALFORMED_ROW))).otherwise(codes)
 
 
 def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
@@ -99,19 +116,26 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
     Returns:
         A :class:`Validated` with leads, rejects and the skipped count.
     """
-    email_ok = is_valid_email(pl.col(s.EMAIL)).fill_null(False)
     if BLANK not in frame.collect_schema().names():
         raise ValueError(f"validate_leads needs a {BLANK!r} column (see blank_record)")
-    checked = frame.with_columns(reason_codes(settings).alias(s.REASONS)).collect()
+    checks = reject_checks(settings)
+    # One cheap Boolean per row decides; the list of reason codes is built for rejected rows only.
+    checked = (
+        frame.with_columns(is_valid_email(pl.col(s.EMAIL)).fill_null(False).alias(EMAIL_OK))
+        .with_columns(
+            pl.any_horizontal([pl.col(s.ROW_ERROR).is_not_null(), *(cond for cond, _ in checks)]).alias(_REJECT)
+        )
+        .collect()
+    )
     rows_read = checked.height
     kept = checked.filter(~pl.col(BLANK))
-    rejects = kept.filter(pl.col(s.REASONS).list.len() > 0).select(
+    rejects = kept.filter(pl.col(_REJECT)).select(
         s.SOURCE_ROW,
-        s.REASONS,
+        reason_codes(checks).alias(s.REASONS),
         (pl.col(s.RAW_LINE) if s.RAW_LINE in kept.columns else pl.lit(None, pl.String)).alias("raw_line"),
     )
-    leads = kept.filter(pl.col(s.REASONS).list.len() == 0).with_columns(
-        pl.when(email_ok).then(pl.col(s.EMAIL)).otherwise(None).alias(s.EMAIL),
+    leads = kept.filter(~pl.col(_REJECT)).with_columns(
+        pl.when(pl.col(EMAIL_OK)).then(pl.col(s.EMAIL)).otherwise(None).alias(s.EMAIL),
         pl.col(s.COMPANY).fill_null(s.NOT_PROVIDED_COMPANY),
     ).with_columns(
         pl.when(pl.col(s.EMAIL).is_null()).then(None).otherwise(pl.col(s.EMAIL_DOMAIN)).alias(s.EMAIL_DOMAIN),
@@ -119,5 +143,7 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
     ).select(s.SOURCE_ROW, *s.LEAD_DATA_COLUMNS).with_row_index(ORDINAL)
     skipped = checked.height - kept.height
     result = Validated(leads=leads, rejects=rejects, rows_read=rows_read, rows_skipped=skipped)
-    assert result.rows_loaded + result.rows_rejected + result.rows_skipped == rows_read
+    if result.rows_loaded + result.rows_rejected + result.rows_skipped != rows_read:  # pragma: no cover
+        raise IngestError(f"conservation broken: {rows_read} read, {result.rows_loaded} + "
+                          f"{result.rows_rejected} + {result.rows_skipped} accounted for")
     return result
