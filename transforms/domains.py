@@ -3,10 +3,10 @@
 The registrable domain ("eTLD+1": ``shop.acme.co.uk`` -> ``acme.co.uk``) comes from the Public
 Suffix List as bundled in tldextract (ICANN section only, like tldextract's default
 ``include_psl_private_domains=False``: ``acme.github.io`` -> ``github.io``). The list is read
-once, offline, into sets, and the lookup is vectorised: the host's last 1..5 labels are looked up
-with ``is_in``, re-creating tldextract's walk over its suffix trie, wildcard (``*.ck``) and
-exception (``!www.ck``) rules included. tests/transforms/test_domains.py checks agreement with
-tldextract itself.
+once, offline, into a dictionary, and the lookup is vectorised: the host's last 1..5 labels are
+looked up, re-creating tldextract's walk over its suffix trie, wildcard (``*.ck``) and exception
+(``!www.ck``) rules included. tests/transforms/test_domains.py checks agreement with tldextract
+itself.
 """
 
 from __future__ import annotations
@@ -23,21 +23,20 @@ import tldextract
 logger = logging.getLogger(__name__)
 
 _FREEMAIL_RESOURCE: Final = "data/freemail_domains.txt"
-
 #: scheme ("https://") or protocol-relative "//", as tldextract's lenient URL parsing drops it
 _SCHEME_RE: Final = r"^(?:[A-Za-z0-9+.\-]+:)?//"
 #: a host name: dot-separated labels of letters (any script), digits, "-" and "_"
 _HOST_RE: Final = r"^[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)+$"
+_NODE, _END, _WILDCARD, _EXCEPTION = 1, 2, 4, 8  # flags of a label-suffix in the suffix trie
 
 
 @dataclass(frozen=True)
 class _SuffixRules:
     """The ICANN section of the Public Suffix List, as tldextract's trie sees it."""
 
-    ends: frozenset[str]  # suffixes ("co.uk")
-    nodes: frozenset[str]  # every label-suffix of a rule: the trie's nodes ("uk", "co.uk")
-    wildcard_parents: frozenset[str]  # "ck" for "*.ck"
-    exceptions: frozenset[str]  # "www.ck" for "!www.ck"
+    #: label-suffix ("co.uk") -> _NODE (a trie node: the walk goes on), _END (a rule), _WILDCARD
+    #: ("*.ck": any label under it is a suffix), _EXCEPTION ("!www.ck": "www.ck" is not)
+    flags: dict[str, int]
     depth: int  # most labels in a rule
 
 
@@ -61,39 +60,26 @@ def _suffix_rules() -> _SuffixRules:
     )
     rules = [r.lower() for r in extractor.tlds]
     rules += [p for r in rules if not r.isascii() and (p := _punycode(r)) is not None]
-    ends, nodes, wildcard, exceptions = set(), set(), set(), set()
+    flags: dict[str, int] = {}
+
+    def mark(suffix: str, flag: int) -> None:
+        flags[suffix] = flags.get(suffix, 0) | flag
+
     for rule in rules:
         labels = rule.split(".")
         if rule.startswith("!"):
-            exceptions.add(rule[1:])
+            mark(rule[1:], _EXCEPTION)
         elif rule.startswith("*."):
-            wildcard.add(rule[2:])
+            mark(rule[2:], _WILDCARD)
         else:
-            ends.add(rule)
+            mark(rule, _END)
         # a host label walks into "!www" or "*" children only through the rules above
         first = 1 if labels[0].startswith(("!", "*")) else 0
-        nodes.update(".".join(labels[i:]) for i in range(first, len(labels)))
+        for i in range(first, len(labels)):
+            mark(".".join(labels[i:]), _NODE)
     depth = max(r.count(".") + 1 for r in rules)
-    logger.debug("public suffix list: %d suffixes, %d wildcards", len(ends), len(wildcard))
-    return _SuffixRules(
-        frozenset(ends), frozenset(nodes), frozenset(wildcard), frozenset(exceptions), depth
-    )
-
-
-def _host(url_or_host: pl.Expr) -> pl.Expr:
-    """Lower-case host of a URL or bare host; null unless it looks like a domain name."""
-    host = (
-        url_or_host.cast(pl.String)
-        .str.strip_chars()
-        .str.replace(_SCHEME_RE, "")
-        .str.extract(r"^([^/?#]*)")  # the authority
-        .str.replace(r"^.*@", "")  # user info
-        .str.replace(r":.*$", "")  # port
-        .str.strip_chars()
-        .str.strip_chars_end(".")
-        .str.to_lowercase()
-    )
-    return pl.when(host.str.contains(_HOST_RE)).then(host)
+    logger.debug("public suffix list: %d rules", len(rules))
+    return _SuffixRules(flags, depth)
 
 
 def registrable_domain(url_or_host: pl.Expr) -> pl.Expr:
@@ -117,38 +103,58 @@ def registrable_domain(url_or_host: pl.Expr) -> pl.Expr:
     rules = _suffix_rules()
     levels = rules.depth + 1  # the walk stops at the first label that is not a trie node
     f = pl.field
-
-    def last(k: int) -> pl.Expr:  # the host's last k labels
-        return f("host").str.extract(rf"((?:[^.]+\.){{{k - 1}}}[^.]+)$")
-
-    s = pl.struct(host=_host(url_or_host))
-    s = s.struct.with_fields(
-        n_labels=f("host").str.count_matches(r"\.") + 1,
-        **{f"c{k}": last(k) for k in range(1, levels + 1)},
+    host = (
+        url_or_host.cast(pl.String)
+        .str.strip_chars()
+        .str.replace(_SCHEME_RE, "")
+        .str.extract(r"^([^/?#]*)")  # the authority
+        .str.replace(r"^.*@", "")  # user info
+        .str.replace(r":.*$", "")  # port
+        .str.strip_chars()
+        .str.strip_chars_end(".")
+        .str.to_lowercase()
     )
+    s = pl.struct(host=host)
     s = s.struct.with_fields(
-        **{f"node{k}": f(f"c{k}").is_in(rules.nodes).fill_null(False) for k in range(1, levels + 1)}
+        labels=pl.when(f("host").str.contains(_HOST_RE)).then(f("host").str.split("."))
     )
+    # c{k}: the host's last k labels; flag{k}: what the suffix trie says about them
+    s = s.struct.with_fields(
+        **{f"l{k}": f("labels").list.get(-k, null_on_oob=True) for k in range(1, levels + 1)}
+    )
+    s = s.struct.with_fields(c1=f("l1"))
+    for k in range(2, levels + 1):
+        s = s.struct.with_fields(
+            **{f"c{k}": pl.concat_str(f(f"l{k}"), pl.lit("."), f(f"c{k - 1}"))}
+        )
+    s = s.struct.with_fields(
+        **{
+            f"flag{k}": f(f"c{k}").replace_strict(rules.flags, default=0, return_dtype=pl.UInt8)
+            for k in range(1, levels + 1)
+        }
+    )
+
+    def has(k: int, flag: int) -> pl.Expr:
+        return (f(f"flag{k}") & flag) != 0
+
     reach = [pl.lit(True)]  # reach[k]: the walk got through the last k labels
     for k in range(1, levels + 1):
-        reach.append(reach[-1] & f(f"node{k}"))
+        reach.append(reach[-1] & has(k, _NODE))
     # the walk's answer: stopping under a wildcard node decides at once ...
     suffix_len: pl.Expr = pl.lit(None, dtype=pl.Int64)
     for k in range(levels, 1, -1):
-        stops_under_wildcard = (reach[k - 1] & ~f(f"node{k}") & (f("n_labels") >= k)) & f(
-            f"c{k - 1}"
-        ).is_in(rules.wildcard_parents)
-        is_exception = f(f"c{k}").is_in(rules.exceptions)
+        stops_under_wildcard = (
+            reach[k - 1] & ~has(k, _NODE) & f(f"c{k}").is_not_null() & has(k - 1, _WILDCARD)
+        )
         suffix_len = (
             pl.when(stops_under_wildcard)
-            .then(pl.when(is_exception).then(k - 1).otherwise(k))
+            .then(pl.when(has(k, _EXCEPTION)).then(k - 1).otherwise(k))
             .otherwise(suffix_len)
         )
     # ... otherwise the longest rule along the way
     longest_end: pl.Expr = pl.lit(None, dtype=pl.Int64)
     for k in range(1, levels + 1):
-        is_end = reach[k] & f(f"c{k}").is_in(rules.ends).fill_null(False)
-        longest_end = pl.when(is_end).then(k).otherwise(longest_end)
+        longest_end = pl.when(reach[k] & has(k, _END)).then(k).otherwise(longest_end)
     s = s.struct.with_fields(suffix_len=pl.coalesce(suffix_len, longest_end))
     registrable: pl.Expr = pl.lit(None, dtype=pl.String)
     for k in range(1, levels + 1):
@@ -168,8 +174,8 @@ def email_domain(email: pl.Expr) -> pl.Expr:
     Example:
         >>> df.select(email_domain(pl.col("email")))
     """
-    domain = email.cast(pl.String).str.extract(r"@([^@]*)$").str.strip_chars().str.to_lowercase()
-    return pl.when(domain.str.len_bytes() > 0).then(domain).alias("email_domain")
+    after_last_at = r"@\s*([^@]*[^@\s])\s*$"  # no match (null) when nothing follows it
+    return email.cast(pl.String).str.extract(after_last_at).str.to_lowercase().alias("email_domain")
 
 
 def _load_freemail_domains() -> frozenset[str]:

@@ -37,20 +37,20 @@ import re._constants as _sre_c
 import re._parser as _sre_p
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import phonenumbers
 import polars as pl
-from phonenumbers import PhoneMetadata, PhoneNumberFormat
+from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberFormat
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 logger = logging.getLogger(__name__)
 
 #: Regions whose national formats the fast path handles. Numbers written with ``+`` or an
 #: international prefix are handled for the calling codes of these regions. A region whose
-#: metadata the fast path cannot model (e.g. one with a national-prefix transform rule, like
-#: AR, BR or JP) is dropped at start-up and left to the slow path.
+#: metadata the fast path cannot model is dropped at start-up (logged at DEBUG) and left to the
+#: slow path; within a region, so are the prefixes it cannot model (BR carrier codes...).
 FAST_PATH_REGIONS: Final[tuple[str, ...]] = (
     # North America, Europe
     "US", "CA", "PR", "DO", "JM", "GB", "IE", "DE", "AT", "CH", "LI", "FR", "BE", "LU", "MC",
@@ -59,9 +59,9 @@ FAST_PATH_REGIONS: Final[tuple[str, ...]] = (
     # Middle East, Africa
     "IL", "AE", "SA", "QA", "KW", "BH", "OM", "JO", "LB", "EG", "MA", "ZA", "NG", "KE",
     # Asia-Pacific
-    "IN", "PK", "SG", "MY", "TH", "ID", "PH", "VN", "HK", "CN", "KR", "TW", "AU", "NZ",
+    "IN", "PK", "SG", "MY", "TH", "ID", "PH", "VN", "HK", "CN", "KR", "TW", "JP", "AU", "NZ",
     # Latin America
-    "MX", "CL", "CO", "PE", "UY", "EC", "CR", "PA",
+    "MX", "BR", "CL", "CO", "PE", "UY", "EC", "CR", "PA",
 )  # fmt: skip
 
 _PUNCTUATION: Final[tuple[str, ...]] = (" ", "(", ")", ".", "-", "/")  # dropped before casting
@@ -97,34 +97,58 @@ _HEAD_DIV: Final = pl.Series([10 ** max(n - 8, 0) for n in range(19)], dtype=pl.
 # Node forms: ("set", chars) | ("seq", parts) | ("alt", parts) | ("rep", node, lo, hi, greedy),
 # with hi None for an unbounded repeat.
 
-_EPS: Final = ("seq", ())
-_NONE: Final = ("set", frozenset())
+_Node = tuple[Any, ...]
+_EPS: Final[_Node] = ("seq", ())
+_NONE: Final[_Node] = ("set", frozenset())
 
 
 class _Unsupported(ValueError):
     """A pattern uses syntax the fast path does not model; the region is left to phonenumbers."""
 
 
-def _language(pattern: str) -> tuple:
+def _metadata(region: str) -> PhoneMetadata:
+    md = PhoneMetadata.metadata_for_region(region, None)
+    if md is None:
+        raise _Unsupported(f"no metadata for {region}")
+    return md
+
+
+def _general(md: PhoneMetadata) -> PhoneNumberDesc:
+    if md.general_desc is None or not md.general_desc.national_number_pattern:
+        raise _Unsupported("no general description")
+    return md.general_desc
+
+
+def _general_pattern(md: PhoneMetadata) -> str:
+    return str(_general(md).national_number_pattern)
+
+
+def _cc(md: PhoneMetadata) -> int:
+    if not md.country_code:
+        raise _Unsupported("no calling code")
+    return int(md.country_code)
+
+
+def _language(pattern: str) -> _Node:
     return _convert(_sre_p.parse(pattern))
 
 
-def _convert(items: object) -> tuple:
-    parts = [_convert_item(op, av) for op, av in items]  # type: ignore[attr-defined]
+def _convert(items: Any) -> _Node:  # a parsed pattern: sre's untyped node lists
+    parts = [_convert_item(op, av) for op, av in items]
     return parts[0] if len(parts) == 1 else ("seq", tuple(parts))
 
 
-def _convert_item(op: object, av: object) -> tuple:
+def _convert_item(op: Any, av: Any) -> _Node:
     if op is _sre_c.LITERAL:
-        return ("set", frozenset({chr(av)}) & _DIGITS)  # type: ignore[arg-type]
+        return ("set", frozenset({chr(av)}) & _DIGITS)
     if op is _sre_c.NOT_LITERAL:
-        return ("set", _DIGITS - {chr(av)})  # type: ignore[arg-type]
+        return ("set", _DIGITS - {chr(av)})
     if op is _sre_c.ANY:
         return ("set", _DIGITS)
     if op is _sre_c.IN:
         chars: set[str] = set()
         negate = False
-        for sop, sav in av:  # type: ignore[attr-defined]
+        for sop, sav in av:
             if sop is _sre_c.NEGATE:
                 negate = True
             elif sop is _sre_c.LITERAL:
@@ -138,21 +162,47 @@ def _convert_item(op: object, av: object) -> tuple:
         chars &= _DIGITS
         return ("set", frozenset(_DIGITS - chars if negate else chars))
     if op is _sre_c.BRANCH:
-        return ("alt", tuple(_convert(branch) for branch in av[1]))  # type: ignore[index]
+        return ("alt", tuple(_convert(branch) for branch in av[1]))
+    if op is _sre_c.AT:
+        return ("at",)  # "$" in a national prefix pattern: see _npp_table
     if op is _sre_c.SUBPATTERN:
-        return _convert(av[3])  # type: ignore[index]
+        return _convert(av[3])
     if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
-        lo, hi, sub = av  # type: ignore[misc]
+        lo, hi, sub = av
         unbounded = hi is _sre_c.MAXREPEAT
         return ("rep", _convert(sub), lo, None if unbounded else hi, op is _sre_c.MAX_REPEAT)
     raise _Unsupported(f"operator {op}")
 
 
-def _ordered(node: tuple) -> tuple[str, ...]:
+def _count(node: _Node) -> float:
+    """Number of strings in the language (inf if unbounded), counting before expanding."""
+    kind = node[0]
+    if kind == "at":
+        return 1
+    if kind == "set":
+        return len(node[1])
+    if kind == "alt":
+        return sum(_count(p) for p in node[1])
+    if kind == "seq":
+        out = 1.0
+        for p in node[1]:
+            out *= _count(p)
+        return out
+    _, sub, lo, hi, _ = node
+    if hi is None:
+        return float("inf")
+    return sum(_count(sub) ** k for k in range(lo, hi + 1))
+
+
+def _ordered(node: _Node) -> tuple[str, ...]:
     """The strings of a finite language in the order Python's backtracking ``re.match`` tries
     them, so that the first one that is a prefix of the input is what ``re.match`` returns.
     Raises _Unsupported if the language is infinite or too large."""
+    if _count(node) > _EXPAND_LIMIT:
+        raise _Unsupported("language too large")
     kind = node[0]
+    if kind == "at":
+        raise _Unsupported("anchor")
     if kind == "set":
         out: list[str] = sorted(node[1])
     elif kind == "alt":
@@ -181,8 +231,10 @@ def _ordered(node: tuple) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _nullable(node: tuple) -> bool:
+def _nullable(node: _Node) -> bool:
     kind = node[0]
+    if kind == "at":
+        return True
     if kind == "set":
         return False
     if kind == "seq":
@@ -192,8 +244,10 @@ def _nullable(node: tuple) -> bool:
     return node[2] == 0 or _nullable(node[1])
 
 
-def _nonempty(node: tuple) -> bool:
+def _nonempty(node: _Node) -> bool:
     kind = node[0]
+    if kind == "at":
+        return True
     if kind == "set":
         return bool(node[1])
     if kind == "seq":
@@ -203,9 +257,11 @@ def _nonempty(node: tuple) -> bool:
     return node[2] == 0 or _nonempty(node[1])
 
 
-def _derive(node: tuple, ch: str) -> tuple:
+def _derive(node: _Node, ch: str) -> _Node:
     """Brzozowski derivative: the language of the suffixes after ``ch``."""
     kind = node[0]
+    if kind == "at":
+        return _NONE
     if kind == "set":
         return _EPS if ch in node[1] else _NONE
     if kind == "alt":
@@ -220,11 +276,11 @@ def _derive(node: tuple, ch: str) -> tuple:
     _, sub, lo, hi, greedy = node
     if hi == 0:
         return _NONE
-    rest = ("rep", sub, max(lo - 1, 0), None if hi is None else hi - 1, greedy)
-    return ("seq", (_derive(sub, ch), rest))
+    remaining: _Node = ("rep", sub, max(lo - 1, 0), None if hi is None else hi - 1, greedy)
+    return ("seq", (_derive(sub, ch), remaining))
 
 
-def _can_start_with(node: tuple, prefix: str) -> bool:
+def _can_start_with(node: _Node, prefix: str) -> bool:
     """Whether some string of the language starts with ``prefix``."""
     for ch in prefix:
         node = _derive(node, ch)
@@ -232,9 +288,11 @@ def _can_start_with(node: tuple, prefix: str) -> bool:
 
 
 @cache
-def _lengths(node: tuple) -> frozenset[int]:
+def _lengths(node: _Node) -> frozenset[int]:
     """Lengths (below _LEN_SLOTS) of the strings of the language."""
     kind = node[0]
+    if kind == "at":
+        return frozenset({0})
     if kind == "set":
         return frozenset({1}) if node[1] else frozenset()
     if kind == "alt":
@@ -246,6 +304,36 @@ def _lengths(node: tuple) -> frozenset[int]:
         return out
     _, sub, lo, hi, _ = node
     step, out, reach = _lengths(sub), frozenset({0}) if lo == 0 else frozenset(), frozenset({0})
+    for count in range(1, (_LEN_SLOTS if hi is None else hi) + 1):
+        reach = frozenset(a + b for a in reach for b in step if a + b < _LEN_SLOTS)
+        if count >= lo:
+            out |= reach
+        if not reach:
+            break
+    return out
+
+
+@cache
+def _universal_lengths(node: _Node) -> frozenset[int]:
+    """Lengths m (below _LEN_SLOTS) for which the language surely holds every digit string of
+    length m (a sufficient test: "[0-9]{5,9}" and unions or sequences of such)."""
+    kind = node[0]
+    if kind == "at":
+        return frozenset({0})
+    if kind == "set":
+        return frozenset({1}) if node[1] == _DIGITS else frozenset()
+    if kind == "alt":
+        return frozenset().union(*(_universal_lengths(p) for p in node[1]))
+    if kind == "seq":
+        out = frozenset({0})
+        for part in node[1]:
+            out = frozenset(
+                a + b for a in out for b in _universal_lengths(part) if a + b < _LEN_SLOTS
+            )
+        return out
+    _, sub, lo, hi, _ = node
+    step = _universal_lengths(sub)
+    out, reach = frozenset({0}) if lo == 0 else frozenset(), frozenset({0})
     for count in range(1, (_LEN_SLOTS if hi is None else hi) + 1):
         reach = frozenset(a + b for a in reach for b in step if a + b < _LEN_SLOTS)
         if count >= lo:
@@ -275,6 +363,7 @@ class _Tables:
     cc_strip: pl.Series  # [region*10^4 + 4 digits after its calling code] see _cc_strip_table
     accept_len: pl.Series  # [region*32 + length] parse keeps the prefix-stripped national number
     tag: pl.Series  # [region*32 + length] "DE:10:+49": key prefix for general_re and types_re
+    general_needed: pl.Series  # [(region*32 + length)*100 + first 2 NSN digits] see _general_needed
     general_re: str  # general pattern and lengths: the first check of _number_type_helper
     types_re: str  # any number type, with its lengths
 
@@ -286,14 +375,6 @@ def _idd_words(md: PhoneMetadata) -> tuple[str, ...]:
     if "" in words:
         raise _Unsupported("international prefix can be empty")
     return words
-
-
-def _npp_words(md: PhoneMetadata) -> tuple[str, ...]:
-    if md.national_prefix_transform_rule:
-        raise _Unsupported("national prefix transform rule")
-    if not md.national_prefix_for_parsing:
-        return ()
-    return _ordered(_language(md.national_prefix_for_parsing))
 
 
 def _idd_table(words: tuple[str, ...]) -> np.ndarray:
@@ -321,18 +402,71 @@ def _idd_table(words: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def _npp_entry(words: tuple[str, ...], general: tuple, first2: str) -> int:
-    """Digits parse strips as national prefix from a number starting with ``first2``."""
-    for w in words:
-        if not w:
-            return 0
-        if len(w) > 2 and w[:2] == first2:
-            return _AMBIGUOUS
-        if len(w) <= 2 and first2.startswith(w):
-            # parse keeps the prefix if the whole number matches the general pattern and the rest
-            # does not; only if no valid number starts with these digits is the strip certain
-            return _AMBIGUOUS if _can_start_with(general, first2) else len(w)
-    return 0
+def _has_anchor_or_group(items: Any, groups: bool) -> bool:
+    """Whether a parsed pattern has an anchor ("$"), or (``groups``) a capture group."""
+    for op, av in items:
+        if op is _sre_c.AT or (groups and op is _sre_c.SUBPATTERN and av[0] is not None):
+            return True
+        subs: list[Any] = []
+        if op is _sre_c.BRANCH:
+            subs = av[1]
+        elif op is _sre_c.SUBPATTERN:
+            subs = [av[3]]
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+            subs = [av[2]]
+        if any(_has_anchor_or_group(sub, groups) for sub in subs):
+            return True
+    return False
+
+
+def _npp_table(md: PhoneMetadata, general: _Node) -> np.ndarray:
+    """Digits parse strips as national prefix, by the number's first two digits.
+
+    ``re.match`` tries the pattern's branches in order and, within one, its strings in the order
+    of _ordered: the first that prefixes the number is stripped -- unless the whole number
+    matches the general pattern and the rest does not, so the strip is certain only when no
+    number of the general pattern starts with these digits. A branch with an anchor, or with a
+    capture group when the region has a transform rule (which then rewrites the number instead),
+    depends on more than the first digits: _AMBIGUOUS wherever it could match.
+    """
+    out = np.zeros(100, dtype=np.int8)
+    pattern = md.national_prefix_for_parsing
+    if not pattern:
+        return out
+    parsed = _sre_p.parse(pattern)
+    top_branch = len(parsed) == 1 and parsed[0][0] is _sre_c.BRANCH
+    branches = parsed[0][1][1] if top_branch else [parsed]
+    done = np.zeros(100, dtype=bool)
+    for branch in branches:
+        node = _convert(branch)
+        transform = bool(md.national_prefix_transform_rule)
+        special = _has_anchor_or_group(branch, groups=transform) or (
+            transform and not _has_anchor_or_group(parsed, groups=True)
+        )
+        words = () if special else _ordered(node)
+        for q in range(100):
+            if done[q]:
+                continue
+            first2 = f"{q:02d}"
+            if special:
+                if (
+                    _nullable(node)
+                    or _nullable(_derive(node, first2[0]))
+                    or _can_start_with(node, first2)
+                ):
+                    out[q], done[q] = _AMBIGUOUS, True
+                continue
+            for w in words:
+                if not w:
+                    out[q], done[q] = 0, True
+                elif len(w) > 2 and w[:2] == first2:
+                    out[q], done[q] = _AMBIGUOUS, True
+                elif len(w) <= 2 and first2.startswith(w):
+                    certain = not _can_start_with(general, first2)
+                    out[q], done[q] = (len(w) if certain else _AMBIGUOUS), True
+                if done[q]:
+                    break
+    return out
 
 
 def _cc_strip_table(npp_region: np.ndarray, npp_main: np.ndarray | None) -> np.ndarray:
@@ -348,13 +482,13 @@ def _cc_strip_table(npp_region: np.ndarray, npp_main: np.ndarray | None) -> np.n
     return np.where(a_ok & (b != _AMBIGUOUS), 3 * a + b, _AMBIGUOUS).astype(np.int8)
 
 
-def _cc_strip_sure(md: PhoneMetadata, general: tuple) -> list[bool]:
+def _cc_strip_sure(md: PhoneMetadata, general: _Node) -> list[bool]:
     """For national numbers starting with the region's calling code, by length and first 3
     digits: does parse's ``_maybe_extract_country_code`` strip the calling code whenever the
     rest matches the general pattern? It does if the whole number is too long, or cannot match
     the general pattern (its first digits or its length rule that out)."""
     out = [False] * (_LEN_SLOTS * 1000)
-    cc = str(md.country_code)
+    cc = str(_cc(md))
     for q in range(1000):
         first3 = f"{q:03d}"
         if not first3.startswith(cc):
@@ -368,10 +502,24 @@ def _cc_strip_sure(md: PhoneMetadata, general: tuple) -> list[bool]:
     return out
 
 
+def _general_needed(md: PhoneMetadata) -> list[bool]:
+    """By NSN length and first two digits: must the general pattern be checked? Not when it
+    surely accepts every number of that length starting with those digits (for most regions
+    the general pattern is a superset like "[2-9]\\d{9}" of the number types)."""
+    general = _language(_general_pattern(md))
+    lengths = set(_general(md).possible_length)
+    out = [True] * (_LEN_SLOTS * 100)
+    for q in range(100):
+        rest = _universal_lengths(_derive(_derive(general, str(q // 10)), str(q % 10)))
+        for n in range(2, _LEN_SLOTS):
+            out[n * 100 + q] = not (n in lengths and n - 2 in rest)
+    return out
+
+
 def _length_check(md: PhoneMetadata, length: int) -> str:
     """phonenumbers' _test_number_length(number, metadata) for a number of this length."""
-    possible = sorted(md.general_desc.possible_length)
-    if length in md.general_desc.possible_length_local_only:
+    possible = sorted(_general(md).possible_length)
+    if length in _general(md).possible_length_local_only:
         return "local_only"
     if length < possible[0]:
         return "too_short"
@@ -385,8 +533,8 @@ def _lengths_re(lengths: tuple[int, ...]) -> str:
 
 
 def _validity_parts(code: str, md: PhoneMetadata) -> tuple[str, list[str]]:
-    general = md.general_desc
-    cc = rf"\+{md.country_code}"
+    general = _general(md)
+    cc = rf"\+{_cc(md)}"
     g = f"{code}:(?:{_lengths_re(general.possible_length)}):{cc}(?:{general.national_number_pattern})"
     types = []
     for attr in _TYPE_DESCS:
@@ -400,16 +548,15 @@ def _validity_parts(code: str, md: PhoneMetadata) -> tuple[str, list[str]]:
     return g, types
 
 
-_Rules = tuple[PhoneMetadata, tuple[str, ...], tuple[str, ...]]
+_Rules = tuple[PhoneMetadata, tuple[str, ...], np.ndarray]
 
 
 def _parse_rules(code: str) -> _Rules | None:
-    md = PhoneMetadata.metadata_for_region(code, None)
-    if md is None or not md.general_desc.national_number_pattern:
-        return None
     try:
-        _language(md.general_desc.national_number_pattern)
-        return md, _idd_words(md), _npp_words(md)
+        md = _metadata(code)
+        _cc(md)
+        general = _language(_general_pattern(md))
+        return md, _idd_words(md), _npp_table(md, general)
     except _Unsupported as e:
         logger.debug("phone fast path skips region %s: %s", code, e)
         return None
@@ -446,7 +593,7 @@ def _second_region(regions: tuple[str, ...]) -> tuple[str, list[str]] | None:
     return None
 
 
-def _startable(node: tuple, depth: int, prefix: str = "") -> set[str]:
+def _startable(node: _Node, depth: int, prefix: str = "") -> set[str]:
     """The ``depth``-digit prefixes some string of the language starts with."""
     if depth == 0:
         return {prefix}
@@ -489,7 +636,7 @@ def _covered_rules() -> dict[str, _Rules]:
     """Rules of FAST_PATH_REGIONS plus the main region of each calling code (parse uses it)."""
     rules = {r: x for r in FAST_PATH_REGIONS if (x := _parse_rules(r)) is not None}
     while True:
-        mains = {r: COUNTRY_CODE_TO_REGION_CODE[x[0].country_code][0] for r, x in rules.items()}
+        mains = {r: COUNTRY_CODE_TO_REGION_CODE[_cc(x[0])][0] for r, x in rules.items()}
         missing = set(mains.values()) - rules.keys()
         if not missing:
             return rules
@@ -511,7 +658,7 @@ def _tables() -> _Tables:
     # the region phonenumbers validates a number against, by calling code and first 3 NSN digits
     region_of = np.full(1_000_000, -1, dtype=np.int64)
     extra: list[str] = []  # validity-only regions: second candidates of a shared calling code
-    for cc in sorted({md.country_code for md, _, _ in rules.values()}):
+    for cc in sorted({_cc(md) for md, _, _ in rules.values()}):
         regions = COUNTRY_CODE_TO_REGION_CODE[cc]
         main = main_of_cc[cc] = index[regions[0]]
         block = region_of[cc * 1000 : cc * 1000 + 1000]
@@ -545,35 +692,34 @@ def _tables() -> _Tables:
     starts: list[bool] = []
     strip_sure: list[bool] = []
     for r in parse_regions:
-        md, idd_words, npp_words = rules[r]
+        md, idd_words, npp[r] = rules[r]
         idd.append(_idd_table(idd_words))
-        general = _language(md.general_desc.national_number_pattern)
-        npp[r] = np.array(
-            [_npp_entry(npp_words, general, f"{q:02d}") for q in range(100)], dtype=np.int8
-        )
+        general = _language(_general_pattern(md))
         checks = [_length_check(md, n) for n in range(_LEN_SLOTS)]
         accept += [c in ("possible", "too_long") for c in checks]
-        starts += [f"{q:03d}".startswith(str(md.country_code)) for q in range(1000)]
+        starts += [f"{q:03d}".startswith(str(_cc(md))) for q in range(1000)]
         strip_sure += _cc_strip_sure(md, general)
     cc_strip = []
     for r in parse_regions:
-        main = main_of_cc[rules[r][0].country_code]
-        cc_strip.append(_cc_strip_table(npp[r], None if main is None else npp[parse_regions[main]]))
+        main_index = main_of_cc[_cc(rules[r][0])]
+        main_npp = None if main_index is None else npp[parse_regions[main_index]]
+        cc_strip.append(_cc_strip_table(npp[r], main_npp))
 
-    general_parts, type_parts, tags = [], [], []
+    general_parts, type_parts, tags, general_needed = [], [], [], []
     for r in all_regions:
-        md = PhoneMetadata.metadata_for_region(r)
+        md = _metadata(r)
+        general_needed += _general_needed(md)
         g, types = _validity_parts(r, md)
         general_parts.append(g)
         type_parts.extend(types)
-        tags += [f"{r}:{n:02d}:+{md.country_code}" for n in range(_LEN_SLOTS)]
+        tags += [f"{r}:{n:02d}:+{_cc(md)}" for n in range(_LEN_SLOTS)]
 
     def regex(parts: list[str]) -> str:
         return "(?-u)^(?:" + "|".join(parts) + ")$"  # ASCII classes keep the automaton small
 
     tables = _Tables(
         parse_regions=parse_regions,
-        cc_of_region=pl.Series([rules[r][0].country_code for r in parse_regions], dtype=pl.Int64),
+        cc_of_region=pl.Series([_cc(rules[r][0]) for r in parse_regions], dtype=pl.Int64),
         starts_with_cc=pl.Series(starts, dtype=pl.Boolean),
         cc_strip_sure=pl.Series(strip_sure, dtype=pl.Boolean),
         cc_from_p3=pl.Series(cc_from_p3, dtype=pl.Int64),
@@ -585,6 +731,7 @@ def _tables() -> _Tables:
         cc_strip=pl.Series(np.concatenate(cc_strip), dtype=pl.Int8),
         accept_len=pl.Series(accept, dtype=pl.Boolean),
         tag=pl.Series(tags, dtype=pl.String),
+        general_needed=pl.Series(general_needed, dtype=pl.Boolean),
         general_re=regex(general_parts),
         types_re=regex(type_parts),
     )
@@ -726,7 +873,12 @@ def _fast_path(raw: pl.Expr, region: pl.Expr, default_region: str) -> pl.Expr:
     s = s.struct.with_fields(
         key=pl.concat_str(_at(t.tag, f("region_v") * _LEN_SLOTS + f("nn")), f("nsn"))
     )
-    valid = f("key").str.contains(t.general_re) & f("key").str.contains(t.types_re)
+    general_needed = _at(
+        t.general_needed, (f("region_v") * _LEN_SLOTS + f("nn")) * 100 + f("nsn3") // 10
+    )
+    s = s.struct.with_fields(general_key=pl.when(general_needed).then(f("key")))
+    general_ok = f("general_key").str.contains(t.general_re) | f("general_key").is_null()
+    valid = f("key").str.contains(t.types_re) & general_ok
     # via_cc: the general pattern that matched must be the one parse used (the region's)
     valid = valid & (~f("via_cc").fill_null(False) | (f("region_v") == f("ridx")))
     return s.struct.with_fields(e164=pl.when(valid).then(f("key").str.slice(_TAG_LEN)))
