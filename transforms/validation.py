@@ -125,7 +125,9 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
         .with_columns(
             pl.any_horizontal([pl.col(s.ROW_ERROR).is_not_null(), *(cond for cond, _ in checks)]).alias(_REJECT)
         )
-        .collect()
+        # The in-memory engine keeps each per-distinct map_batches (see transforms.distinct) to
+        # one call over the whole column; the streaming default splits it per morsel (~15% slower).
+        .collect(engine="in-memory")
     )
     rows_read = checked.height
     kept = checked.filter(~pl.col(BLANK))
