@@ -71,3 +71,14 @@ def test_shown_config_round_trips() -> None:
     settings = parse_settings({"ingest": {"sources": [{"pattern": "*expo*", "kind": "trade_show", "columns": {"Mail": "email"}}]}})
     text = settings_to_toml(settings)
     assert parse_settings(tomllib.loads(text)) == settings
+
+
+def test_readme_configuration_example_is_valid() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    example = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert example is not None
+    settings = parse_settings(tomllib.loads(example.group(1)))
+    assert settings.ingest.default_region == "DE"
+    assert settings.ingest.sources[0].columns == {"Mail": "email", "Org": "company"}
