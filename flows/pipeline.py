@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from prefect import flow
 
-from flows.config import LeadpipeSettings, load_settings
+from flows.config import load_settings
 from flows.tasks import (
     convert_task, dedupe_task, ingest_file_task, migrate_task, qualify_task, route_task, snapshot_task,
 )
@@ -36,14 +36,10 @@ class PipelineResult:
         return [b for b in self.batches if b.status == "failed"]
 
 
-def _settings(config: str | None, db: str | None) -> LeadpipeSettings:
-    return load_settings(config, db)
-
-
 @flow(name="ingest", log_prints=False)
 def ingest(files: list[str], db: str | None = None, config: str | None = None, kind: str | None = None) -> list[BatchResult]:
     """Load files into the warehouse: one batch per file, skipping files already loaded."""
-    settings = _settings(config, db)
+    settings = load_settings(config, db)
     path = settings.warehouse.path
     migrate_task(path)
     return [ingest_file_task(f, path, settings.ingest, kind) for f in files]
@@ -52,7 +48,7 @@ def ingest(files: list[str], db: str | None = None, config: str | None = None, k
 @flow(name="dedupe")
 def dedupe(db: str | None = None, config: str | None = None) -> int:
     """Cluster new leads with each other and with existing leads."""
-    settings = _settings(config, db)
+    settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return dedupe_task(settings.warehouse.path, settings.dedup)
 
@@ -60,7 +56,7 @@ def dedupe(db: str | None = None, config: str | None = None) -> int:
 @flow(name="qualify")
 def qualify(db: str | None = None, config: str | None = None) -> int:
     """Score and grade unconverted leads; mark MQLs."""
-    settings = _settings(config, db)
+    settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return qualify_task(settings.warehouse.path, settings.qualify)
 
@@ -68,7 +64,7 @@ def qualify(db: str | None = None, config: str | None = None) -> int:
 @flow(name="route")
 def route(db: str | None = None, config: str | None = None) -> int:
     """Give unowned leads an owner by round-robin."""
-    settings = _settings(config, db)
+    settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return route_task(settings.warehouse.path, settings.routing)
 
@@ -76,7 +72,7 @@ def route(db: str | None = None, config: str | None = None) -> int:
 @flow(name="convert")
 def convert(db: str | None = None, config: str | None = None, dry_run: bool = False) -> ConversionResult:
     """Convert qualified, owned leads into accounts, contacts and opportunities."""
-    settings = _settings(config, db)
+    settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return convert_task(settings.warehouse.path, settings.convert, dry_run)
 
@@ -84,7 +80,7 @@ def convert(db: str | None = None, config: str | None = None, dry_run: bool = Fa
 @flow(name="lead_pipeline")
 def lead_pipeline(files: list[str], db: str | None = None, config: str | None = None, kind: str | None = None) -> PipelineResult:
     """The whole pipeline: ingest the files, dedupe, qualify, route, convert, publish a snapshot."""
-    settings = _settings(config, db)
+    settings = load_settings(config, db)
     path = settings.warehouse.path
     result = PipelineResult(db=path)
     migrate_task(path)

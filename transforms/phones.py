@@ -298,14 +298,29 @@ def _lengths(node: _Node) -> frozenset[int]:
     if kind == "alt":
         return frozenset().union(*(_lengths(p) for p in node[1]))
     if kind == "seq":
-        out = frozenset({0})
-        for part in node[1]:
-            out = frozenset(a + b for a in out for b in _lengths(part) if a + b < _LEN_SLOTS)
-        return out
+        return _seq_lengths([_lengths(part) for part in node[1]])
     _, sub, lo, hi, _ = node
-    step, out, reach = _lengths(sub), frozenset({0}) if lo == 0 else frozenset(), frozenset({0})
+    return _repeat_lengths(_lengths(sub), lo, hi)
+
+
+def _add_lengths(left: frozenset[int], right: frozenset[int]) -> frozenset[int]:
+    """Lengths of a concatenation (below _LEN_SLOTS)."""
+    return frozenset(a + b for a in left for b in right if a + b < _LEN_SLOTS)
+
+
+def _seq_lengths(parts: list[frozenset[int]]) -> frozenset[int]:
+    """Lengths of a sequence of parts with the given length sets."""
+    out = frozenset({0})
+    for part in parts:
+        out = _add_lengths(out, part)
+    return out
+
+
+def _repeat_lengths(step: frozenset[int], lo: int, hi: int | None) -> frozenset[int]:
+    """Lengths of ``lo`` to ``hi`` (None: unbounded) repetitions of a part of lengths ``step``."""
+    out, reach = frozenset({0}) if lo == 0 else frozenset(), frozenset({0})
     for count in range(1, (_LEN_SLOTS if hi is None else hi) + 1):
-        reach = frozenset(a + b for a in reach for b in step if a + b < _LEN_SLOTS)
+        reach = _add_lengths(reach, step)
         if count >= lo:
             out |= reach
         if not reach:
@@ -325,22 +340,9 @@ def _universal_lengths(node: _Node) -> frozenset[int]:
     if kind == "alt":
         return frozenset().union(*(_universal_lengths(p) for p in node[1]))
     if kind == "seq":
-        out = frozenset({0})
-        for part in node[1]:
-            out = frozenset(
-                a + b for a in out for b in _universal_lengths(part) if a + b < _LEN_SLOTS
-            )
-        return out
+        return _seq_lengths([_universal_lengths(part) for part in node[1]])
     _, sub, lo, hi, _ = node
-    step = _universal_lengths(sub)
-    out, reach = frozenset({0}) if lo == 0 else frozenset(), frozenset({0})
-    for count in range(1, (_LEN_SLOTS if hi is None else hi) + 1):
-        reach = frozenset(a + b for a in reach for b in step if a + b < _LEN_SLOTS)
-        if count >= lo:
-            out |= reach
-        if not reach:
-            break
-    return out
+    return _repeat_lengths(_universal_lengths(sub), lo, hi)
 
 
 # --- metadata tables -----------------------------------------------------------------------------

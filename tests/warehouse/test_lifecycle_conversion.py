@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
 
 from transforms.configuration import ConvertSettings, Rep, RoutingSettings
 from transforms.routing import assign_round_robin
