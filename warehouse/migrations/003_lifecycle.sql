@@ -1,0 +1,2 @@
+-- leadpipe warehouse, version 3: lifecycle (qualification factors, routing rules, views).
+-- Placeholder until the lifecycle work fills it in.

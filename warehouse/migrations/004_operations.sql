@@ -1,0 +1,2 @@
+-- leadpipe warehouse, version 4: operations (pipeline runs).
+-- Placeholder until the operations work fills it in.
