@@ -1,7 +1,16 @@
-"""Duplicate detection: blocking keys, connected components, cluster assignment (polars)."""
+"""Duplicate detection: blocking, comparison levels, latent-class scoring, clustering, golden records (polars)."""
 
+from matching.blocking import BlockingReport, blocking_keys, candidate_pairs
+from matching.clustering import Clustering, cluster_leads
+from matching.comparisons import LEVELS, compare_pairs
 from matching.components import connected_components
-from matching.configuration import DedupSettings
-from matching.dedupe import DEDUP_COLUMNS, ClusterAssignment, assign_clusters
+from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule, Survivorship
+from matching.engine import MATCH_COLUMNS, MatchOutcome, match_leads, pairs_for_storage
+from matching.golden import golden_records
+from matching.model import MatchModel, fit_model, score_pairs
 
-__all__ = ["DEDUP_COLUMNS", "ClusterAssignment", "DedupSettings", "assign_clusters", "connected_components"]
+__all__ = [
+    "LEVELS", "MATCH_COLUMNS", "BlockingReport", "BlockingRule", "Clustering", "Comparison", "DedupSettings", "LinkRule",
+    "MatchModel", "MatchOutcome", "Survivorship", "blocking_keys", "candidate_pairs", "cluster_leads", "compare_pairs",
+    "connected_components", "fit_model", "golden_records", "match_leads", "pairs_for_storage", "score_pairs",
+]

@@ -1,58 +1,301 @@
-"""Warehouse side of dedup: fetch the leads to cluster, write cluster ids back."""
+"""Warehouse side of matching: read what a run needs, write what it found.
+
+A run reads the leads without a cluster, the stored blocking keys that equal theirs (and the
+leads holding them), the labels touching them, term frequencies and the latest model; it writes
+keys, scored pairs, cluster ids, cluster events, golden records and, when refitted, the model.
+The writes of one run happen in one transaction (the caller opens it).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import polars as pl
 
 from transforms import schema as s
 from warehouse.connection import Warehouse
 
-_NEW = "_lp_new_keys"
-_CLUSTERS = "_lp_lead_clusters"
-_MERGES = "_lp_cluster_merges"
+_NEW_KEYS = "_lp_new_keys"
+_IDS = "_lp_ids"
+_FRAME = "_lp_frame"
+_VALUES = "_lp_values"
+
+KEY_COLUMNS = (s.LEAD_ID, "rule", "key")
+LABEL_COLUMNS = ("lead_id_l", "lead_id_r", "label", "source")
+#: Columns of match_pairs written from a run, in table order.
+PAIR_COMPARISONS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postal_code")
+PAIR_COLUMNS = (
+    "lead_id_l", "lead_id_r", "blocking_rules",
+    *[col for name in PAIR_COMPARISONS for col in (f"level_{name}", f"weight_{name}")],
+    "prior_weight", "match_weight", "match_probability", "decision", "decided_by",
+)
 
 
-def dedup_candidates_sql(columns: tuple[str, ...]) -> str:
-    """New leads (no cluster yet) plus the clustered leads that share an email or name+phone key."""
+def _ids_frame(ids: Sequence[int] | pl.Series) -> pl.DataFrame:
+    return pl.DataFrame({"id": pl.Series(ids, dtype=pl.Int64)}).unique()
+
+
+def unclustered_leads(wh: Warehouse, columns: Sequence[str]) -> pl.DataFrame:
+    """Leads that have no cluster yet (loaded since the last run), by lead id."""
+    cols = ", ".join(columns)
+    return wh.frame(f"SELECT {cols} FROM leads WHERE cluster_id IS NULL ORDER BY lead_id")
+
+
+def clustered_without_keys(wh: Warehouse, columns: Sequence[str]) -> pl.DataFrame:
+    """Clustered leads with no stored key (clustered before keys were stored): to backfill."""
     cols = ", ".join(f"l.{c}" for c in columns)
-    name_phone = "lower(l.first_name) || '|' || lower(l.last_name) || '|' || l.phone"
-    return f"""
-        WITH new AS (SELECT * FROM leads WHERE cluster_id IS NULL),
-        keys AS (
-            SELECT email AS k FROM new WHERE email IS NOT NULL
-            UNION
-            SELECT lower(first_name) || '|' || lower(last_name) || '|' || phone FROM new
-            WHERE first_name IS NOT NULL AND phone IS NOT NULL
-        )
-        SELECT {cols} FROM leads l WHERE l.cluster_id IS NULL
-        UNION ALL
-        SELECT {cols} FROM leads l WHERE l.cluster_id IS NOT NULL
-          AND (l.email IN (SELECT k FROM keys) OR ({name_phone}) IN (SELECT k FROM keys))
+    return wh.frame(
+        f"SELECT {cols} FROM leads l WHERE l.cluster_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM lead_blocking_keys k WHERE k.lead_id = l.lead_id) ORDER BY l.lead_id"
+    )
+
+
+def existing_matches(wh: Warehouse, new_keys: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Clustered leads sharing a key with the new leads, and all their stored keys for those rules.
+
+    Returns:
+        ``(records, keys)``: records with ``columns``, ``cluster_id`` and ``cluster_size``;
+        keys ``lead_id``, ``rule``, ``key`` (only the shared keys, which is all blocking needs).
     """
+    with wh.registered(_NEW_KEYS, new_keys.select("rule", "key").unique()):
+        keys = wh.frame(
+            f"SELECT k.lead_id, k.rule, k.key FROM lead_blocking_keys k "
+            f"JOIN {_NEW_KEYS} n ON k.rule = n.rule AND k.key = n.key ORDER BY k.lead_id, k.rule, k.key"
+        )
+    if keys.is_empty():
+        return pl.DataFrame(), keys
+    cols = ", ".join(f"l.{c}" for c in columns)
+    with wh.registered(_IDS, _ids_frame(keys[s.LEAD_ID])):
+        records = wh.frame(
+            f"""
+            WITH chosen AS (SELECT l.* FROM leads l JOIN {_IDS} i ON l.lead_id = i.id WHERE l.cluster_id IS NOT NULL),
+            sizes AS (
+                SELECT cluster_id, count(*) AS cluster_size FROM leads
+                WHERE cluster_id IN (SELECT cluster_id FROM chosen) GROUP BY cluster_id
+            )
+            SELECT {cols}, l.cluster_id, s.cluster_size FROM chosen l JOIN sizes s USING (cluster_id) ORDER BY l.lead_id
+            """
+        )
+    keys = keys.join(records.select(s.LEAD_ID), on=s.LEAD_ID, how="semi")
+    return records, keys
 
 
-def dedup_candidates(wh: Warehouse, columns: tuple[str, ...]) -> pl.DataFrame:
-    """The leads a dedup run must look at, with the given columns."""
-    return wh.frame(dedup_candidates_sql(columns))
+def labels_touching(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
+    """Must/cannot-link labels with at least one side among the leads, oldest first."""
+    with wh.registered(_IDS, _ids_frame(lead_ids)):
+        return wh.frame(
+            f"SELECT lead_id_l, lead_id_r, label, source FROM match_labels "
+            f"WHERE lead_id_l IN (SELECT id FROM {_IDS}) OR lead_id_r IN (SELECT id FROM {_IDS}) "
+            "ORDER BY created_at, lead_id_l, lead_id_r"
+        )
 
 
-def apply_clusters(wh: Warehouse, lead_clusters: pl.DataFrame, merges: pl.DataFrame) -> int:
-    """Write cluster ids: new leads get theirs, members of merged clusters take the survivor's.
+def term_frequencies_sql(column: str) -> str:
+    return (
+        f"SELECT v.value, count(l.lead_id)::DOUBLE / (SELECT greatest(count({column}), 1) FROM leads) AS tf "
+        f"FROM {_VALUES} v JOIN leads l ON lower(trim(l.{column})) = v.value GROUP BY v.value"
+    )
+
+
+def term_frequencies(wh: Warehouse, column: str, values: pl.Series) -> pl.DataFrame:
+    """Share of all leads holding each of the given lower-case values of ``column``."""
+    if column not in s.LEAD_DATA_COLUMNS:
+        raise ValueError(f"not a lead column: {column}")
+    with wh.registered(_VALUES, pl.DataFrame({"value": values.drop_nulls().unique()})):
+        return wh.frame(term_frequencies_sql(column))
+
+
+def latest_model(wh: Warehouse) -> tuple[str, str] | None:
+    """The newest stored model as (parameters JSON, settings JSON)."""
+    rows = wh.rows("SELECT parameters::VARCHAR, settings::VARCHAR FROM match_models ORDER BY model_id DESC LIMIT 1")
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def save_model(wh: Warehouse, parameters: str, settings: str, pairs_used: int, prior: float) -> None:
+    wh.execute(
+        "INSERT INTO match_models SELECT coalesce(max(model_id), 0) + 1, now()::TIMESTAMP, ?, ?, ?::JSON, ?::JSON FROM match_models",
+        [pairs_used, prior, parameters, settings],
+    )
+
+
+def replace_all_keys(wh: Warehouse) -> None:
+    """Forget every stored key (the blocking rules changed: keys are recomputed)."""
+    wh.execute("DELETE FROM lead_blocking_keys")
+
+
+def insert_keys(wh: Warehouse, keys: pl.DataFrame) -> None:
+    with wh.registered(_FRAME, keys.select(KEY_COLUMNS)):
+        wh.execute(f"INSERT INTO lead_blocking_keys SELECT lead_id, rule, key FROM {_FRAME}")
+
+
+def insert_pairs(wh: Warehouse, pairs: pl.DataFrame) -> None:
+    """Append scored pairs (``PAIR_COLUMNS``; a missing comparison column is stored as NULL)."""
+    frame = pairs.with_columns(
+        [pl.lit(None, pl.String if c.startswith("level_") else pl.Float64).alias(c)
+         for c in PAIR_COLUMNS if c not in pairs.columns]
+    ).select(PAIR_COLUMNS)
+    cols = ", ".join(PAIR_COLUMNS)
+    with wh.registered(_FRAME, frame):
+        wh.execute(f"INSERT INTO match_pairs ({cols}, created_at) SELECT {cols}, now()::TIMESTAMP FROM {_FRAME}")
+
+
+def apply_clusters(wh: Warehouse, assignment: pl.DataFrame, merges: pl.DataFrame) -> int:
+    """Write cluster ids: merged clusters take the survivor's id, then each assigned lead its own.
 
     Returns:
         The number of lead rows whose cluster id changed.
     """
-    before = wh.scalar("SELECT count(*) FROM leads WHERE cluster_id IS NULL")
-    with wh.transaction():
-        with wh.registered(_MERGES, merges.select(pl.col("old_cluster_id").cast(pl.Int64), pl.col("new_cluster_id").cast(pl.Int64))):
+    changed = 0
+    if merges.height:
+        with wh.registered(_FRAME, merges.select(pl.col("old_cluster_id").cast(pl.Int64), pl.col("new_cluster_id").cast(pl.Int64))):
+            changed += int(wh.scalar(f"SELECT count(*) FROM leads l JOIN {_FRAME} m ON l.cluster_id = m.old_cluster_id"))
             wh.execute(
-                f"UPDATE leads SET cluster_id = m.new_cluster_id, updated_at = now()::TIMESTAMP FROM {_MERGES} m "
+                f"UPDATE leads SET cluster_id = m.new_cluster_id, updated_at = now()::TIMESTAMP FROM {_FRAME} m "
                 "WHERE leads.cluster_id = m.old_cluster_id"
             )
-        merged = merges.height
-        with wh.registered(_CLUSTERS, lead_clusters.select(pl.col(s.LEAD_ID).cast(pl.Int64), pl.col(s.CLUSTER_ID).cast(pl.Int64))):
-            wh.execute(
-                f"UPDATE leads SET cluster_id = c.cluster_id, updated_at = now()::TIMESTAMP FROM {_CLUSTERS} c "
-                "WHERE leads.lead_id = c.lead_id AND leads.cluster_id IS DISTINCT FROM c.cluster_id"
-            )
-    return int(before) + merged
+    with wh.registered(_FRAME, assignment.select(pl.col(s.LEAD_ID).cast(pl.Int64), pl.col(s.CLUSTER_ID).cast(pl.Int64))):
+        changed += int(wh.scalar(
+            f"SELECT count(*) FROM leads l JOIN {_FRAME} c ON l.lead_id = c.lead_id WHERE l.cluster_id IS DISTINCT FROM c.cluster_id"
+        ))
+        wh.execute(
+            f"UPDATE leads SET cluster_id = c.cluster_id, updated_at = now()::TIMESTAMP FROM {_FRAME} c "
+            "WHERE leads.lead_id = c.lead_id AND leads.cluster_id IS DISTINCT FROM c.cluster_id"
+        )
+    return changed
+
+
+def insert_events(wh: Warehouse, events: pl.DataFrame) -> int:
+    """Append cluster events, numbered after the last one."""
+    if events.is_empty():
+        return 0
+    frame = events.select(
+        "event", pl.col(s.CLUSTER_ID).cast(pl.Int64), pl.col("other_cluster_id").cast(pl.Int64),
+        pl.col(s.LEAD_ID).cast(pl.Int64), pl.col("detail").cast(pl.String),
+    ).with_row_index("n", offset=1)
+    with wh.registered(_FRAME, frame):
+        wh.execute(
+            f"INSERT INTO cluster_events SELECT (SELECT coalesce(max(event_id), 0) FROM cluster_events) + n, event, "
+            f"cluster_id, other_cluster_id, lead_id, detail, now()::TIMESTAMP FROM {_FRAME} ORDER BY n"
+        )
+    return frame.height
+
+
+def cluster_leads_for_golden(wh: Warehouse, cluster_ids: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
+    """Every lead of the given clusters, with ``columns``."""
+    cols = ", ".join(f"l.{c}" for c in columns)
+    with wh.registered(_IDS, _ids_frame(cluster_ids)):
+        return wh.frame(f"SELECT {cols} FROM leads l JOIN {_IDS} i ON l.cluster_id = i.id ORDER BY l.lead_id")
+
+
+def replace_golden(wh: Warehouse, golden: pl.DataFrame, stale_cluster_ids: pl.Series) -> None:
+    """Delete the golden records of ``stale_cluster_ids`` and insert ``golden``."""
+    with wh.registered(_IDS, _ids_frame(stale_cluster_ids)):
+        wh.execute(f"DELETE FROM lead_golden WHERE cluster_id IN (SELECT id FROM {_IDS})")
+    if golden.is_empty():
+        return
+    cols = ", ".join(golden.columns)
+    with wh.registered(_FRAME, golden):
+        wh.execute(f"INSERT INTO lead_golden ({cols}, updated_at) SELECT {cols}, now()::TIMESTAMP FROM {_FRAME}")
+
+
+def cluster_members(wh: Warehouse, lead_id: int) -> tuple[int | None, list[int]]:
+    """The cluster of a lead and its members (ascending); (None, []) for an unknown lead."""
+    row = wh.rows("SELECT cluster_id FROM leads WHERE lead_id = ?", [lead_id])
+    if not row:
+        return None, []
+    cluster = row[0][0]
+    if cluster is None:
+        return None, [lead_id]
+    members = [r[0] for r in wh.rows("SELECT lead_id FROM leads WHERE cluster_id = ? ORDER BY lead_id", [cluster])]
+    return int(cluster), members
+
+
+def detach_lead(wh: Warehouse, lead_id: int, cluster_id: int, members: Sequence[int], note: str | None) -> int:
+    """Unmerge: the lead becomes its own cluster, cannot-linked to every other member.
+
+    Returns:
+        The id the rest of the cluster now has (changes when the detached lead held it).
+    """
+    others = [m for m in members if m != lead_id]
+    rest_id = min(others)
+    wh.execute("UPDATE leads SET cluster_id = ?, updated_at = now()::TIMESTAMP WHERE lead_id = ?", [lead_id, lead_id])
+    if rest_id != cluster_id:
+        wh.execute(
+            "UPDATE leads SET cluster_id = ?, updated_at = now()::TIMESTAMP WHERE cluster_id = ? AND lead_id <> ?",
+            [rest_id, cluster_id, lead_id],
+        )
+    labels = pl.DataFrame({
+        "lead_id_l": [min(lead_id, o) for o in others],
+        "lead_id_r": [max(lead_id, o) for o in others],
+    }).with_columns(pl.lit("cannot_link").alias("label"), pl.lit("unmerge").alias("source"), pl.lit(note, pl.String).alias("note"))
+    insert_labels(wh, labels)
+    return rest_id
+
+
+def insert_labels(wh: Warehouse, labels: pl.DataFrame) -> None:
+    """Append labels (``lead_id_l`` < ``lead_id_r``, ``label``, ``source``, ``note``)."""
+    with wh.registered(_FRAME, labels.select("lead_id_l", "lead_id_r", "label", "source", pl.col("note").cast(pl.String))):
+        wh.execute(
+            f"INSERT INTO match_labels SELECT lead_id_l, lead_id_r, label, source, note, now()::TIMESTAMP FROM {_FRAME}"
+        )
+
+
+def merge_clusters(wh: Warehouse, survivor: int, absorbed: int) -> None:
+    wh.execute(
+        "UPDATE leads SET cluster_id = ?, updated_at = now()::TIMESTAMP WHERE cluster_id = ?", [survivor, absorbed]
+    )
+
+
+def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
+    """Pairs the model left between the thresholds and nobody labelled yet, with both leads' fields."""
+    both = ", ".join(f"a.{f} AS {f}_l, b.{f} AS {f}_r" for f in fields)
+    return wh.frame(
+        f"""
+        WITH latest AS (
+            SELECT * FROM match_pairs QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
+        )
+        SELECT p.lead_id_l, p.lead_id_r, round(p.match_probability, 4) AS match_probability, {both}
+        FROM latest p
+        JOIN leads a ON a.lead_id = p.lead_id_l
+        JOIN leads b ON b.lead_id = p.lead_id_r
+        WHERE p.decision = 'review'
+          AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
+        ORDER BY p.match_probability DESC, p.lead_id_l, p.lead_id_r
+        """
+    )
+
+
+def lead_cluster_ids(wh: Warehouse, lead_ids: Sequence[int]) -> dict[int, int | None]:
+    with wh.registered(_IDS, _ids_frame(list(lead_ids))):
+        return dict(wh.rows(f"SELECT lead_id, cluster_id FROM leads WHERE lead_id IN (SELECT id FROM {_IDS})"))
+
+
+def explain_pairs(wh: Warehouse, cluster_id: int) -> pl.DataFrame:
+    """The latest scored pair of every two members of a cluster."""
+    return wh.frame(
+        """
+        WITH members AS (SELECT lead_id FROM leads WHERE cluster_id = ?)
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT p.*, row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) AS rn
+            FROM match_pairs p
+            WHERE lead_id_l IN (SELECT lead_id FROM members) AND lead_id_r IN (SELECT lead_id FROM members)
+        ) WHERE rn = 1 ORDER BY match_probability DESC, lead_id_l, lead_id_r
+        """,
+        [cluster_id],
+    )
+
+
+def lead_summaries(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
+    with wh.registered(_IDS, _ids_frame(list(lead_ids))):
+        return wh.frame(
+            f"SELECT lead_id, first_name, last_name, email, phone, company, city, source_file, created_at "
+            f"FROM leads WHERE lead_id IN (SELECT id FROM {_IDS}) ORDER BY lead_id"
+        )
+
+
+def cluster_history(wh: Warehouse, cluster_ids: Sequence[int]) -> pl.DataFrame:
+    with wh.registered(_IDS, _ids_frame(list(cluster_ids))):
+        return wh.frame(
+            f"SELECT event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at FROM cluster_events "
+            f"WHERE cluster_id IN (SELECT id FROM {_IDS}) OR other_cluster_id IN (SELECT id FROM {_IDS}) ORDER BY event_id"
+        )

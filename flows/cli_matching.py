@@ -1,0 +1,155 @@
+"""The matching commands of `leadpipe`: dedupe, explain, unmerge, review export/import.
+
+Registered on the app of :mod:`flows.cli` (imported at its end). Orders calls and prints; no logic.
+Commands that write hold the warehouse's run lock, like a pipeline run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from flows.cli import ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console
+from flows.config import load_settings
+from flows.dedupe_run import explain as explain_lead
+from flows.dedupe_run import export_review, import_review
+from flows.dedupe_run import unmerge as unmerge_lead
+from warehouse.connection import Warehouse
+from warehouse.migrations import migrate
+from warehouse.run_lock import RunLock
+
+review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a person to decide, import the answers.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+def _wait(no_wait: bool) -> float | None:
+    return 0.0 if no_wait else None
+
+
+@app.command()
+def dedupe(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Find duplicates among the leads loaded since the last run and against the whole warehouse."""
+    from flows.pipeline import dedupe as dedupe_flow
+
+    with _errors():
+        settings = load_settings(config, db)
+        with _fast_flows(), _progress("starting Prefect"):
+            result = dedupe_flow(settings.warehouse.path, config)
+    console.print(
+        f"{result.new_leads} new leads, {result.candidate_pairs} pairs compared, {result.linked_pairs} linked; "
+        f"{result.new_clusters} new clusters, {result.joined} leads joined a cluster, {result.merges} merges, "
+        f"{result.splits} splits, {result.review_pairs} pairs to review"
+    )
+
+
+def _weights_table(pair: dict, comparisons: list[str]) -> Table:
+    table = Table(title=f"lead {pair['lead_id_l']} ~ lead {pair['lead_id_r']}: "
+                        f"p = {pair['match_probability']:.4f}, {pair['decision']} ({pair['decided_by']})",
+                  title_justify="left")
+    table.add_column("field")
+    table.add_column("level")
+    table.add_column("weight (bits)", justify="right")
+    table.add_column("")
+    for name in comparisons:
+        level = pair.get(f"level_{name}")
+        weight = pair.get(f"weight_{name}") or 0.0
+        bar = ("+" * min(int(round(weight)), 20)) if weight > 0 else ("-" * min(int(round(-weight)), 20))
+        style = "green" if weight > 0.5 else "red" if weight < -0.5 else "dim"
+        table.add_row(name, str(level), f"{weight:+.2f}", f"[{style}]{bar}[/]")
+    table.add_row("prior", "", f"{pair['prior_weight']:+.2f}", "")
+    table.add_row("[bold]total[/]", f"blocked by {', '.join(pair['blocking_rules'])}", f"[bold]{pair['match_weight']:+.2f}[/]", "")
+    return table
+
+
+@app.command()
+def explain(
+    lead_id: Annotated[int, typer.Argument(help="The lead to explain.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    all_pairs: Annotated[bool, typer.Option("--all", help="Show every scored pair in the cluster, not only the lead's.")] = False,
+) -> None:
+    """Why a lead is in its cluster: its duplicates, the pairs that tie them, each field's weight."""
+    with _errors():
+        settings = load_settings(config, db)
+        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+            found = explain_lead(wh, settings.dedup, lead_id)
+    members = Table(title=f"Cluster {found.cluster_id}: {found.members.height} lead(s)", title_justify="left")
+    for col in ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file"):
+        members.add_column(col)
+    for row in found.members.iter_rows(named=True):
+        style = "bold" if row["lead_id"] == lead_id else ""
+        members.add_row(*[f"[{style}]{row[c]}[/]" if style else str(row[c] or "") for c in
+                          ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file")])
+    console.print(members)
+    if found.members.height == 1:
+        console.print("This lead has no duplicate.")
+        return
+    pairs = found.pairs
+    if not all_pairs and pairs.height:
+        pairs = pairs.filter((pl.col("lead_id_l") == lead_id) | (pl.col("lead_id_r") == lead_id))
+    if pairs.is_empty():
+        console.print("No scored pair touches this lead directly: it is in the cluster through the other members "
+                      "(use --all), or by a label (review or unmerge).")
+    for pair in pairs.head(20).iter_rows(named=True):
+        console.print(_weights_table(pair, found.comparisons))
+    if found.history.height:
+        history = Table(title="Cluster history", title_justify="left")
+        for col in ("event_id", "event", "cluster_id", "other_cluster_id", "lead_id", "detail", "created_at"):
+            history.add_column(col)
+        for row in found.history.iter_rows():
+            history.add_row(*["" if v is None else str(v) for v in row])
+        console.print(history)
+
+
+@app.command()
+def unmerge(
+    lead_id: Annotated[int, typer.Argument(help="The lead to take out of its cluster.")],
+    note: Annotated[Optional[str], typer.Option(help="Why (kept with the cannot-link labels).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    no_wait: NoWaitOption = False,
+) -> None:
+    """Detach a lead from its cluster; it stays apart in every later run (cannot-link labels)."""
+    with _errors():
+        settings = load_settings(config, db)
+        with RunLock(settings.warehouse.path).hold(_wait(no_wait)), Warehouse.open(settings.warehouse.path) as wh:
+            migrate(wh)
+            own, rest = unmerge_lead(wh, settings.dedup, lead_id, note)
+    console.print(f"lead {lead_id} is now cluster {own} on its own; the rest of its cluster is cluster {rest}")
+
+
+@review_app.command("export")
+def review_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")] = Path("review.csv"),
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the pairs the model is unsure about to a CSV; fill its 'label' column (match / no)."""
+    with _errors():
+        settings = load_settings(config, db)
+        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+            count = export_review(wh, out)
+    console.print(f"{count} pairs written to {out}: put match or no in the label column, then "
+                  f"`leadpipe review import {out}`")
+
+
+@review_app.command("import")
+def review_import(
+    path: Annotated[Path, typer.Argument(help="The reviewed CSV.", exists=True, dir_okay=False)],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    no_wait: NoWaitOption = False,
+) -> None:
+    """Read reviewed pairs back as must-link / cannot-link labels that every later run respects."""
+    with _errors():
+        settings = load_settings(config, db)
+        with RunLock(settings.warehouse.path).hold(_wait(no_wait)), Warehouse.open(settings.warehouse.path) as wh:
+            migrate(wh)
+            counts = import_review(wh, settings.dedup, path)
+    console.print(json.dumps(counts))

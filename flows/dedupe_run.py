@@ -1,0 +1,267 @@
+"""The dedup stage and the cluster commands, wiring ``matching`` (polars) to ``warehouse`` (DuckDB).
+
+``matching`` and ``warehouse`` may not import each other, so the few steps that pass frames
+between them live here, as plain functions (no Prefect): the task and the CLI call them.
+Each function runs its writes in one transaction: a crash leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from matching.blocking import blocking_keys
+from matching.configuration import DedupSettings
+from matching.decisions import CANNOT_LINK, MUST_LINK, unknown_rule_levels
+from matching.engine import MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
+from matching.golden import GOLDEN_INPUT, golden_records
+from transforms import schema as s
+from transforms.errors import ConfigError, MatchingError
+from transforms.export import write_safe_csv
+from warehouse import clusters as wc
+from warehouse.connection import Warehouse
+
+log = logging.getLogger(__name__)
+_MODEL_KEYS = {"blocking_rules", "comparisons", "must_link", "cannot_link", "non_match_classes"}
+
+
+@dataclass
+class DedupResult:
+    """What a dedup run did."""
+
+    new_leads: int = 0
+    candidate_pairs: int = 0
+    linked_pairs: int = 0
+    review_pairs: int = 0
+    new_clusters: int = 0
+    joined: int = 0
+    merges: int = 0
+    splits: int = 0
+    model_refitted: bool = False
+    oversized_blocks: list[tuple[str, str, int]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _model_settings(settings: DedupSettings) -> str:
+    return settings.model_dump_json(include=_MODEL_KEYS)
+
+
+def _stored_model(wh: Warehouse, settings: DedupSettings) -> tuple[MatchModel | None, bool]:
+    """The stored model if it was fitted with the same settings; and whether the keys still apply."""
+    stored = wc.latest_model(wh)
+    if stored is None:
+        return None, True
+    parameters, used = stored
+    same_rules = json.loads(used).get("blocking_rules") == json.loads(_model_settings(settings)).get("blocking_rules")
+    if json.loads(used) != json.loads(_model_settings(settings)):
+        return None, same_rules
+    return MatchModel.from_json(parameters), True
+
+
+def rebuild_golden(wh: Warehouse, settings: DedupSettings, cluster_ids: pl.Series, stale: pl.Series | None = None) -> int:
+    """Rebuild the golden records of these clusters (and drop those of ``stale`` ids)."""
+    cluster_ids = cluster_ids.drop_nulls().unique()
+    leads = wc.cluster_leads_for_golden(wh, cluster_ids, GOLDEN_INPUT)
+    golden = golden_records(leads, settings.survivorship)
+    gone = pl.concat([cluster_ids, stale]) if stale is not None else cluster_ids
+    wc.replace_golden(wh, golden, gone)
+    return golden.height
+
+
+def check_settings(settings: DedupSettings) -> None:
+    problems = unknown_rule_levels(settings)
+    if problems:
+        raise ConfigError("invalid dedup rules: " + "; ".join(problems), hint="see docs/matching.md for the levels")
+
+
+def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
+    """Cluster every lead loaded since the last run, within the batch and against the warehouse."""
+    check_settings(settings)
+    result = DedupResult()
+    model, keys_valid = _stored_model(wh, settings)
+    clock = time.perf_counter()
+    with wh.transaction():
+        if not keys_valid:
+            log.info("blocking rules changed: recomputing the stored keys")
+            wc.replace_all_keys(wh)
+        backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
+        if backlog.height:
+            wc.insert_keys(wh, blocking_keys(backlog, settings.blocking_rules))
+        new = wc.unclustered_leads(wh, MATCH_COLUMNS)
+        result.new_leads = new.height
+        if new.is_empty():
+            return result
+        new_keys = blocking_keys(new, settings.blocking_rules)
+        existing, existing_keys = wc.existing_matches(wh, new_keys, MATCH_COLUMNS)
+        in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
+        labels = wc.labels_touching(wh, in_play)
+        tf_tables = {}
+        for c in settings.comparisons:
+            if c.term_frequency and c.field in s.LEAD_DATA_COLUMNS:
+                values = pl.concat([new.get_column(c.field), existing.get_column(c.field)]) if existing.height else new[c.field]
+                tf_tables[c.name] = wc.term_frequencies(wh, c.field, values.cast(pl.String).str.strip_chars().str.to_lowercase())
+        read_seconds = time.perf_counter() - clock
+        outcome = match_leads(
+            new, settings, new_keys=new_keys, existing=existing if existing.height else None,
+            existing_keys=existing_keys if existing.height else None, labels=labels, tf_tables=tf_tables, model=model,
+        )
+        clock = time.perf_counter()
+        wc.insert_keys(wh, new_keys)
+        wc.insert_pairs(wh, pairs_for_storage(outcome.pairs, settings))
+        wc.apply_clusters(wh, outcome.clustering.assignment, outcome.clustering.merges)
+        wc.insert_events(wh, outcome.events)
+        if outcome.refitted:
+            wc.save_model(wh, outcome.model.to_json(), _model_settings(settings), outcome.model.pairs_used, outcome.model.prior)
+        write_seconds = time.perf_counter() - clock
+        clock = time.perf_counter()
+        affected = pl.concat([outcome.clustering.assignment[s.CLUSTER_ID], outcome.clustering.merges["new_cluster_id"]])
+        rebuild_golden(wh, settings, affected, outcome.clustering.merges["old_cluster_id"])
+        golden_seconds = time.perf_counter() - clock
+    events = outcome.events["event"].value_counts()
+    counts = dict(zip(events["event"].to_list(), events["count"].to_list(), strict=True))
+    result.candidate_pairs = outcome.pairs.height
+    result.linked_pairs = outcome.linked_pairs
+    result.review_pairs = int(outcome.pairs.filter(pl.col("decision") == "review").height)
+    result.new_clusters = counts.get("create", 0)
+    result.joined = counts.get("join", 0)
+    result.merges = counts.get("merge", 0)
+    result.splits = counts.get("split", 0)
+    result.model_refitted = outcome.refitted
+    result.oversized_blocks = [tuple(r) for r in outcome.blocking.oversized.head(20).iter_rows()]  # type: ignore[misc]
+    result.timings = {"read": read_seconds, **outcome.timings, "write": write_seconds, "golden": golden_seconds}
+    for rule, key, size in result.oversized_blocks:
+        log.warning("blocking rule %s: key %r is shared by %d leads and was skipped", rule, key, size)
+    return result
+
+
+def unmerge(wh: Warehouse, settings: DedupSettings, lead_id: int, note: str | None = None) -> tuple[int, int]:
+    """Detach a lead from its cluster and cannot-link it to the other members.
+
+    Returns:
+        (the lead's new cluster id, the rest of the cluster's id).
+
+    Raises:
+        MatchingError: unknown lead, or a lead alone in its cluster.
+    """
+    with wh.transaction():
+        cluster, members = wc.cluster_members(wh, lead_id)
+        if not members:
+            raise MatchingError(f"no lead with id {lead_id}", hint="see `leadpipe status` or query the leads table")
+        if cluster is None or len(members) < 2:
+            raise MatchingError(f"lead {lead_id} is not in a cluster with other leads: nothing to unmerge")
+        rest = wc.detach_lead(wh, lead_id, cluster, members, note)
+        wc.insert_events(wh, pl.DataFrame({
+            "event": ["unmerge"], s.CLUSTER_ID: [rest], "other_cluster_id": [lead_id], s.LEAD_ID: [lead_id],
+            "detail": [f"lead {lead_id} detached by hand" + (f": {note}" if note else "")],
+        }))
+        rebuild_golden(wh, settings, pl.Series([rest, lead_id], dtype=pl.Int64), pl.Series([cluster], dtype=pl.Int64))
+    return lead_id, rest
+
+
+REVIEW_FIELDS = (s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.COMPANY, s.CITY, s.POSTAL_CODE)
+REVIEW_ANSWERS = {"match": MUST_LINK, "yes": MUST_LINK, "same": MUST_LINK, "y": MUST_LINK,
+                  "no": CANNOT_LINK, "not a match": CANNOT_LINK, "different": CANNOT_LINK, "n": CANNOT_LINK}
+
+
+def export_review(wh: Warehouse, out: Path) -> int:
+    """Write the unlabelled pairs between the thresholds to a CSV with an empty ``label`` column."""
+    pairs = wc.review_pairs(wh, REVIEW_FIELDS).with_columns(pl.lit("").alias("label"), pl.lit("").alias("note"))
+    write_safe_csv(pairs, out)
+    return pairs.height
+
+
+def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[str, int]:
+    """Read a reviewed CSV back: each answered row becomes a must-link or cannot-link label.
+
+    A cannot-link between two leads of one cluster detaches the newer lead (as ``unmerge``); a
+    must-link between two clusters merges them (the older id survives). Blank labels are skipped.
+
+    Raises:
+        MatchingError: the file is missing columns or holds an answer that is not understood.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    needed = {"lead_id_l", "lead_id_r", "label"}
+    if not rows or not needed <= set(rows[0]):
+        raise MatchingError(f"{path} has no rows with columns {', '.join(sorted(needed))}", hint="export it with `leadpipe review export`")
+    answers = []
+    for number, row in enumerate(rows, start=2):
+        answer = (row.get("label") or "").strip().lower()
+        if not answer:
+            continue
+        if answer not in REVIEW_ANSWERS:
+            raise MatchingError(
+                f"{path}, line {number}: label {row['label']!r} is not understood",
+                hint="use match / yes, or no / not a match (blank = skip)",
+            )
+        try:
+            left, right = int(row["lead_id_l"]), int(row["lead_id_r"])
+        except ValueError as exc:
+            raise MatchingError(f"{path}, line {number}: lead ids must be integers") from exc
+        answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], (row.get("note") or None)))
+    counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
+    if not answers:
+        return counts
+    labels = pl.DataFrame(answers, schema=["lead_id_l", "lead_id_r", "label", "note"], orient="row").with_columns(
+        pl.lit("review").alias("source")
+    )
+    with wh.transaction():
+        wc.insert_labels(wh, labels)
+        for left, right, label, note in answers:
+            counts[label] += 1
+            clusters = wc.lead_cluster_ids(wh, [left, right])
+            if left not in clusters or right not in clusters:
+                raise MatchingError(f"{path}: lead {left if left not in clusters else right} does not exist")
+            a, b = clusters[left], clusters[right]
+            if label == CANNOT_LINK and a is not None and a == b:
+                _, members = wc.cluster_members(wh, right)
+                rest = wc.detach_lead(wh, right, a, members, note or "review: not a match")
+                wc.insert_events(wh, pl.DataFrame({
+                    "event": ["unmerge"], s.CLUSTER_ID: [rest], "other_cluster_id": [right], s.LEAD_ID: [right],
+                    "detail": [f"review: lead {right} is not lead {left}"],
+                }))
+                rebuild_golden(wh, settings, pl.Series([rest, right], dtype=pl.Int64), pl.Series([a], dtype=pl.Int64))
+                counts["detached"] += 1
+            elif label == MUST_LINK and a is not None and b is not None and a != b:
+                survivor, absorbed = min(a, b), max(a, b)
+                wc.merge_clusters(wh, survivor, absorbed)
+                wc.insert_events(wh, pl.DataFrame({
+                    "event": ["merge"], s.CLUSTER_ID: [survivor], "other_cluster_id": [absorbed], s.LEAD_ID: [None],
+                    "detail": [f"review: lead {left} is lead {right}"],
+                }, schema_overrides={s.LEAD_ID: pl.Int64}))
+                rebuild_golden(wh, settings, pl.Series([survivor], dtype=pl.Int64), pl.Series([absorbed], dtype=pl.Int64))
+                counts["merged"] += 1
+    return counts
+
+
+@dataclass
+class Explanation:
+    """Why a lead is in its cluster: the members, the scored pairs among them, the history."""
+
+    lead_id: int
+    cluster_id: int | None
+    members: pl.DataFrame
+    pairs: pl.DataFrame
+    history: pl.DataFrame
+    comparisons: list[str]
+
+
+def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation:
+    """Gather what `leadpipe explain` shows.
+
+    Raises:
+        MatchingError: no such lead.
+    """
+    cluster, members = wc.cluster_members(wh, lead_id)
+    if not members:
+        raise MatchingError(f"no lead with id {lead_id}", hint="see `leadpipe status` or query the leads table")
+    pairs = wc.explain_pairs(wh, cluster) if cluster is not None else pl.DataFrame()
+    history = wc.cluster_history(wh, [cluster] if cluster is not None else [])
+    names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
+    return Explanation(lead_id, cluster, wc.lead_summaries(wh, members), pairs, history, names)

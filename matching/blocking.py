@@ -1,0 +1,205 @@
+"""Blocking: which pairs of leads are compared at all.
+
+A blocking rule is a key made of parts (``last_name:metaphone``, ``company_key:prefix4``): two
+leads become a candidate pair when they share the whole key of at least one rule, as Salesforce
+match keys do. Keys are computed once per lead (``blocking_keys``) and stored in the warehouse,
+so an incremental run only looks up the keys of its new leads.
+
+Oversized blocks (``info@``, a switchboard number shared by a whole company, "Smith" in one
+postcode) would make the pair count explode: a key held by more than ``max_block_size`` leads is
+skipped for that rule and reported in ``BlockingReport.oversized``; the other rules still see
+those leads.
+
+Everything is polars joins: one self-join per run on (rule, key), no Python loop over leads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jellyfish
+import polars as pl
+
+from matching.configuration import BlockingRule
+from transforms import schema as s
+from transforms.distinct import map_distinct
+
+RULE = "rule"
+KEY = "key"
+LEFT = "lead_id_l"
+RIGHT = "lead_id_r"
+RULES_MASK = "rules_mask"
+IS_NEW = "_lp_is_new"
+
+#: Virtual field: a lead's phone and mobile phone, each its own key.
+ANY_PHONE = "any_phone"
+#: Virtual field: first and last name, lower-case, in alphabetical order (finds swapped names).
+NAME_SET = "name_set"
+_GMAIL = ("gmail.com", "googlemail.com")
+
+
+def canonical_email(email: pl.Expr) -> pl.Expr:
+    """Lower-case address without a ``+tag``; gmail dots removed (they are ignored by gmail)."""
+    plain = email.str.to_lowercase().str.replace(r"\+[^@]*@", "@")
+    gmail = plain.str.ends_with("@gmail.com") | plain.str.ends_with("@googlemail.com")
+    local = plain.str.extract(r"^([^@]*)@", 1).str.replace_all(".", "", literal=True)
+    return pl.when(gmail).then(pl.concat_str(local, pl.lit("@gmail.com"))).otherwise(plain)
+
+
+def _metaphone(expr: pl.Expr) -> pl.Expr:
+    return expr.map_elements(jellyfish.metaphone, return_dtype=pl.String)
+
+
+def _soundex(expr: pl.Expr) -> pl.Expr:
+    return expr.map_elements(jellyfish.soundex, return_dtype=pl.String)
+
+
+def key_part(field: str, transform: str | None) -> pl.Expr:
+    """The expression of one key part (no transform: the normalised value as it is)."""
+    col = pl.col(field).cast(pl.String)
+    match transform:
+        case None:
+            return col
+        case "lower":
+            return col.str.strip_chars().str.to_lowercase()
+        case "initial":
+            return col.str.strip_chars().str.to_lowercase().str.slice(0, 1)
+        case "prefix3" | "prefix4" | "prefix5":
+            return col.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", "").str.slice(0, int(transform[-1]))
+        case "metaphone":
+            return map_distinct(col.str.strip_chars().str.to_lowercase(), _metaphone, pl.String)
+        case "soundex":
+            return map_distinct(col.str.strip_chars(), _soundex, pl.String)
+        case "digits":
+            return col.str.replace_all(r"\D", "")
+        case "last7":
+            return col.str.replace_all(r"\D", "").str.slice(-7)
+        case "local_part":
+            return canonical_email(col).str.extract(r"^([^@]*)@", 1)
+        case "canonical_email":
+            return canonical_email(col)
+        case "year":
+            return col.str.extract(r"(\d{4})", 1)
+        case _:  # validated by BlockingRule; kept for safety
+            raise ValueError(f"unknown key transform {transform!r}")
+
+
+def _rule_keys(records: pl.LazyFrame, rule: BlockingRule, columns: Sequence[str]) -> pl.LazyFrame:
+    """(lead_id, rule, key) for one rule; a lead with a missing part has no key."""
+    frame = records
+    exprs = []
+    for part in rule.parts:
+        field, _, transform = part.partition(":")
+        if field == ANY_PHONE:
+            # one key per number: the phone, and the mobile phone when it is another number
+            rows = [frame.with_columns(pl.col(s.PHONE).alias(ANY_PHONE))] if s.PHONE in columns else []
+            if s.MOBILE_PHONE in columns:
+                mobile = frame.with_columns(pl.col(s.MOBILE_PHONE).alias(ANY_PHONE))
+                if s.PHONE in columns:
+                    mobile = mobile.filter(pl.col(s.MOBILE_PHONE).ne_missing(pl.col(s.PHONE)))
+                rows.append(mobile)
+            frame = pl.concat(rows)
+        elif field == NAME_SET:
+            if s.FIRST_NAME not in columns or s.LAST_NAME not in columns:
+                return pl.LazyFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String})
+            names = [pl.col(s.FIRST_NAME).str.to_lowercase(), pl.col(s.LAST_NAME).str.to_lowercase()]
+            frame = frame.with_columns(
+                pl.concat_str(pl.min_horizontal(names), pl.max_horizontal(names), separator=" ").alias(NAME_SET)
+            )
+        elif field not in columns:
+            return pl.LazyFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String})
+        exprs.append(key_part(field, transform or None))
+    # a key needs every part, and an empty part counts as missing
+    parts = [f"_p{i}" for i in range(len(exprs))]
+    keys = (
+        frame.select(pl.col(s.LEAD_ID), *[e.alias(n) for e, n in zip(exprs, parts, strict=True)])
+        .filter(pl.all_horizontal([pl.col(n).str.len_bytes() > 0 for n in parts]))
+        .select(s.LEAD_ID, pl.lit(rule.name).alias(RULE), pl.concat_str(parts, separator="|").alias(KEY))
+    )
+    return keys
+
+
+def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.DataFrame:
+    """Every lead's key under every rule: columns ``lead_id``, ``rule``, ``key``.
+
+    Example:
+        >>> blocking_keys(leads, [BlockingRule(name="email", parts=["email:canonical_email"])])
+    """
+    if not rules:
+        return pl.DataFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String})
+    lazy = records.lazy()
+    parts = [_rule_keys(lazy, rule, records.columns) for rule in rules]
+    return pl.concat(parts).collect(engine="in-memory")
+
+
+@dataclass(frozen=True)
+class BlockingReport:
+    """What blocking did: pairs per rule and the keys skipped as oversized."""
+
+    pairs: int
+    pairs_per_rule: dict[str, int]
+    oversized: pl.DataFrame  # rule, key, size
+
+
+def candidate_pairs(
+    new_keys: pl.DataFrame,
+    existing_keys: pl.DataFrame | None,
+    rules: Sequence[BlockingRule],
+    max_block_size: int,
+) -> tuple[pl.DataFrame, BlockingReport]:
+    """Pairs of leads sharing a key, at least one of them new, each pair once.
+
+    Args:
+        new_keys: keys of the leads being clustered now.
+        existing_keys: keys of already clustered leads (the stored ``lead_blocking_keys`` that
+            share a key with a new lead is enough), or None.
+        rules: the rules, in order: bit i of ``rules_mask`` is rule i.
+        max_block_size: keys held by more leads than this are skipped for their rule.
+
+    Returns:
+        Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
+    """
+    bits = pl.DataFrame({RULE: [r.name for r in rules], "_bit": [1 << i for i in range(len(rules))]},
+                        schema={RULE: pl.String, "_bit": pl.Int64})
+    frames = [new_keys.select(s.LEAD_ID, RULE, KEY, pl.lit(True).alias(IS_NEW))]
+    if existing_keys is not None and existing_keys.height:
+        frames.append(existing_keys.select(s.LEAD_ID, RULE, KEY, pl.lit(False).alias(IS_NEW)))
+    # one integer per (rule, key): the joins below then run on integers, not strings. A hash
+    # collision between two keys could only add a candidate pair, never lose one.
+    keys = pl.concat(frames).with_columns(pl.concat_str(RULE, pl.lit("\x00"), KEY).hash(seed=1).alias("_block"))
+    if len(frames) > 1:
+        # a lead already stored and also passed as new counts once, as new
+        keys = keys.sort(IS_NEW, descending=True).unique([s.LEAD_ID, "_block"], keep="first")
+    sizes = keys.group_by("_block").agg(
+        pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new"), pl.col(RULE).first(), pl.col(KEY).first()
+    )
+    oversized = sizes.filter((pl.col("size") > max_block_size) & pl.col("has_new"))
+    usable = sizes.filter((pl.col("size") <= max_block_size) & pl.col("has_new") & (pl.col("size") > 1)).select("_block")
+    keys = keys.join(usable, on="_block", how="semi").join(bits, on=RULE).select(s.LEAD_ID, "_block", IS_NEW, "_bit")
+    left = keys.select(pl.col(s.LEAD_ID).alias(LEFT), "_block", pl.col(IS_NEW).alias("_new_l"), "_bit")
+    right = keys.select(pl.col(s.LEAD_ID).alias(RIGHT), "_block", pl.col(IS_NEW).alias("_new_r"))
+    pairs = (
+        left.lazy()
+        .join(right.lazy(), on="_block")
+        .filter((pl.col(LEFT) < pl.col(RIGHT)) & (pl.col("_new_l") | pl.col("_new_r")))
+        .group_by(LEFT, RIGHT)
+        .agg(pl.col("_bit").bitwise_or().alias(RULES_MASK))
+        .collect(engine="in-memory")
+    )
+    per_rule = {
+        rule.name: int(pairs.select((pl.col(RULES_MASK) & (1 << i) > 0).sum()).item()) for i, rule in enumerate(rules)
+    }
+    report = BlockingReport(
+        pairs=pairs.height,
+        pairs_per_rule=per_rule,
+        oversized=oversized.select(RULE, KEY, "size").sort(["size", RULE, KEY], descending=[True, False, False]),
+    )
+    return pairs, report
+
+
+def rule_names(mask: pl.Expr, rules: Sequence[BlockingRule]) -> pl.Expr:
+    """The list of rule names encoded in a ``rules_mask`` column."""
+    return pl.concat_list(
+        [pl.when((mask & (1 << i)) > 0).then(pl.lit(rule.name)) for i, rule in enumerate(rules)]
+    ).list.drop_nulls()

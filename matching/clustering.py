@@ -1,0 +1,145 @@
+"""Clusters from linked pairs, with a guard against chaining, and stable cluster ids.
+
+Connected components over the linking pairs plus the existing clusters (each existing member is
+tied to its cluster id, which is a lead id). A cluster's id is its smallest lead id: a new lead
+joining a cluster takes its id, and when clusters merge the older id survives. Same pairs, same
+ids, on every run.
+
+Chaining guard: transitivity can glue different people together through one ambiguous record
+("J. Smith" matches both John and James Smith). A component is *weak* when it holds a pair that
+must not be linked (a cannot-link decision or label) or grew past ``max_cluster_size``; a weak
+component is re-clustered keeping only its stronger model links, raising the bar in steps,
+until it is no longer weak. Links made by must-link rules go last; must-link labels and
+existing cluster memberships are never cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from matching.blocking import LEFT, RIGHT
+from matching.components import LABEL, NODE, connected_components
+from transforms import schema as s
+
+STRENGTH = "strength"
+#: Strength of links the guard never cuts: human must-link labels and existing memberships.
+UNCUTTABLE = 1e12
+#: Strength of links made by a must-link rule: cut only after every model link, to honour a
+#: cannot-link label (a person's "these are different" beats a rule's "these are the same").
+RULE_LINK = 1e6
+#: Match weights (bits) the guard tries in turn as the bar for links inside weak components.
+GUARD_STEPS = (4.0, 8.0, 12.0, 16.0, 20.0, 25.0, 30.0, 40.0, 60.0, RULE_LINK + 1, UNCUTTABLE / 2)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Result: the cluster of every node, existing clusters that merged, components split."""
+
+    assignment: pl.DataFrame  # lead_id, cluster_id
+    merges: pl.DataFrame  # old_cluster_id, new_cluster_id
+    splits: pl.DataFrame  # cluster_id (before the split), part_cluster_id, reason
+
+
+def _weak(labels: pl.DataFrame, cannot: pl.DataFrame, sizes: pl.DataFrame, max_size: int) -> pl.DataFrame:
+    """Labels of weak components with the reason."""
+    lab = labels.select(NODE, LABEL)
+    violated = (
+        cannot.join(lab.rename({NODE: LEFT, LABEL: "_ll"}), on=LEFT)
+        .join(lab.rename({NODE: RIGHT, LABEL: "_lr"}), on=RIGHT)
+        .filter(pl.col("_ll") == pl.col("_lr"))
+        .group_by(pl.col("_ll").alias(LABEL))
+        .agg(pl.format("cannot-link between {} and {}", pl.col(LEFT).min(), pl.col(RIGHT).min()).first().alias("reason"))
+    )
+    # component size: the full size of every existing cluster in it, plus the other nodes
+    weighted = lab.join(sizes, on=NODE, how="left").with_columns(pl.col("weight").fill_null(1))
+    big = (
+        weighted.group_by(LABEL)
+        .agg(pl.col("weight").sum().alias("size"))
+        .filter(pl.col("size") > max_size)
+        .select(LABEL, pl.format("size {} above max_cluster_size {}", pl.col("size"), pl.lit(max_size)).alias("reason"))
+    )
+    return pl.concat([violated, big]).unique(LABEL, keep="first").sort(LABEL)
+
+
+def cluster_leads(
+    nodes: pl.Series,
+    links: pl.DataFrame,
+    existing: pl.DataFrame,
+    cannot: pl.DataFrame,
+    *,
+    max_cluster_size: int,
+) -> Clustering:
+    """Cluster leads from their links, respecting existing clusters and cannot-links.
+
+    Args:
+        nodes: every lead id to assign (new leads and the existing leads in play).
+        links: ``lead_id_l``, ``lead_id_r``, ``strength`` (match weight in bits; must-links
+            ``UNCUTTABLE``).
+        existing: ``lead_id``, ``cluster_id`` and ``cluster_size`` of the existing leads in play.
+        cannot: ``lead_id_l``, ``lead_id_r`` pairs that must end in different clusters.
+        max_cluster_size: components larger than this are weak.
+
+    Returns:
+        The clustering.
+    """
+    member_edges = existing.select(
+        pl.col(s.LEAD_ID).alias(LEFT), pl.col(s.CLUSTER_ID).alias(RIGHT), pl.lit(UNCUTTABLE).alias(STRENGTH)
+    )
+    edges = pl.concat(
+        [links.select(pl.col(LEFT).cast(pl.Int64), pl.col(RIGHT).cast(pl.Int64), pl.col(STRENGTH).cast(pl.Float64)),
+         member_edges.cast({LEFT: pl.Int64, RIGHT: pl.Int64, STRENGTH: pl.Float64})]
+    )
+    # an existing cluster weighs its full size (held by its id node); other nodes weigh 1, and
+    # loaded members of an existing cluster weigh 0 as they are counted in its size
+    cluster_sizes = existing.select(pl.col(s.CLUSTER_ID).alias(NODE), pl.col("cluster_size").alias("weight")).unique(NODE)
+    members = existing.filter(pl.col(s.LEAD_ID) != pl.col(s.CLUSTER_ID)).select(pl.col(s.LEAD_ID).alias(NODE), pl.lit(0).alias("weight"))
+    sizes = pl.concat([cluster_sizes.cast({"weight": pl.Int64}), members.cast({"weight": pl.Int64})]).unique(NODE, keep="first")
+
+    def components(edge_frame: pl.DataFrame, node_ids: pl.Series) -> pl.DataFrame:
+        return connected_components(edge_frame.select(pl.col(LEFT).alias("a"), pl.col(RIGHT).alias("b")), node_ids)
+
+    # only leads with a link need the component search; the others are clusters of one
+    linked = pl.concat([edges[LEFT], edges[RIGHT]]).unique()
+    labels = components(edges, linked) if edges.height else pl.DataFrame(schema={NODE: pl.Int64, LABEL: pl.Int64})
+    original = labels
+    cannot = cannot.select(pl.col(LEFT).cast(pl.Int64), pl.col(RIGHT).cast(pl.Int64))
+    weak = _weak(labels, cannot, sizes, max_cluster_size)
+    reasons = weak.rename({LABEL: s.CLUSTER_ID})
+    for bar in GUARD_STEPS:
+        if weak.is_empty():
+            break
+        in_weak = labels.join(weak.select(LABEL), on=LABEL, how="semi")[NODE]
+        kept = edges.filter(
+            pl.col(LEFT).is_in(in_weak.implode()) & (pl.col(STRENGTH) >= bar)
+        )
+        relabelled = components(kept, in_weak)
+        labels = pl.concat([labels.filter(~pl.col(NODE).is_in(in_weak.implode())), relabelled]).sort(NODE)
+        weak = _weak(labels, cannot, sizes, max_cluster_size)
+    cut = (
+        original.join(labels.rename({LABEL: "part"}), on=NODE)
+        .filter(pl.col(LABEL) != pl.col("part"))
+        .select(pl.col(LABEL).alias(s.CLUSTER_ID), pl.col("part").alias("part_cluster_id"))
+        .unique()
+        .join(reasons, on=s.CLUSTER_ID, how="left")
+        .sort(s.CLUSTER_ID, "part_cluster_id")
+    )
+    merges = (
+        existing.select(s.CLUSTER_ID).unique()
+        .join(labels.rename({NODE: s.CLUSTER_ID}), on=s.CLUSTER_ID)
+        .filter(pl.col(LABEL) != pl.col(s.CLUSTER_ID))
+        .select(pl.col(s.CLUSTER_ID).alias("old_cluster_id"), pl.col(LABEL).alias("new_cluster_id"))
+        .sort("old_cluster_id")
+    )
+    wanted = pl.concat([nodes.cast(pl.Int64), existing[s.LEAD_ID].cast(pl.Int64)]).unique()
+    assignment = (
+        pl.DataFrame({NODE: wanted})
+        .join(labels, on=NODE, how="left")
+        .with_columns(pl.coalesce(LABEL, NODE).alias(LABEL))
+    )
+    return Clustering(
+        assignment=assignment.select(pl.col(NODE).alias(s.LEAD_ID), pl.col(LABEL).alias(s.CLUSTER_ID)).sort(s.LEAD_ID),
+        merges=merges,
+        splits=cut,
+    )

@@ -1,0 +1,535 @@
+"""Comparison levels: how two leads agree on each field, as a small integer per pair.
+
+Each comparison kind has an ordered list of levels, strongest first (``LEVELS``); a pair gets the
+index of the first level whose condition holds, or null when either side is missing (missing
+values are neither evidence for nor against a match). All conditions are polars expressions over
+whole columns; string similarities come from rapidfuzz on distinct value pairs
+(``matching.similarity``), so nothing runs in Python per pair.
+
+Levels by kind:
+
+- first_name: exact, nickname (Bob = Robert, from the ``nicknames`` package), transposed (first
+  and last name swapped, allowing typos), close (Jaro-Winkler >= close), initial ("J." vs "John"), partial, different.
+- last_name: exact, transposed, close, partial, different.
+- email: exact, variant (same after lower-casing, dropping a +tag and gmail dots), same_local
+  (same local part at another domain), other_domain (another address at another domain: work vs
+  private, weak evidence), different (another address at the same domain: another person).
+- phone: mobile (a mobile number matches either number), exact (the phone matches, at different
+  companies), shared_org (the phone matches but so does the company: a switchboard shared by
+  colleagues, weak evidence), last7 (same last seven digits), different.
+- company: exact (same company key), domain (same registrable company domain), close (token-set
+  similarity >= close, or one is the acronym of the other: AMD = Advanced Micro Devices),
+  partial, different.
+- string: exact, close, partial, different (Jaro-Winkler).
+- postal_code: exact, partial (same first three characters), different.
+- date: exact, close (one typo or day and month swapped), partial (same year), different.
+- identifier: exact, close (one edit), different.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from importlib import resources
+
+import nicknames
+import polars as pl
+
+from matching.blocking import LEFT, RIGHT, canonical_email
+from matching.configuration import Comparison
+from matching.similarity import similarity_by_code
+from transforms import schema as s
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "different"),
+    "last_name": ("exact", "transposed", "close", "partial", "different"),
+    "email": ("exact", "variant", "same_local", "other_domain", "different"),
+    "phone": ("mobile", "exact", "shared_org", "last7", "different"),
+    "company": ("exact", "domain", "close", "partial", "different"),
+    "string": ("exact", "close", "partial", "different"),
+    "postal_code": ("exact", "partial", "different"),
+    "date": ("exact", "close", "partial", "different"),
+    "identifier": ("exact", "close", "different"),
+}
+MISSING = "missing"
+_NOT_PROVIDED = ("not provided", "[not provided]")
+
+
+def gamma_column(name: str) -> str:
+    """Column holding a comparison's level index."""
+    return f"gamma_{name}"
+
+
+def tf_value_column(name: str) -> str:
+    """Column holding the agreed value of an exact match (for term-frequency adjustment)."""
+    return f"tfv_{name}"
+
+
+def level_labels(comparison: Comparison) -> tuple[str, ...]:
+    return LEVELS[comparison.kind]
+
+
+@lru_cache(maxsize=1)
+def nickname_pairs() -> pl.DataFrame:
+    """Ordered pairs of lower-case names that are the same given name (robert/bob, bob/rob)."""
+    groups: dict[str, set[str]] = {}
+    for triplet in nicknames.name_triplets():
+        groups.setdefault(triplet.name1, {triplet.name1}).add(triplet.name2)
+    # the package lists English names; short forms common in German and French lead data
+    extra = resources.files("matching").joinpath("data", "nicknames_extra.csv").read_text("utf-8")
+    for line in extra.splitlines()[1:]:
+        name, _, short = line.strip().partition(",")
+        if name and short:
+            groups.setdefault(name, {name}).add(short)
+    a, b = [], []
+    for members in groups.values():
+        for x in members:
+            for y in members:
+                if x != y:
+                    a.append(x)
+                    b.append(y)
+    return pl.DataFrame({"a": a, "b": b}).unique()
+
+
+def _select(levels: tuple[str, ...], conditions: dict[str, pl.Expr], missing: pl.Expr) -> pl.Expr:
+    """Index of the first true condition in level order; null when missing."""
+    expr = pl.lit(len(levels) - 1, pl.Int8)  # the last level ("different") is the fallback
+    for index in range(len(levels) - 2, -1, -1):
+        condition = conditions.get(levels[index])
+        if condition is not None:
+            expr = pl.when(condition).then(pl.lit(index, pl.Int8)).otherwise(expr)
+    return pl.when(missing).then(pl.lit(None, pl.Int8)).otherwise(expr)
+
+
+class _Pairs:
+    """Both sides of every pair as integer codes into per-field vocabularies.
+
+    Values are encoded once per record; a comparison gathers the codes of both sides (integers,
+    cheap), takes the distinct code combinations, turns only those back into strings and
+    evaluates its levels there, then joins the levels back to the pairs. Lead data repeats a lot,
+    so the string work shrinks from millions of pairs to the distinct combinations.
+    """
+
+    def __init__(self, pairs: pl.DataFrame, records: pl.DataFrame) -> None:
+        self.records = records.sort(s.LEAD_ID).with_row_index("_pos")
+        index = self.records.select(s.LEAD_ID, "_pos")
+        positions = (
+            pairs.select(LEFT, RIGHT)
+            .join(index.rename({s.LEAD_ID: LEFT, "_pos": "_pl"}), on=LEFT, how="left", maintain_order="left")
+            .join(index.rename({s.LEAD_ID: RIGHT, "_pos": "_pr"}), on=RIGHT, how="left", maintain_order="left")
+        )
+        self.left = positions["_pl"]
+        self.right = positions["_pr"]
+        self._codes: dict[str, tuple[pl.Series, pl.Series]] = {}
+        self.derived: dict[str, pl.Series] = {}
+
+    def has(self, column: str) -> bool:
+        return column in self.records.columns
+
+    def derive(self, name: str, expr: pl.Expr) -> str:
+        """Add a computed column to the records once; return its name."""
+        if name not in self.records.columns:
+            self.records = self.records.with_columns(expr.alias(name))
+        return name
+
+    def encode(self, vocabulary: str, exprs: dict[str, pl.Expr]) -> None:
+        """Encode record values of several expressions into one shared vocabulary (cached by name)."""
+        if all(f"{vocabulary}.{name}" in self._codes for name in exprs):
+            return
+        values = self.records.select([e.cast(pl.String).alias(n) for n, e in exprs.items()])
+        vocab = pl.concat([values[n] for n in exprs]).drop_nulls().unique()
+        lookup = pl.DataFrame({"_v": vocab, "_c": pl.int_range(0, vocab.len(), dtype=pl.UInt32, eager=True)})
+        for name in exprs:
+            codes = values.select(pl.col(name).alias("_v")).join(lookup, on="_v", how="left", maintain_order="left")["_c"]
+            self._codes[f"{vocabulary}.{name}"] = (codes, vocab)
+
+    def sides(self, vocabulary: str, name: str) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """(left codes, right codes, vocabulary) of an encoded expression."""
+        codes, vocab = self._codes[f"{vocabulary}.{name}"]
+        return codes.gather(self.left), codes.gather(self.right), vocab
+
+    def column(self, column: str, expr: pl.Expr | None = None, *, key: str | None = None) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """Encode one expression (default: the column as is) in its own vocabulary; return both sides."""
+        vocabulary = key or column
+        self.encode(vocabulary, {"v": pl.col(column) if expr is None else expr})
+        return self.sides(vocabulary, "v")
+
+
+Inputs = dict[str, tuple[pl.Series, pl.Series]]  # name -> (per-pair codes, vocabulary)
+Sim = Callable[[str, str, str], pl.Series]  # (scorer name, input a, input b) -> per-row similarity
+Build = Callable[[pl.DataFrame, Sim], tuple[pl.DataFrame, pl.Expr]]
+
+
+def _evaluate(
+    inputs: Inputs, build: Build, tf_input: str | None, strings: Sequence[str] | None = None
+) -> tuple[pl.Series, pl.Series | None]:
+    """Evaluate a level expression and return it per pair (with the agreed value for TF).
+
+    With ``strings`` empty the level depends on code equalities only and is evaluated directly
+    on the pairs' integer codes. Otherwise it runs once per distinct combination of input codes,
+    with the named inputs (all when ``strings`` is None) turned back into strings, and is joined
+    back to the pairs.
+    """
+    codes = pl.DataFrame({name: c for name, (c, _) in inputs.items()})
+
+    def tf_values(level: pl.Series) -> pl.Series | None:
+        if tf_input is None:
+            return None
+        agreed = pl.DataFrame({"c": codes[tf_input], "l": level}).select(pl.when(pl.col("l") == 0).then(pl.col("c")))
+        return inputs[tf_input][1].gather(agreed.to_series())
+
+    if strings is not None and not strings:
+        frame, level = build(codes, _no_sim)
+        out = frame.select(level.alias("_level")).to_series()
+        return out, tf_values(out)
+    keys = codes.columns
+    distinct = codes.unique()
+    wanted = keys if strings is None else list(strings)
+    texts = distinct.with_columns([pl.Series(name, inputs[name][1].gather(distinct[name])) for name in wanted])
+
+    def sim(scorer: str, a: str, b: str) -> pl.Series:
+        return similarity_by_code(scorer, distinct[a], distinct[b], inputs[a][1])
+
+    frame, level = build(texts, sim)
+    distinct = distinct.with_columns(frame.select(level.alias("_level")))
+    back = codes.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    return back["_level"], tf_values(back["_level"])
+
+
+def _no_sim(*args: object) -> pl.Series:
+    raise AssertionError("this comparison uses no similarity")
+
+
+def _pair(p: _Pairs, vocabulary: str, name: str, left: str, right: str, inputs: Inputs) -> None:
+    a, b, vocab = p.sides(vocabulary, name)
+    inputs[left] = (a, vocab)
+    inputs[right] = (b, vocab)
+
+
+def _col_pair(p: _Pairs, column: str, expr: pl.Expr | None, left: str, right: str, inputs: Inputs, *, key: str | None = None) -> None:
+    a, b, vocab = p.column(column, expr, key=key)
+    inputs[left] = (a, vocab)
+    inputs[right] = (b, vocab)
+
+
+def _lower(column: str) -> pl.Expr:
+    value = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return pl.when(value.str.len_chars() > 0).then(value)
+
+
+def _fold(expr: pl.Expr) -> pl.Expr:
+    """Lower case without accents (é -> e), for nickname lookups."""
+    source, target = "áàâäãåçéèêëíìîïñóòôöõúùûüýÿ", "aaaaaaceeeeiiiinooooouuuuyy"
+    return expr.str.replace_many(list(source), list(target))
+
+
+def _names(p: _Pairs, first: str, last: str) -> None:
+    """First and last names in one vocabulary, so they can be compared crosswise."""
+    exprs = {}
+    if p.has(first):
+        exprs["first"] = _lower(first)
+    if p.has(last):
+        exprs["last"] = _lower(last)
+    p.encode("names", exprs)
+
+
+def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
+    """Per pair: first and last name swapped between the sides, allowing typos (cached).
+
+    Only pairs where a first name and the other side's last name start with the same letter are
+    candidates (a swap with typos keeps the initials), so the crossed similarities run on few
+    distinct combinations.
+    """
+    key = f"swapped.{first}.{last}"
+    if key in p.derived:
+        return p.derived[key]
+    n = len(p.left)
+    if not (p.has(first) and p.has(last)):
+        p.derived[key] = pl.Series([False] * n)
+        return p.derived[key]
+    _names(p, first, last)
+    p.encode("initials", {"first": _lower(first).str.slice(0, 1), "last": _lower(last).str.slice(0, 1)})
+    ifa, ifb, _ = p.sides("initials", "first")
+    ila, ilb, _ = p.sides("initials", "last")
+    rows = ((ifa == ilb) | (ila == ifb)).fill_null(False).arg_true()
+    fa, fb, vocab = p.sides("names", "first")
+    la, lb, _ = p.sides("names", "last")
+    codes = pl.DataFrame({"fa": fa.gather(rows), "fb": fb.gather(rows), "la": la.gather(rows), "lb": lb.gather(rows)})
+    distinct = codes.unique()
+
+    def jw(a: str, b: str) -> pl.Series:
+        return similarity_by_code("jaro_winkler", distinct[a], distinct[b], vocab).fill_null(0)
+
+    flags = pl.DataFrame({"c1": jw("fa", "lb"), "c2": jw("la", "fb"), "st": jw("fa", "fb") + jw("la", "lb")}).select(
+        hi=pl.max_horizontal("c1", "c2"), lo=pl.min_horizontal("c1", "c2"), gain=pl.col("c1") + pl.col("c2") - pl.col("st")
+    ).select(
+        # both crossed names close, or one identical and the other nickname-like
+        ((((pl.col("hi") >= 0.85) & (pl.col("lo") >= 0.85)) | ((pl.col("hi") >= 0.97) & (pl.col("lo") >= 0.8)))
+         & (pl.col("gain") > 0.3)).alias("swapped")
+    )
+    distinct = distinct.with_columns(flags["swapped"])
+    found = codes.join(distinct, on=["fa", "fb", "la", "lb"], how="left", nulls_equal=True, maintain_order="left")["swapped"]
+    p.derived[key] = pl.Series([False] * n).scatter(rows, found.fill_null(False))
+    return p.derived[key]
+
+
+def _with_transposed(level: pl.Series, swapped: pl.Series, transposed: int) -> pl.Series:
+    """Levels stronger than 'transposed' stay; otherwise a swapped pair is 'transposed'."""
+    return pl.DataFrame({"l": level, "s": swapped}).select(
+        pl.when(pl.col("s") & (pl.col("l").is_null() | (pl.col("l") > transposed))).then(pl.lit(transposed, pl.Int8))
+        .otherwise(pl.col("l").cast(pl.Int8))
+    ).to_series()
+
+
+def _first_name(p: _Pairs, c: Comparison, last: str) -> tuple[Inputs, Build, str]:
+    _names(p, c.field, last)
+    inputs: Inputs = {}
+    _pair(p, "names", "first", "fa", "fb", inputs)
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame = frame.with_columns(_fold(pl.col("fa")).alias("xa"), _fold(pl.col("fb")).alias("xb")).join(
+            nickname_pairs().rename({"a": "xa", "b": "xb"}).with_columns(pl.lit(True).alias("nick")),
+            on=["xa", "xb"], how="left", maintain_order="left",
+        ).with_columns(jw=sim("jaro_winkler", "fa", "fb"))
+        short_first = pl.col("xa").str.len_chars() <= pl.col("xb").str.len_chars()
+        shorter = pl.when(short_first).then(pl.col("xa")).otherwise(pl.col("xb"))
+        longer = pl.when(short_first).then(pl.col("xb")).otherwise(pl.col("xa"))
+        # a short form that starts the long one (Max / Maximilian, Seb / Sébastien)
+        prefix = (
+            shorter.str.len_chars().is_between(3, 5)
+            & (longer.str.len_chars() - shorter.str.len_chars() >= 3)
+            & ~longer.str.contains(r"[\s\-]")
+            & longer.str.starts_with(shorter)
+        )
+        a_init = pl.col("fa").str.strip_chars(".")
+        b_init = pl.col("fb").str.strip_chars(".")
+        conditions = {
+            "exact": pl.col("fa") == pl.col("fb"),
+            "nickname": pl.col("nick").fill_null(False) | prefix.fill_null(False),
+            "close": pl.col("jw") >= c.close,
+            "initial": ((a_init.str.len_chars() == 1) | (b_init.str.len_chars() == 1))
+            & (a_init.str.slice(0, 1) == b_init.str.slice(0, 1)),
+            "partial": pl.col("jw") >= c.partial,
+        }
+        return frame, _select(LEVELS["first_name"], conditions, pl.col("fa").is_null() | pl.col("fb").is_null())
+
+    return inputs, build, "fa"
+
+
+def _last_name(p: _Pairs, c: Comparison, first: str) -> tuple[Inputs, Build, str]:
+    _names(p, first, c.field)
+    inputs: Inputs = {}
+    _pair(p, "names", "last", "la", "lb", inputs)
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame = frame.with_columns(jw=sim("jaro_winkler", "la", "lb"))
+        conditions = {"exact": pl.col("la") == pl.col("lb"), "close": pl.col("jw") >= c.close, "partial": pl.col("jw") >= c.partial}
+        return frame, _select(LEVELS["last_name"], conditions, pl.col("la").is_null() | pl.col("lb").is_null())
+
+    return inputs, build, "la"
+
+
+def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
+    canonical = p.derive(f"{c.field}.canonical", canonical_email(_lower(c.field)))
+    parts = pl.col(canonical).str.split_exact("@", 1)
+    local = parts.struct.field("field_0")
+    inputs: Inputs = {}
+    _col_pair(p, c.field, _lower(c.field), "a", "b", inputs, key=f"{c.field}.lower")
+    _col_pair(p, canonical, None, "ca", "cb", inputs)
+    # gmail ignores dots, so local parts are compared without them; short ones do not count
+    _col_pair(p, canonical, pl.when(local.str.len_chars() >= 3).then(local.str.replace_all(".", "", literal=True)), "la", "lb",
+              inputs, key=f"{c.field}.local")
+    _col_pair(p, canonical, parts.struct.field("field_1"), "da", "db", inputs, key=f"{c.field}.domain")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        conditions = {
+            "exact": pl.col("a") == pl.col("b"),
+            "variant": pl.col("ca") == pl.col("cb"),
+            "same_local": (pl.col("la") == pl.col("lb")).fill_null(False),
+            # another mailbox at another domain (work vs private) says little; another mailbox at
+            # the same domain says "another person"
+            "other_domain": pl.col("da") != pl.col("db"),
+        }
+        return frame, _select(LEVELS["email"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
+
+    return inputs, build, None
+
+
+def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
+    numbers = {"phone": pl.col(c.field).cast(pl.String)}
+    has_mobile = p.has(s.MOBILE_PHONE) and c.field != s.MOBILE_PHONE
+    if has_mobile:
+        numbers["mobile"] = pl.col(s.MOBILE_PHONE).cast(pl.String)
+    p.encode(f"{c.field}.numbers", numbers)
+    inputs: Inputs = {}
+    _pair(p, f"{c.field}.numbers", "phone", "a", "b", inputs)
+    if has_mobile:
+        _pair(p, f"{c.field}.numbers", "mobile", "ma", "mb", inputs)
+    _col_pair(p, c.field, pl.col(c.field).cast(pl.String).str.replace_all(r"\D", "").str.slice(-7), "sa", "sb", inputs,
+              key=f"{c.field}.last7")
+    orgs = [org for org in (s.COMPANY_KEY, s.COMPANY_DOMAIN) if p.has(org)]
+    for org in orgs:
+        _col_pair(p, org, _lower(org), f"{org}_a", f"{org}_b", inputs, key=f"{org}.lower")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        missing_a, missing_b = pl.col("a").is_null(), pl.col("b").is_null()
+        mobile = pl.lit(False)
+        if has_mobile:
+            mobile = ((pl.col("ma") == pl.col("mb")) | (pl.col("ma") == pl.col("b")) | (pl.col("a") == pl.col("mb"))).fill_null(False)
+            missing_a = missing_a & pl.col("ma").is_null()
+            missing_b = missing_b & pl.col("mb").is_null()
+        same_org = pl.lit(False)
+        for org in orgs:
+            same_org = same_org | (pl.col(f"{org}_a") == pl.col(f"{org}_b")).fill_null(False)
+        exact = pl.col("a") == pl.col("b")
+        conditions = {"mobile": mobile, "exact": exact & ~same_org, "shared_org": exact, "last7": pl.col("sa") == pl.col("sb")}
+        return frame, _select(LEVELS["phone"], conditions, missing_a | missing_b)
+
+    return inputs, build, None
+
+
+def _acronym(column: str) -> pl.Expr:
+    words = pl.col(column).str.split(" ")
+    return pl.when(words.list.len() >= 2).then(words.list.eval(pl.element().str.slice(0, 1)).list.join(""))
+
+
+def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+    key = _lower(c.field)
+    inputs: Inputs = {}
+    _col_pair(p, c.field, pl.when(~key.is_in(_NOT_PROVIDED)).then(key), "a", "b", inputs, key=f"{c.field}.company")
+    has_domain = p.has(s.COMPANY_DOMAIN)
+    if has_domain:
+        _col_pair(p, s.COMPANY_DOMAIN, _lower(s.COMPANY_DOMAIN), "da", "db", inputs, key=f"{s.COMPANY_DOMAIN}.lower")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame = frame.with_columns(ts=sim("token_set", "a", "b"))
+        acronym = (_acronym("a") == pl.col("b")) | (_acronym("b") == pl.col("a"))
+        conditions = {
+            "exact": pl.col("a") == pl.col("b"),
+            "domain": (pl.col("da") == pl.col("db")).fill_null(False) if has_domain else pl.lit(False),
+            "close": (pl.col("ts") >= c.close) | acronym.fill_null(False),
+            "partial": pl.col("ts") >= c.partial,
+        }
+        return frame, _select(LEVELS["company"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
+
+    return inputs, build, "a"
+
+
+def _string(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+    inputs: Inputs = {}
+    _col_pair(p, c.field, _lower(c.field), "a", "b", inputs, key=f"{c.field}.lower")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame = frame.with_columns(jw=sim("jaro_winkler", "a", "b"))
+        conditions = {"exact": pl.col("a") == pl.col("b"), "close": pl.col("jw") >= c.close, "partial": pl.col("jw") >= c.partial}
+        return frame, _select(LEVELS["string"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
+
+    return inputs, build, "a"
+
+
+def _postal_code(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+    code = _lower(c.field).str.replace_all(r"\s", "")
+    inputs: Inputs = {}
+    _col_pair(p, c.field, code, "a", "b", inputs, key=f"{c.field}.postal")
+    _col_pair(p, c.field, code.str.slice(0, 3), "pa", "pb", inputs, key=f"{c.field}.postal3")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        conditions = {"exact": pl.col("a") == pl.col("b"), "partial": pl.col("pa") == pl.col("pb")}
+        return frame, _select(LEVELS["postal_code"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
+
+    return inputs, build, "a"
+
+
+def _date(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+    digits = pl.col(c.field).cast(pl.String).str.replace_all(r"\D", "")
+    inputs: Inputs = {}
+    _col_pair(p, c.field, pl.when(digits.str.len_chars() == 8).then(digits), "a", "b", inputs, key=f"{c.field}.date")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame = frame.with_columns(d=sim("edit_distance", "a", "b"))
+        # YYYYMMDD with day and month swapped
+        swapped = pl.concat_str(pl.col("b").str.slice(0, 4), pl.col("b").str.slice(6, 2), pl.col("b").str.slice(4, 2))
+        conditions = {
+            "exact": pl.col("a") == pl.col("b"),
+            "close": (pl.col("d") <= 1) | (pl.col("a") == swapped),
+            "partial": pl.col("a").str.slice(0, 4) == pl.col("b").str.slice(0, 4),
+        }
+        return frame, _select(LEVELS["date"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
+
+    return inputs, build, "a"
+
+
+def _identifier(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+    inputs: Inputs = {}
+    _col_pair(p, c.field, _lower(c.field).str.replace_all(r"[\s\-]", ""), "a", "b", inputs, key=f"{c.field}.id")
+
+    def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame = frame.with_columns(d=sim("edit_distance", "a", "b"))
+        conditions = {"exact": pl.col("a") == pl.col("b"), "close": pl.col("d") <= 1}
+        return frame, _select(LEVELS["identifier"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
+
+    return inputs, build, "a"
+
+
+def compare_pairs(pairs: pl.DataFrame, records: pl.DataFrame, comparisons: Sequence[Comparison]) -> pl.DataFrame:
+    """The level of every comparison for every pair.
+
+    Args:
+        pairs: ``lead_id_l``, ``lead_id_r`` (and any other columns, kept).
+        records: ``lead_id`` and the compared fields of every lead in the pairs.
+        comparisons: what to compare.
+
+    Returns:
+        ``pairs`` with ``gamma_<name>`` (Int8 level index into ``LEVELS[kind]``, null when
+        missing) per comparison, and ``tfv_<name>`` (the agreed lower-case value on an exact
+        match) for comparisons with term-frequency adjustment.
+    """
+    p = _Pairs(pairs, records)
+    first = next((c.field for c in comparisons if c.kind == "first_name"), s.FIRST_NAME)
+    last = next((c.field for c in comparisons if c.kind == "last_name"), s.LAST_NAME)
+    out = pairs
+    for c in comparisons:
+        if not p.has(c.field):
+            out = out.with_columns(pl.lit(None, pl.Int8).alias(gamma_column(c.name)))
+            continue
+        strings: Sequence[str] | None = ["a", "b"]
+        match c.kind:
+            case "first_name":
+                inputs, build, tf_input = _first_name(p, c, last)
+                strings = None
+            case "last_name":
+                inputs, build, tf_input = _last_name(p, c, first)
+                strings = None
+            case "email":
+                inputs, build, tf_input = _email(p, c)
+                strings = []
+            case "phone":
+                inputs, build, tf_input = _phone(p, c)
+                strings = []
+            case "company":
+                inputs, build, tf_input = _company(p, c)
+            case "postal_code":
+                inputs, build, tf_input = _postal_code(p, c)
+                strings = []
+            case "date":
+                inputs, build, tf_input = _date(p, c)
+            case "identifier":
+                inputs, build, tf_input = _identifier(p, c)
+            case _:
+                inputs, build, tf_input = _string(p, c)
+        level, tfv = _evaluate(inputs, build, tf_input if c.term_frequency else None, strings)
+        if c.kind in ("first_name", "last_name"):
+            level = _with_transposed(level, _swapped(p, first, last), LEVELS[c.kind].index("transposed"))
+            if tfv is not None:
+                tfv = pl.DataFrame({"v": tfv, "l": level}).select(pl.when(pl.col("l") == 0).then(pl.col("v"))).to_series()
+        out = out.with_columns(level.cast(pl.Int8).alias(gamma_column(c.name)))
+        if tfv is not None:
+            out = out.with_columns(tfv.alias(tf_value_column(c.name)))
+    return out
+
+
+def term_frequencies(records: pl.DataFrame, comparison: Comparison) -> pl.DataFrame:
+    """Share of records holding each (lower-case) value of a term-frequency comparison."""
+    values = records.select(_lower(comparison.field).alias("value")).drop_nulls()
+    total = max(values.height, 1)
+    return values.group_by("value").agg((pl.len() / total).alias("tf"))

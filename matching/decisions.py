@@ -1,0 +1,100 @@
+"""From scores to decisions: labels, then cannot-link and must-link rules, then thresholds.
+
+Precedence, strongest first: a human label (``match_labels``: review import, unmerge), a
+cannot-link rule, a must-link rule, the model's probability against the two thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from matching.blocking import LEFT, RIGHT
+from matching.comparisons import LEVELS, MISSING, gamma_column
+from matching.configuration import Comparison, DedupSettings, LinkRule
+from matching.model import PROBABILITY
+
+DECISION = "decision"
+DECIDED_BY = "decided_by"
+MATCH = "match"
+REVIEW = "review"
+NON_MATCH = "non_match"
+MUST_LINK = "must_link"
+CANNOT_LINK = "cannot_link"
+#: Decisions that put two leads in one cluster.
+LINKING = (MATCH, MUST_LINK)
+LABEL = "label"
+SOURCE = "source"
+
+
+def _rule_condition(rule: LinkRule, comparisons: Sequence[Comparison]) -> pl.Expr:
+    by_name = {c.name: c for c in comparisons}
+    condition = pl.lit(True)
+    for name, accepted in rule.when.items():
+        levels = LEVELS[by_name[name].kind]
+        indexes = [levels.index(level) for level in accepted if level in levels]
+        gamma = pl.col(gamma_column(name))
+        holds = gamma.is_in(indexes).fill_null(False)
+        if MISSING in accepted:
+            holds = holds | gamma.is_null()
+        condition = condition & holds
+    return condition
+
+
+def rule_anchor(settings: DedupSettings) -> pl.Expr:
+    """1.0 for pairs a must-link rule decides, 0.0 for cannot-link rules (which win), else null.
+
+    The EM keeps these pairs fixed: deterministic rules anchor its two classes to "same person"
+    and "different person", so it cannot drift to another split such as "same company".
+    """
+    anchor = pl.lit(None, pl.Float64)
+    for rule in settings.must_link:
+        anchor = pl.when(_rule_condition(rule, settings.comparisons)).then(pl.lit(1.0)).otherwise(anchor)
+    for rule in settings.cannot_link:
+        anchor = pl.when(_rule_condition(rule, settings.comparisons)).then(pl.lit(0.0)).otherwise(anchor)
+    return anchor
+
+
+def unknown_rule_levels(settings: DedupSettings) -> list[str]:
+    """Rule entries naming a level the comparison does not have (reported as a config error)."""
+    by_name = {c.name: c for c in settings.comparisons}
+    problems = []
+    for rule in [*settings.must_link, *settings.cannot_link]:
+        for name, accepted in rule.when.items():
+            bad = [level for level in accepted if level not in (*LEVELS[by_name[name].kind], MISSING)]
+            if bad:
+                problems.append(f"rule {rule.name!r}: {name} has no level {', '.join(bad)} (has {', '.join(LEVELS[by_name[name].kind])})")
+    return problems
+
+
+def decide(scored: pl.DataFrame, settings: DedupSettings, labels: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Add ``decision`` and ``decided_by`` to scored pairs.
+
+    Args:
+        scored: pairs with gamma columns and ``match_probability``.
+        settings: thresholds and rules.
+        labels: ``lead_id_l``, ``lead_id_r``, ``label`` (must_link / cannot_link), ``source``.
+    """
+    decision = (
+        pl.when(pl.col(PROBABILITY) >= settings.match_threshold).then(pl.lit(MATCH))
+        .when(pl.col(PROBABILITY) >= settings.review_threshold).then(pl.lit(REVIEW))
+        .otherwise(pl.lit(NON_MATCH))
+    )
+    decided_by = pl.lit("model")
+    for rule in reversed(settings.must_link):
+        condition = _rule_condition(rule, settings.comparisons)
+        decision = pl.when(condition).then(pl.lit(MUST_LINK)).otherwise(decision)
+        decided_by = pl.when(condition).then(pl.lit(f"rule:{rule.name}")).otherwise(decided_by)
+    for rule in reversed(settings.cannot_link):
+        condition = _rule_condition(rule, settings.comparisons)
+        decision = pl.when(condition).then(pl.lit(CANNOT_LINK)).otherwise(decision)
+        decided_by = pl.when(condition).then(pl.lit(f"rule:{rule.name}")).otherwise(decided_by)
+    frame = scored.with_columns(decision.alias(DECISION), decided_by.alias(DECIDED_BY))
+    if labels is not None and labels.height:
+        latest = labels.select(LEFT, RIGHT, LABEL, SOURCE).unique([LEFT, RIGHT], keep="last", maintain_order=True)
+        frame = frame.join(latest, on=[LEFT, RIGHT], how="left", maintain_order="left").with_columns(
+            pl.coalesce(pl.col(LABEL), pl.col(DECISION)).alias(DECISION),
+            pl.when(pl.col(LABEL).is_not_null()).then(pl.lit("label:") + pl.col(SOURCE)).otherwise(pl.col(DECIDED_BY)).alias(DECIDED_BY),
+        ).drop(LABEL, SOURCE)
+    return frame

@@ -1,0 +1,98 @@
+"""Golden records: one record per cluster, each value chosen by a survivorship rule, with provenance.
+
+Fields that belong together are chosen together from one lead, so a golden record never pairs
+an e-mail with another lead's e-mail domain or a street with another lead's city: the groups
+are email (email, email_domain, is_freemail), company (company, company_key), website
+(website, website_domain) and address (street, city, state, postal_code, country). A group's
+rule is the rule of its first field.
+
+Rules: ``most_recent`` (latest submission, else load, with a value), ``oldest``,
+``most_complete`` (the lead with the most of the group's fields filled, then the longest value),
+``source_priority`` (by source kind in the configured order, then most recent).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.configuration import Survivorship
+from transforms import schema as s
+
+#: Field groups chosen together; the first field names the group's rule.
+GROUPS: tuple[tuple[str, ...], ...] = (
+    (s.SALUTATION,),
+    (s.FIRST_NAME,),
+    (s.LAST_NAME,),
+    (s.TITLE,),
+    (s.COMPANY, s.COMPANY_KEY),
+    (s.EMAIL, s.EMAIL_DOMAIN, s.IS_FREEMAIL),
+    (s.PHONE,),
+    (s.MOBILE_PHONE,),
+    (s.WEBSITE, s.WEBSITE_DOMAIN),
+    (s.COMPANY_DOMAIN,),
+    (s.STREET, s.CITY, s.STATE, s.POSTAL_CODE, s.COUNTRY),
+    (s.INDUSTRY,),
+    (s.ANNUAL_REVENUE,),
+    (s.NUMBER_OF_EMPLOYEES,),
+    (s.LEAD_SOURCE,),
+)
+GOLDEN_FIELDS: tuple[str, ...] = tuple(f for group in GROUPS for f in group)
+#: Columns a golden-record build needs from each lead.
+GOLDEN_INPUT: tuple[str, ...] = (s.CLUSTER_ID, s.LEAD_ID, s.SOURCE_KIND, s.SUBMITTED_AT, s.CREATED_AT, *GOLDEN_FIELDS)
+SEEN = "_lp_seen"
+
+
+def _order(rule: str, group: tuple[str, ...], priority: list[str]) -> tuple[list[pl.Expr], list[bool]]:
+    seen = pl.col(SEEN)
+    lead = pl.col(s.LEAD_ID)
+    match rule:
+        case "oldest":
+            return [seen, lead], [False, False]
+        case "most_complete":
+            filled = pl.sum_horizontal([pl.col(f).is_not_null().cast(pl.Int32) for f in group])
+            length = pl.col(group[0]).cast(pl.String).str.len_chars().fill_null(0)
+            return [filled, length, seen, lead], [True, True, True, True]
+        case "source_priority":
+            rank = pl.col(s.SOURCE_KIND).replace_strict(priority, list(range(len(priority))), default=len(priority),
+                                                        return_dtype=pl.Int32)
+            return [rank, seen, lead], [False, True, True]
+        case _:
+            return [seen, lead], [True, True]
+
+
+def golden_records(leads: pl.DataFrame, settings: Survivorship) -> pl.DataFrame:
+    """One golden record per cluster.
+
+    Args:
+        leads: every lead of the clusters to build, with ``GOLDEN_INPUT`` columns.
+        settings: survivorship rules.
+
+    Returns:
+        One row per cluster: ``cluster_id``, ``lead_count``, ``lead_ids``, ``source_kinds``,
+        ``first_seen_at``, ``last_seen_at``, the golden fields and ``provenance`` (JSON object
+        field -> lead id).
+    """
+    frame = leads.with_columns(pl.coalesce(s.SUBMITTED_AT, s.CREATED_AT).alias(SEEN))
+    result = frame.group_by(s.CLUSTER_ID).agg(
+        pl.len().cast(pl.Int32).alias("lead_count"),
+        pl.col(s.LEAD_ID).sort().alias("lead_ids"),
+        pl.col(s.SOURCE_KIND).drop_nulls().unique().sort().alias("source_kinds"),
+        pl.col(SEEN).min().alias("first_seen_at"),
+        pl.col(SEEN).max().alias("last_seen_at"),
+    )
+    provenance = []
+    for group in GROUPS:
+        rule = settings.fields.get(group[0], settings.default)
+        by, descending = _order(rule, group, settings.source_priority)
+        chosen = (
+            frame.filter(pl.col(group[0]).is_not_null())
+            .sort([s.CLUSTER_ID, *by], descending=[False, *descending])
+            .unique(s.CLUSTER_ID, keep="first", maintain_order=True)
+            .select(s.CLUSTER_ID, *group, pl.col(s.LEAD_ID).alias(f"_from_{group[0]}"))
+        )
+        result = result.join(chosen, on=s.CLUSTER_ID, how="left")
+        provenance.extend(pl.col(f"_from_{group[0]}").alias(f) for f in group)
+    result = result.with_columns(pl.struct(provenance).struct.json_encode().alias("provenance"))
+    return result.select(
+        s.CLUSTER_ID, "lead_count", "lead_ids", "source_kinds", "first_seen_at", "last_seen_at", *GOLDEN_FIELDS, "provenance"
+    ).sort(s.CLUSTER_ID)

@@ -1,0 +1,185 @@
+"""The dedup stage against a real warehouse: incremental runs, stable ids, labels, crash safety, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import warehouse.clusters as wc
+from benchmarks.generate_leads import generate_leads
+from flows.cli import app
+from flows.dedupe_run import export_review, import_review, run_dedupe, unmerge
+from matching.configuration import DedupSettings
+from transforms.configuration import IngestSettings
+from transforms.errors import MatchingError
+from transforms.ingest import describe_source, prepare_batch
+from warehouse.batches import load_batch
+from warehouse.connection import Warehouse
+from warehouse.migrations import migrate
+
+SETTINGS = DedupSettings()
+INGEST = IngestSettings()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three files of one generated population: duplicates across and within files."""
+    frame = generate_leads(2_400, dup_rate=0.2, seed=5, noise="hard").drop("record_id", "entity_id")
+    folder = tmp_path_factory.mktemp("leads")
+    paths = []
+    for i, part in enumerate((frame.slice(0, 1200), frame.slice(1200, 800), frame.slice(2000, 400))):
+        path = folder / f"part{i}.csv"
+        part.write_csv(path)
+        paths.append(path)
+    return paths
+
+
+def load(wh: Warehouse, path: Path) -> None:
+    load_batch(wh, prepare_batch(describe_source(path, INGEST, "bulk"), INGEST))
+
+
+def clusters(wh: Warehouse) -> dict[int, int]:
+    return dict(wh.rows("SELECT lead_id, cluster_id FROM leads ORDER BY lead_id"))
+
+
+def pairs_table(wh: Warehouse) -> pl.DataFrame:
+    return wh.frame("SELECT * EXCLUDE (created_at) FROM match_pairs ORDER BY lead_id_l, lead_id_r")
+
+
+def test_incremental_runs_keep_ids_stable_and_compare_only_new_pairs(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[0])
+        first = run_dedupe(wh, SETTINGS)
+        assert first.new_leads == wh.scalar("SELECT count(*) FROM leads") and first.linked_pairs > 0
+        before = clusters(wh)
+        pairs_before = wh.scalar("SELECT count(*) FROM match_pairs")
+        load(wh, files[1])
+        second = run_dedupe(wh, SETTINGS)
+        after = clusters(wh)
+        merged = dict(wh.rows("SELECT other_cluster_id, cluster_id FROM cluster_events WHERE event = 'merge'"))
+        for lead, cluster in before.items():
+            # an existing lead keeps its cluster id unless its cluster merged into an older one
+            assert after[lead] == merged.get(cluster, cluster)
+            assert after[lead] <= cluster
+        # every new pair has at least one new lead: nothing old was compared again
+        new_ids = set(after) - set(before)
+        fresh = wh.frame("SELECT lead_id_l, lead_id_r FROM match_pairs").slice(pairs_before)
+        assert all(l in new_ids or r in new_ids for l, r in fresh.iter_rows())
+        assert second.joined > 0  # new leads found duplicates among the old ones
+        # the cluster id is the smallest lead id of its members, and every cluster has a golden record
+        assert wh.scalar("SELECT count(*) FROM (SELECT cluster_id, min(lead_id) m FROM leads GROUP BY 1) WHERE cluster_id <> m") == 0
+        assert wh.scalar("SELECT count(*) FROM lead_golden") == wh.scalar("SELECT count(DISTINCT cluster_id) FROM leads")
+        assert wh.scalar("SELECT count(DISTINCT lead_id) FROM lead_blocking_keys") == wh.scalar("SELECT count(*) FROM leads")
+        # nothing new: a run with no new leads changes nothing
+        assert run_dedupe(wh, SETTINGS).new_leads == 0
+        assert clusters(wh) == after
+
+
+def test_two_runs_give_identical_pairs_and_clusters(files: list[Path], tmp_path: Path) -> None:
+    results = []
+    for name in ("a", "b"):
+        with Warehouse.open(tmp_path / f"{name}.duckdb") as wh:
+            migrate(wh)
+            for path in files[:2]:
+                load(wh, path)
+                run_dedupe(wh, SETTINGS)
+            results.append((pairs_table(wh), clusters(wh)))
+    assert results[0][0].equals(results[1][0])
+    assert results[0][1] == results[1][1]
+
+
+def test_a_crash_while_writing_leaves_nothing_behind(files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[2])
+
+        def boom(*args: object, **kwargs: object) -> int:
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(wc, "insert_events", boom)
+        with pytest.raises(RuntimeError):
+            run_dedupe(wh, SETTINGS)
+        assert wh.scalar("SELECT count(*) FROM leads WHERE cluster_id IS NOT NULL") == 0
+        for table in ("match_pairs", "lead_blocking_keys", "lead_golden", "match_models"):
+            assert wh.scalar(f"SELECT count(*) FROM {table}") == 0
+        monkeypatch.undo()
+        assert run_dedupe(wh, SETTINGS).new_leads == wh.scalar("SELECT count(*) FROM leads")
+
+
+def biggest_cluster(wh: Warehouse) -> tuple[int, list[int]]:
+    cluster = wh.scalar("SELECT cluster_id FROM leads GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+    return cluster, [r[0] for r in wh.rows("SELECT lead_id FROM leads WHERE cluster_id = ? ORDER BY 1", [cluster])]
+
+
+def test_unmerge_detaches_and_later_runs_keep_the_lead_apart(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, SETTINGS)
+        cluster, members = biggest_cluster(wh)
+        assert len(members) >= 2
+        own, rest = unmerge(wh, SETTINGS, cluster, note="two people")  # detach the oldest: the id moves on
+        assert (own, rest) == (cluster, members[1])
+        assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [cluster]) == cluster
+        assert {r[0] for r in wh.rows("SELECT cluster_id FROM leads WHERE lead_id IN (SELECT unnest(?))", [members[1:]])} == {rest}
+        assert wh.scalar("SELECT count(*) FROM match_labels WHERE label = 'cannot_link' AND source = 'unmerge'") == len(members) - 1
+        assert wh.scalar("SELECT count(*) FROM cluster_events WHERE event = 'unmerge'") == 1
+        # a new copy of the detached lead links to it, but the cannot-links keep the clusters apart
+        copy = wh.frame("SELECT first_name, last_name, email, company FROM leads WHERE lead_id = ?", [cluster])
+        path = tmp_path / "copy.csv"
+        copy.rename({"first_name": "First Name", "last_name": "Last Name", "email": "Email", "company": "Company"}).write_csv(path)
+        load(wh, path)
+        run_dedupe(wh, SETTINGS)
+        assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [members[1]]) == rest
+        assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [cluster]) == cluster
+        with pytest.raises(MatchingError, match="nothing to unmerge"):
+            unmerge(wh, SETTINGS, wh.scalar("SELECT max(lead_id) FROM leads WHERE cluster_id = lead_id "
+                                             "AND lead_id NOT IN (SELECT cluster_id FROM leads WHERE lead_id <> cluster_id)"))
+        with pytest.raises(MatchingError, match="no lead"):
+            unmerge(wh, SETTINGS, 10**9)
+
+
+def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
+    lenient = SETTINGS.model_copy(update={"review_threshold": 0.01})
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, lenient)
+        out = tmp_path / "review.csv"
+        exported = export_review(wh, out)
+        assert exported > 0
+        review = pl.read_csv(out, infer_schema=False)
+        assert {"lead_id_l", "lead_id_r", "match_probability", "first_name_l", "first_name_r", "label"} <= set(review.columns)
+        answered = review.head(2).with_columns(pl.Series("label", ["yes", "no"][: min(2, review.height)]))
+        answered.write_csv(out)
+        counts = import_review(wh, lenient, out)
+        assert counts["must_link"] + counts["cannot_link"] == answered.height
+        left, right = int(answered["lead_id_l"][0]), int(answered["lead_id_r"][0])
+        assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [left]) == wh.scalar(
+            "SELECT cluster_id FROM leads WHERE lead_id = ?", [right])
+        # answered pairs are not exported again
+        assert export_review(wh, out) == exported - answered.height
+        bad = tmp_path / "bad.csv"
+        bad.write_text("lead_id_l,lead_id_r,label\n1,2,perhaps\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="not understood"):
+            import_review(wh, lenient, bad)
+
+
+def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with Warehouse.open(db) as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, SETTINGS)
+        cluster, members = biggest_cluster(wh)
+    result = CliRunner().invoke(app, ["explain", str(members[-1]), "--db", str(db)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"Cluster {cluster}" in result.output
+    for field in ("first_name", "email", "prior", "total"):
+        assert field in result.output
+    missing = CliRunner().invoke(app, ["explain", "999999", "--db", str(db)])
+    assert missing.exit_code == 1 and "no lead with id 999999" in missing.output

@@ -1,0 +1,61 @@
+"""Blocking keys and candidate pairs."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.blocking import blocking_keys, candidate_pairs, canonical_email, rule_names
+from matching.configuration import BlockingRule
+
+
+def leads(rows: list[dict]) -> pl.DataFrame:
+    cols = ("lead_id", "first_name", "last_name", "email", "phone", "mobile_phone", "company_key", "postal_code")
+    return pl.DataFrame([{c: r.get(c) for c in cols} for r in rows], schema={c: pl.Int64 if c == "lead_id" else pl.String for c in cols})
+
+
+def test_canonical_email_drops_tags_and_gmail_dots() -> None:
+    emails = pl.Series(["John.Smith+news@GoogleMail.com", "j.smith+x@acme.com", None])
+    out = pl.select(canonical_email(pl.lit(emails))).to_series().to_list()
+    assert out == ["johnsmith@gmail.com", "j.smith@acme.com", None]
+
+
+def test_keys_skip_missing_parts_and_expand_phones() -> None:
+    frame = leads([
+        {"lead_id": 1, "last_name": "Smith", "postal_code": "10115", "phone": "+4930", "mobile_phone": "+49170"},
+        {"lead_id": 2, "last_name": "Smith", "postal_code": None, "phone": None},
+    ])
+    rules = [BlockingRule(name="name_postcode", parts=["last_name:lower", "postal_code"]), BlockingRule(name="phone", parts=["any_phone"])]
+    keys = blocking_keys(frame, rules)
+    assert keys.filter(pl.col("lead_id") == 2).is_empty()
+    assert sorted(keys.filter(pl.col("rule") == "phone")["key"].to_list()) == ["+49170", "+4930"]
+    assert keys.filter(pl.col("rule") == "name_postcode")["key"].to_list() == ["smith|10115"]
+
+
+def test_metaphone_key_groups_spelling_variants() -> None:
+    frame = leads([{"lead_id": 1, "last_name": "Smith"}, {"lead_id": 2, "last_name": "Smyth"}, {"lead_id": 3, "last_name": "Jones"}])
+    keys = blocking_keys(frame, [BlockingRule(name="sound", parts=["last_name:metaphone"])])
+    by_lead = dict(zip(keys["lead_id"], keys["key"], strict=True))
+    assert by_lead[1] == by_lead[2] != by_lead[3]
+
+
+def test_pairs_once_with_all_rules_and_new_only() -> None:
+    rules = [BlockingRule(name="email", parts=["email"]), BlockingRule(name="phone", parts=["phone"])]
+    new = leads([{"lead_id": 3, "email": "a@x.com", "phone": "+1"}, {"lead_id": 4, "email": "b@x.com", "phone": "+2"}])
+    old = leads([{"lead_id": 1, "email": "a@x.com", "phone": "+1"}, {"lead_id": 2, "email": "z@x.com", "phone": "+2"},
+                 {"lead_id": 9, "email": "z@x.com"}])
+    pairs, report = candidate_pairs(blocking_keys(new, rules), blocking_keys(old, rules), rules, max_block_size=10)
+    pairs = pairs.sort("lead_id_l", "lead_id_r")
+    # 1-3 by both rules, 2-4 by phone; the old pair 2-9 (email z@) is not compared again
+    assert pairs.select("lead_id_l", "lead_id_r").rows() == [(1, 3), (2, 4)]
+    names = pairs.select(rule_names(pl.col("rules_mask"), rules)).to_series().to_list()
+    assert names == [["email", "phone"], ["phone"]]
+    assert report.pairs_per_rule == {"email": 1, "phone": 2}
+
+
+def test_oversized_blocks_are_skipped_and_reported() -> None:
+    rules = [BlockingRule(name="email", parts=["email"]), BlockingRule(name="name", parts=["last_name"])]
+    frame = leads([{"lead_id": i, "email": "info@acme.com", "last_name": f"n{i % 2}"} for i in range(1, 8)])
+    pairs, report = candidate_pairs(blocking_keys(frame, rules), None, rules, max_block_size=5)
+    assert report.oversized.rows() == [("email", "info@acme.com", 7)]
+    # the other rule still pairs leads: n0 has 3 leads, n1 has 4 -> 3 + 6 pairs
+    assert pairs.height == 9

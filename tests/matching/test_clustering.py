@@ -1,0 +1,75 @@
+"""Clusters: chaining guard, size cap, stable ids, merges."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.clustering import UNCUTTABLE, cluster_leads
+
+
+def links(rows: list[tuple[int, int, float]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, "strength": pl.Float64}, orient="row")
+
+
+def pairs(rows: list[tuple[int, int]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"lead_id_l": pl.Int64, "lead_id_r": pl.Int64}, orient="row")
+
+
+NO_EXISTING = pl.DataFrame(schema={"lead_id": pl.Int64, "cluster_id": pl.Int64, "cluster_size": pl.Int64})
+
+
+def clusters(result) -> dict[int, int]:  # noqa: ANN001
+    return dict(result.assignment.iter_rows())
+
+
+def test_chain_through_an_ambiguous_record_is_cut_at_the_weakest_link() -> None:
+    # John (1) - "J." (2) - James (3): 1 and 3 are different people
+    result = cluster_leads(pl.Series([1, 2, 3]), links([(1, 2, 9.0), (2, 3, 5.0)]), NO_EXISTING, pairs([(1, 3)]), max_cluster_size=50)
+    assert clusters(result) == {1: 1, 2: 1, 3: 3}
+    assert result.splits.select("cluster_id", "part_cluster_id").rows() == [(1, 3)]
+    assert "cannot-link" in result.splits["reason"][0]
+
+
+def test_must_links_are_never_cut() -> None:
+    result = cluster_leads(
+        pl.Series([1, 2, 3]), links([(1, 2, UNCUTTABLE), (2, 3, UNCUTTABLE)]), NO_EXISTING, pairs([(1, 3)]), max_cluster_size=50
+    )
+    assert set(clusters(result).values()) == {1}
+
+
+def test_oversized_component_is_split() -> None:
+    # a star of weak links around lead 1 plus strong pairs: cut the weak ones
+    strong = [(10 * i, 10 * i + 1, 30.0) for i in range(1, 6)]
+    weak = [(1, 10 * i, 2.0) for i in range(1, 6)]
+    nodes = pl.Series([1] + [n for a, b, _ in strong for n in (a, b)])
+    result = cluster_leads(nodes, links(strong + weak), NO_EXISTING, pairs([]), max_cluster_size=4)
+    sizes = result.assignment.group_by("cluster_id").len()["len"].to_list()
+    assert max(sizes) <= 4
+    assert clusters(result)[50] == clusters(result)[51] == 50
+
+
+def test_new_lead_takes_the_existing_cluster_id_and_older_id_survives_merges() -> None:
+    existing = pl.DataFrame({"lead_id": [5, 7, 2], "cluster_id": [5, 5, 2], "cluster_size": [3, 3, 1]})
+    # new lead 20 joins cluster 5; new lead 21 links cluster 5 and cluster 2 -> they merge into 2
+    result = cluster_leads(pl.Series([20, 21, 30]), links([(7, 20, 10.0), (5, 21, 10.0), (2, 21, 10.0)]), existing, pairs([]),
+                           max_cluster_size=50)
+    got = clusters(result)
+    assert got[20] == got[21] == got[5] == got[7] == 2
+    assert got[30] == 30
+    assert result.merges.rows() == [(5, 2)]
+
+
+def test_existing_cluster_size_counts_towards_the_cap() -> None:
+    existing = pl.DataFrame({"lead_id": [1], "cluster_id": [1], "cluster_size": [10]})
+    result = cluster_leads(pl.Series([50]), links([(1, 50, 5.0)]), existing, pairs([]), max_cluster_size=10)
+    assert clusters(result)[50] == 50  # joining would make 11
+
+
+def test_a_cannot_link_label_beats_must_link_rules() -> None:
+    from matching.clustering import RULE_LINK
+
+    # 9 links to both 1 and 2 by a rule (same email), but a person said 1 and 2 differ
+    result = cluster_leads(pl.Series([1, 2, 9]), links([(1, 9, RULE_LINK), (2, 9, RULE_LINK)]), NO_EXISTING, pairs([(1, 2)]),
+                           max_cluster_size=50)
+    got = clusters(result)
+    assert got[1] != got[2]

@@ -1,0 +1,97 @@
+"""Comparison levels, one field at a time."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from matching.comparisons import LEVELS, compare_pairs, gamma_column
+from matching.configuration import Comparison, default_comparisons
+
+COLUMNS = ("lead_id", "first_name", "last_name", "email", "phone", "mobile_phone", "company_key", "company_domain",
+           "street", "city", "postal_code")
+
+
+def level(name: str, left: dict, right: dict, comparisons: list[Comparison] | None = None) -> str:
+    comparisons = comparisons or default_comparisons()
+    rows = [{c: r.get(c) for c in COLUMNS} | {"lead_id": i} for i, r in ((1, left), (2, right))]
+    records = pl.DataFrame(rows, schema={c: pl.Int64 if c == "lead_id" else pl.String for c in COLUMNS})
+    out = compare_pairs(pl.DataFrame({"lead_id_l": [1], "lead_id_r": [2]}), records, comparisons)
+    kind = next(c.kind for c in comparisons if c.name == name)
+    value = out[gamma_column(name)][0]
+    return "missing" if value is None else LEVELS[kind][value]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("Robert", "robert", "exact"),
+    ("Bob", "Robert", "nickname"),
+    ("Bill", "William", "nickname"),
+    ("Max", "Maximilian", "nickname"),
+    ("Jonathan", "Jonathon", "nickname"),  # listed as variants in the nicknames data
+    ("Kristine", "Kristina", "close"),
+    ("J.", "John", "initial"),
+    ("Stefan", "Stephan", "partial"),
+    ("Anna", "Peter", "different"),
+    (None, "Peter", "missing"),
+])
+def test_first_name_levels(a: str | None, b: str, expected: str) -> None:
+    assert level("first_name", {"first_name": a, "last_name": "Smith"}, {"first_name": b, "last_name": "Smith"}) == expected
+
+
+def test_transposed_names_are_recognised_even_with_a_typo() -> None:
+    left = {"first_name": "Tobias", "last_name": "Becker"}
+    right = {"first_name": "Becker", "last_name": "Tobais"}
+    assert level("first_name", left, right) == "transposed"
+    assert level("last_name", left, right) == "transposed"
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("john.smith@acme.com", "john.smith@acme.com", "exact"),
+    ("john.smith+web@acme.com", "john.smith@acme.com", "variant"),
+    ("j.o.hn.smith@gmail.com", "johnsmith@googlemail.com", "variant"),
+    ("john.smith@acme.com", "john.smith@gmail.com", "same_local"),
+    ("jsmith@acme.com", "john78@gmail.com", "other_domain"),
+    ("jsmith@acme.com", "jsmith2@acme.com", "different"),
+])
+def test_email_levels(a: str, b: str, expected: str) -> None:
+    assert level("email", {"email": a}, {"email": b}) == expected
+
+
+def test_phone_levels_tell_a_shared_switchboard_from_a_personal_number() -> None:
+    org = {"company_key": "acme"}
+    assert level("phone", {"phone": "+4930123"} | org, {"phone": "+4930123"} | org) == "shared_org"
+    assert level("phone", {"phone": "+4930123", "company_key": "acme"}, {"phone": "+4930123", "company_key": "globex"}) == "exact"
+    assert level("phone", {"phone": "+4930123", "mobile_phone": "+49170555"}, {"phone": "+49170555"} | org) == "mobile"
+    assert level("phone", {"phone": "+14155550123"}, {"phone": "+14085550123"}) == "last7"
+    assert level("phone", {"phone": "+4930123"}, {"phone": None}) == "missing"
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("acme", "acme", "exact"),
+    ("advanced micro devices", "amd", "close"),
+    ("acme robotics group", "acme robotics", "close"),
+    ("globex", "initech", "different"),
+    ("[not provided]", "acme", "missing"),
+])
+def test_company_levels(a: str, b: str, expected: str) -> None:
+    assert level("company", {"company_key": a}, {"company_key": b}) == expected
+
+
+def test_company_domain_level() -> None:
+    assert level("company", {"company_key": "acme", "company_domain": "acme.com"},
+                 {"company_key": "acme corp international", "company_domain": "acme.com"}) in ("domain", "close")
+    assert level("company", {"company_key": "xyz", "company_domain": "acme.com"}, {"company_key": "qrs", "company_domain": "acme.com"}) == "domain"
+
+
+def test_date_and_identifier_levels() -> None:
+    comparisons = [Comparison(name="dob", kind="date", field="street"), Comparison(name="ssn", kind="identifier", field="city")]
+    assert level("dob", {"street": "19800312"}, {"street": "19801203"}, comparisons) == "close"  # day and month swapped
+    assert level("dob", {"street": "19800312"}, {"street": "19800322"}, comparisons) == "close"  # one typo
+    assert level("dob", {"street": "19800312"}, {"street": "19801130"}, comparisons) == "partial"
+    assert level("ssn", {"city": "1234567"}, {"city": "1234576"}, comparisons) == "close"
+    assert level("ssn", {"city": "1234567"}, {"city": "7654321"}, comparisons) == "different"
+
+
+def test_postal_code_levels() -> None:
+    assert level("postal_code", {"postal_code": "EC2M 9BF"}, {"postal_code": "ec2m9bf"}) == "exact"
+    assert level("postal_code", {"postal_code": "10115"}, {"postal_code": "10117"}) == "partial"
