@@ -1,14 +1,16 @@
-"""Reading, header mapping, normalising, validation, scoring and routing: pure polars.
+"""Reading, header mapping, normalising, validation, qualification and routing decisions: pure polars.
 
 This package imports no other leadpipe package, no DuckDB and no Prefect.
 """
 
 from transforms.configuration import (
+    AssignmentRule,
     ConvertSettings,
     Criterion,
     GradeRule,
     IngestSettings,
     QualifySettings,
+    Queue,
     Rep,
     RoutingSettings,
     ScoreRule,
@@ -23,11 +25,13 @@ from transforms.errors import (
     WarehouseError,
 )
 from transforms.ingest import PreparedBatch, SourceInfo, describe_source, file_sha256, prepare_batch
-from transforms.routing import Rotation, assign_round_robin
-from transforms.scoring import qualify
+from transforms.round_robin import RoundRobin, assign_round_robin, rotation_cycle
+from transforms.routing import Roster, RoutingDecision, route
+from transforms.scoring import Qualification, qualify
 
 __all__ = [
     "ConfigError",
+    "AssignmentRule",
     "ConvertSettings",
     "Criterion",
     "GradeRule",
@@ -38,8 +42,12 @@ __all__ = [
     "MatchingError",
     "PreparedBatch",
     "QualifySettings",
+    "Qualification",
+    "Queue",
     "Rep",
-    "Rotation",
+    "Roster",
+    "RoundRobin",
+    "RoutingDecision",
     "RoutingSettings",
     "ScoreRule",
     "SourceInfo",
@@ -50,4 +58,6 @@ __all__ = [
     "file_sha256",
     "prepare_batch",
     "qualify",
+    "rotation_cycle",
+    "route",
 ]

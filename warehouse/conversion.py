@@ -1,189 +1,210 @@
-"""Conversion of qualified leads into accounts, contacts and opportunities (thin first version).
+"""Conversion of qualified clusters into accounts, contacts and opportunities (Salesforce convertLead).
 
-Salesforce ``convertLead`` semantics, simplified: one conversion per duplicate cluster (from its
-oldest eligible lead); the account is an existing one with the same company key, else a new
-one per key; the contact is an existing contact of that account with the same email, else new;
-an opportunity "<Account> - <lead source>" per conversion. Attaching fills only empty fields.
-Leads get ``is_converted`` and the three ids and are never modified by conversion again; a later
-duplicate of a converted lead is linked to the existing contact instead of converting again.
+The decisions (which account and contact to attach to, what to create) are made by
+:mod:`transforms.conversion` on frames read here; this module reads the inputs, and applies a
+plan in one transaction: insert the new records, fill only the empty fields of attached ones,
+and mark every lead of each converted cluster (``is_converted``, the three ids, ``converted_at``,
+status "Closed - Converted"). Converted leads are never modified again: every statement here and
+in qualification and routing skips them. A new duplicate of a converted cluster is linked to
+the existing account and contact instead of converting again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
-from transforms.configuration import ConvertSettings
+import polars as pl
+
+from transforms import schema as s
+from transforms.convert_config import ACCOUNT_COLUMNS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS, ConvertSettings
+from transforms.conversion import ConversionPlan, fields_read, plan_conversion, select_eligible
+from transforms.criteria import GOLDEN_FIELDS, fields_of
+from transforms.routing import CURRENT_OWNER, HELD_BY
 from transforms.scoring import STATUS_CONVERTED
 from warehouse.connection import Warehouse
+from warehouse.lifecycle import STATE_COLUMNS_SQL, cluster_state_sql, golden_values_sql
+
+_PLAN = "_lp_conv_plan"
+_NEW = "_lp_conv_new"
+_FILL = "_lp_conv_fill"
+_ACC_IDS = "_lp_conv_accounts"
+_ELIGIBLE = "_lp_conv_eligible"
+PREVIEW_ROWS = 50
 
 
 @dataclass(frozen=True)
 class ConversionResult:
-    """Counts of one conversion run."""
+    """What one conversion run did (or, for a dry run, would do)."""
 
+    clusters_converted: int
     leads_converted: int
-    leads_linked: int  # duplicates of already-converted leads, attached to the existing contact
+    leads_linked: int  # new duplicates of converted clusters, linked to the existing contact
     accounts_created: int
     accounts_attached: int
     contacts_created: int
     contacts_attached: int
     opportunities_created: int
-
-
-def _eligible_sql(require_owner: bool) -> str:
-    owner = "AND owner_id IS NOT NULL" if require_owner else ""
-    return f"""
-        CREATE OR REPLACE TEMP TABLE _lp_conv AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT l.*, coalesce(l.company_key, lower(l.company)) AS account_key,
-                   row_number() OVER (PARTITION BY coalesce(l.cluster_id, l.lead_id) ORDER BY l.lead_id) AS rn
-            FROM leads l
-            WHERE NOT l.is_converted AND l.status IN (SELECT unnest($statuses::VARCHAR[])) {owner}
-              AND coalesce(l.cluster_id, l.lead_id) NOT IN (
-                  SELECT coalesce(cluster_id, lead_id) FROM leads WHERE is_converted)
-        ) WHERE rn = 1
-    """
-
-
-_LINK_DUPLICATES_SQL = """
-    UPDATE leads SET is_converted = true, converted_account_id = c.converted_account_id,
-        converted_contact_id = c.converted_contact_id, converted_at = $now,
-        status = $status, updated_at = $now
-    FROM (SELECT cluster_id, arg_min(converted_account_id, lead_id) AS converted_account_id,
-                 arg_min(converted_contact_id, lead_id) AS converted_contact_id
-          FROM leads WHERE is_converted AND cluster_id IS NOT NULL GROUP BY cluster_id) c
-    WHERE leads.cluster_id = c.cluster_id AND NOT leads.is_converted
-"""
-
-_MATCH_ACCOUNTS_SQL = """
-    CREATE OR REPLACE TEMP TABLE _lp_conv_acc AS
-    SELECT k.account_key, a.account_id AS existing_id
-    FROM (SELECT DISTINCT account_key FROM _lp_conv) k
-    LEFT JOIN (SELECT company_key, min(account_id) AS account_id FROM accounts GROUP BY company_key) a
-      ON a.company_key = k.account_key
-"""
-
-_CREATE_ACCOUNTS_SQL = """
-    INSERT INTO accounts (account_id, name, company_key, domain, website, phone, industry, annual_revenue,
-        number_of_employees, billing_street, billing_city, billing_state, billing_postal_code,
-        billing_country, owner_id, source_lead_id, created_at, updated_at)
-    SELECT (SELECT coalesce(max(account_id), 0) FROM accounts) + row_number() OVER (ORDER BY c.lead_id),
-        c.company, c.account_key, c.company_domain, c.website, c.phone, c.industry, c.annual_revenue,
-        c.number_of_employees, c.street, c.city, c.state, c.postal_code, c.country, c.owner_id, c.lead_id, $now, $now
-    FROM (SELECT *, row_number() OVER (PARTITION BY account_key ORDER BY lead_id) AS rn FROM _lp_conv) c
-    JOIN _lp_conv_acc m ON m.account_key = c.account_key
-    WHERE m.existing_id IS NULL AND c.rn = 1
-"""
-
-_FILL_ACCOUNTS_SQL = """
-    UPDATE accounts SET domain = coalesce(accounts.domain, c.company_domain),
-        website = coalesce(accounts.website, c.website), phone = coalesce(accounts.phone, c.phone),
-        industry = coalesce(accounts.industry, c.industry), updated_at = $now
-    FROM (SELECT DISTINCT ON (account_key) * FROM _lp_conv ORDER BY account_key, lead_id) c
-    JOIN _lp_conv_acc m ON m.account_key = c.account_key
-    WHERE m.existing_id IS NOT NULL AND accounts.account_id = m.existing_id
-"""
-
-_RESOLVE_SQL = """
-    CREATE OR REPLACE TEMP TABLE _lp_conv_res AS
-    SELECT c.lead_id, a.account_id,
-        (SELECT min(ct.contact_id) FROM contacts ct
-          WHERE ct.account_id = a.account_id AND ct.email IS NOT NULL AND ct.email = c.email) AS existing_contact_id
-    FROM _lp_conv c
-    JOIN (SELECT company_key, min(account_id) AS account_id FROM accounts GROUP BY company_key) a
-      ON a.company_key = c.account_key
-"""
-
-_CREATE_CONTACTS_SQL = """
-    INSERT INTO contacts (contact_id, account_id, salutation, first_name, last_name, title, email, phone,
-        mobile_phone, mailing_street, mailing_city, mailing_state, mailing_postal_code, mailing_country,
-        lead_source, has_opted_out_of_email, do_not_call, owner_id, source_lead_id, created_at, updated_at)
-    SELECT (SELECT coalesce(max(contact_id), 0) FROM contacts) + row_number() OVER (ORDER BY c.lead_id),
-        r.account_id, c.salutation, c.first_name, c.last_name, c.title, c.email, c.phone, c.mobile_phone,
-        c.street, c.city, c.state, c.postal_code, c.country, c.lead_source, c.has_opted_out_of_email,
-        c.do_not_call, c.owner_id, c.lead_id, $now, $now
-    FROM _lp_conv c JOIN _lp_conv_res r USING (lead_id)
-    WHERE r.existing_contact_id IS NULL
-"""
-
-_CREATE_OPPORTUNITIES_SQL = """
-    INSERT INTO opportunities (opportunity_id, account_id, contact_id, name, stage, close_date, amount,
-        lead_source, owner_id, source_lead_id, created_at)
-    SELECT (SELECT coalesce(max(opportunity_id), 0) FROM opportunities) + row_number() OVER (ORDER BY c.lead_id),
-        r.account_id, ct.contact_id, a.name || ' - ' || coalesce(c.lead_source, 'Other'), $stage,
-        CAST($now AS DATE) + to_days($close_days), NULL, c.lead_source, c.owner_id, c.lead_id, $now
-    FROM _lp_conv c JOIN _lp_conv_res r USING (lead_id)
-    JOIN accounts a ON a.account_id = r.account_id
-    JOIN contacts ct ON ct.contact_id = coalesce(r.existing_contact_id,
-        (SELECT min(contact_id) FROM contacts WHERE source_lead_id = c.lead_id))
-"""
-
-_MARK_CONVERTED_SQL = """
-    UPDATE leads SET is_converted = true, converted_account_id = x.account_id,
-        converted_contact_id = x.contact_id, converted_opportunity_id = x.opportunity_id,
-        converted_at = $now, status = $status, updated_at = $now
-    FROM (
-        SELECT c.lead_id, coalesce(c.cluster_id, c.lead_id) AS cluster_key, r.account_id,
-            coalesce(r.existing_contact_id, (SELECT min(contact_id) FROM contacts WHERE source_lead_id = c.lead_id)) AS contact_id,
-            (SELECT min(opportunity_id) FROM opportunities WHERE source_lead_id = c.lead_id) AS opportunity_id
-        FROM _lp_conv c JOIN _lp_conv_res r USING (lead_id)
-    ) x
-    WHERE NOT leads.is_converted AND (leads.lead_id = x.lead_id OR leads.cluster_id = x.cluster_key)
-"""
+    skipped_not_user_owned: int  # pass the criteria but owned by a queue or nobody: route first
+    dry_run: bool = False
+    preview: list[dict[str, Any]] = field(default_factory=list)  # first clusters of the plan
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def convert_leads(wh: Warehouse, settings: ConvertSettings, *, dry_run: bool = False) -> ConversionResult:
-    """Convert eligible leads in one transaction (rolled back when ``dry_run``)."""
-    now = _now()
-    counts = lambda: {  # noqa: E731
-        t: int(wh.scalar(f"SELECT count(*) FROM {t}")) for t in ("accounts", "contacts", "opportunities")
-    }
-    converted_before = int(wh.scalar("SELECT count(*) FROM leads WHERE is_converted"))
+def conversion_candidates_sql(fields: Iterable[str] | None = None, clusters_table: str | None = None) -> str:
+    """Open clusters: golden fields, owner (a user, else the queue), qualification, aggregates, consent (param ``$now``).
 
-    class _DryRun(Exception):
-        pass
+    Args:
+        fields: the fields wanted besides ``owner_id`` (default: every golden field and aggregate).
+        clusters_table: only the clusters listed in this registered table (a module constant).
+    """
+    wanted = set(GOLDEN_FIELDS) | (set(STATE_COLUMNS_SQL) - {CURRENT_OWNER, HELD_BY}) if fields is None else set(fields)
+    state = cluster_state_sql({s.OWNER_ID} | (wanted & set(STATE_COLUMNS_SQL)), clusters_table=clusters_table)
+    golden = golden_values_sql(wanted & set(GOLDEN_FIELDS), clusters_table)
+    return f"""
+        WITH gf AS ({golden}), o AS ({state})
+        SELECT gf.*, o.* EXCLUDE (cluster_id) FROM gf JOIN o USING (cluster_id)
+    """
 
-    result: ConversionResult | None = None
-    try:
-        with wh.transaction():
-            before = counts()
-            wh.execute(_LINK_DUPLICATES_SQL, {"now": now, "status": STATUS_CONVERTED})
-            linked = int(wh.scalar("SELECT count(*) FROM leads WHERE is_converted")) - converted_before
-            wh.execute(_eligible_sql(settings.require_owner), {"statuses": list(settings.statuses)})
-            eligible = int(wh.scalar("SELECT count(*) FROM _lp_conv"))
-            wh.execute(_MATCH_ACCOUNTS_SQL)
-            attached_accounts = int(wh.scalar("SELECT count(*) FROM _lp_conv c JOIN _lp_conv_acc m USING (account_key) WHERE m.existing_id IS NOT NULL"))
-            wh.execute(_CREATE_ACCOUNTS_SQL, {"now": now})
-            wh.execute(_FILL_ACCOUNTS_SQL, {"now": now})
-            wh.execute(_RESOLVE_SQL)
-            attached_contacts = int(wh.scalar("SELECT count(*) FROM _lp_conv_res WHERE existing_contact_id IS NOT NULL"))
-            wh.execute(_CREATE_CONTACTS_SQL, {"now": now})
-            if settings.create_opportunity:
-                wh.execute(
-                    _CREATE_OPPORTUNITIES_SQL,
-                    {"now": now, "stage": settings.opportunity_stage, "close_days": settings.opportunity_close_days},
-                )
-            wh.execute(_MARK_CONVERTED_SQL, {"now": now, "status": STATUS_CONVERTED})
-            after = counts()
-            result = ConversionResult(
-                leads_converted=eligible,
-                leads_linked=linked,
-                accounts_created=after["accounts"] - before["accounts"],
-                accounts_attached=attached_accounts,
-                contacts_created=after["contacts"] - before["contacts"],
-                contacts_attached=attached_contacts,
-                opportunities_created=after["opportunities"] - before["opportunities"],
+
+_LINK_DUPLICATES_SQL = """
+    UPDATE leads SET is_converted = true, converted_account_id = c.converted_account_id,
+        converted_contact_id = c.converted_contact_id, converted_at = $now, status = $status, updated_at = $now
+    FROM (SELECT coalesce(cluster_id, lead_id) AS cluster_key, arg_min(converted_account_id, lead_id) AS converted_account_id,
+                 arg_min(converted_contact_id, lead_id) AS converted_contact_id
+          FROM leads WHERE is_converted GROUP BY 1) c
+    WHERE coalesce(leads.cluster_id, leads.lead_id) = c.cluster_key AND NOT leads.is_converted
+"""
+
+_COUNT_LINKABLE_SQL = """
+    SELECT count(*) FROM leads WHERE NOT is_converted AND coalesce(cluster_id, lead_id) IN
+        (SELECT coalesce(cluster_id, lead_id) FROM leads WHERE is_converted)
+"""
+
+
+def _next_ids(wh: Warehouse) -> tuple[int, int, int]:
+    row = wh.rows(
+        "SELECT (SELECT coalesce(max(account_id), 0) + 1 FROM accounts), (SELECT coalesce(max(contact_id), 0) + 1 FROM contacts), "
+        "(SELECT coalesce(max(opportunity_id), 0) + 1 FROM opportunities)"
+    )[0]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def plan_from_warehouse(wh: Warehouse, settings: ConvertSettings, now: datetime) -> ConversionPlan:
+    """Read the candidates and the existing records, and plan the conversion (changes nothing)."""
+    # Two reads: what the criteria and the owner test need for every open cluster, then the
+    # fields the plan reads for the few clusters that convert (reading 23 golden fields and all
+    # aggregates of a million clusters to keep a few thousand cost seconds).
+    sql = conversion_candidates_sql(fields_of(settings.criteria))
+    candidates = wh.frame(sql, {"now": now} if "$now" in sql else None)  # only the age aggregates read $now
+    rep_ids = [r[0] for r in wh.rows("SELECT rep_id FROM reps")]
+    passing, skipped = select_eligible(candidates, rep_ids, settings)
+    with wh.registered(_ELIGIBLE, passing.select(pl.col(s.CLUSTER_ID).cast(pl.Int64)).unique()):
+        sql = conversion_candidates_sql(fields_read(settings), _ELIGIBLE)
+        eligible = wh.frame(sql, {"now": now} if "$now" in sql else None).sort(s.CLUSTER_ID)
+    accounts = wh.frame("SELECT account_id, name, domain, company_key FROM accounts")
+    open_accounts = [
+        r[0] for r in wh.rows(
+            "SELECT DISTINCT account_id FROM opportunities WHERE stage NOT IN (SELECT unnest(?::VARCHAR[]))", [list(settings.closed_stages)]
+        )
+    ]
+    # Contacts only of the accounts this run may attach to (all contacts would be wasteful).
+    contacts = wh.frame("SELECT contact_id, account_id, email, first_name, last_name FROM contacts WHERE false")
+    if accounts.height and eligible.height:
+        from transforms.accounts import match_accounts  # local: only needed when accounts exist
+
+        matched = match_accounts(eligible, accounts, settings.fuzzy_account_threshold).drop_nulls("account_id")
+        with wh.registered(_ACC_IDS, matched.select(pl.col("account_id").cast(pl.Int64)).unique()):
+            contacts = wh.frame(
+                f"SELECT contact_id, account_id, email, first_name, last_name FROM contacts WHERE account_id IN (SELECT account_id FROM {_ACC_IDS})"
             )
-            for temp in ("_lp_conv", "_lp_conv_acc", "_lp_conv_res"):
-                wh.execute(f"DROP TABLE IF EXISTS {temp}")
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    assert result is not None
-    return result
+    return plan_conversion(eligible, accounts, contacts, open_accounts, _next_ids(wh), settings, now.date(), skipped)
+
+
+def _insert(wh: Warehouse, table: str, frame: pl.DataFrame, allowed: tuple[str, ...], fixed: tuple[str, ...], now: datetime) -> None:
+    # Column names come from the code's allow-lists, never from the mapping's strings as such.
+    cols = [c for c in (*fixed, *allowed) if c in frame.columns]
+    stamp = ", created_at, updated_at" if table != "opportunities" else ", created_at"
+    values = ", $now, $now" if table != "opportunities" else ", $now"
+    with wh.registered(_NEW, frame):
+        wh.execute(f"INSERT INTO {table} ({', '.join(cols)}{stamp}) SELECT {', '.join(cols)}{values} FROM {_NEW}", {"now": now})
+
+
+def _fill(wh: Warehouse, table: str, key: str, frame: pl.DataFrame, allowed: tuple[str, ...], overwrite: tuple[str, ...], now: datetime) -> None:
+    cols = [c for c in allowed if c in frame.columns]
+    if not cols or frame.height == 0:
+        return
+    sets = ", ".join(
+        f"{c} = coalesce(f.{c}, {table}.{c})" if c in overwrite else f"{c} = coalesce({table}.{c}, f.{c})" for c in cols
+    )
+    with wh.registered(_FILL, frame):
+        wh.execute(f"UPDATE {table} SET {sets}, updated_at = $now FROM {_FILL} f WHERE {table}.{key} = f.{key}", {"now": now})
+
+
+_MARK_SQL = f"""
+    UPDATE leads SET is_converted = true, converted_account_id = p.account_id, converted_contact_id = p.contact_id,
+        converted_opportunity_id = p.opportunity_id, converted_at = $now, status = $status, updated_at = $now
+    FROM {_PLAN} p
+    WHERE coalesce(leads.cluster_id, leads.lead_id) = p.cluster_id AND NOT leads.is_converted
+"""
+
+
+def apply_plan(wh: Warehouse, plan: ConversionPlan, settings: ConvertSettings, now: datetime) -> int:
+    """Write a plan in the current transaction; return the number of leads marked converted."""
+    _insert(wh, "accounts", plan.new_accounts, ACCOUNT_COLUMNS, ("account_id", "company_key", "domain", "owner_id", "source_lead_id"), now)
+    _fill(wh, "accounts", "account_id", plan.account_fills, (*ACCOUNT_COLUMNS, "company_key", "domain"), (), now)
+    _insert(wh, "contacts", plan.new_contacts, CONTACT_COLUMNS, ("contact_id", "account_id", "owner_id", "source_lead_id"), now)
+    overwrite = ("lead_source",) if settings.overwrite_lead_source else ()
+    _fill(wh, "contacts", "contact_id", plan.contact_fills, CONTACT_COLUMNS, overwrite, now)
+    _insert(
+        wh, "opportunities", plan.new_opportunities, OPPORTUNITY_COLUMNS,
+        ("opportunity_id", "account_id", "contact_id", "name", "stage", "close_date", "amount", "owner_id", "source_lead_id"), now,
+    )
+    marks = plan.clusters.select(pl.col(s.CLUSTER_ID).cast(pl.Int64), "account_id", "contact_id", "opportunity_id")
+    with wh.registered(_PLAN, marks):
+        changed = wh.rows(_MARK_SQL, {"now": now, "status": STATUS_CONVERTED})
+    return int(changed[0][0]) if changed else 0
+
+
+def convert_leads(wh: Warehouse, settings: ConvertSettings, *, dry_run: bool = False, now: datetime | None = None) -> ConversionResult:
+    """Link new duplicates of converted clusters, then convert every eligible cluster, in one transaction.
+
+    Args:
+        dry_run: plan and report only; nothing is written.
+        now: the conversion time (default: the current UTC time).
+    """
+    now = now or _now()
+    with wh.transaction():
+        if dry_run:
+            linked = int(wh.scalar(_COUNT_LINKABLE_SQL))
+        else:
+            rows = wh.rows(_LINK_DUPLICATES_SQL, {"now": now, "status": STATUS_CONVERTED})
+            linked = int(rows[0][0]) if rows else 0
+        plan = plan_from_warehouse(wh, settings, now)
+        leads = _count_leads(wh, plan) if dry_run else apply_plan(wh, plan, settings, now)
+    c = plan.clusters
+    return ConversionResult(
+        clusters_converted=c.height,
+        leads_converted=leads,
+        leads_linked=linked,
+        accounts_created=plan.new_accounts.height,
+        accounts_attached=c.filter(pl.col("account_action") == "attach").height,
+        contacts_created=plan.new_contacts.height,
+        contacts_attached=c.filter(pl.col("contact_action") == "attach").height,
+        opportunities_created=plan.new_opportunities.height,
+        skipped_not_user_owned=plan.skipped_not_user_owned,
+        dry_run=dry_run,
+        preview=c.head(PREVIEW_ROWS).with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String)).to_dicts(),
+    )
+
+
+def _count_leads(wh: Warehouse, plan: ConversionPlan) -> int:
+    with wh.registered(_PLAN, plan.clusters.select(pl.col(s.CLUSTER_ID).cast(pl.Int64))):
+        return int(wh.scalar(
+            f"SELECT count(*) FROM leads WHERE NOT is_converted AND coalesce(cluster_id, lead_id) IN (SELECT cluster_id FROM {_PLAN})"
+        ))

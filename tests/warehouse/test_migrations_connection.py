@@ -38,7 +38,7 @@ def test_edited_migration_is_refused(wh: Warehouse) -> None:
 def test_failed_statement_rolls_back_and_names_statement(wh: Warehouse) -> None:
     with pytest.raises(WarehouseError) as info:
         with wh.transaction():
-            wh.execute("INSERT INTO reps VALUES ('r1', 'R', true, now()::TIMESTAMP)")
+            wh.execute("INSERT INTO reps (rep_id, name, active, updated_at) VALUES ('r1', 'R', true, now()::TIMESTAMP)")
             wh.execute("INSERT INTO no_such_table VALUES (1)")
     assert "no_such_table" in (info.value.statement or "")
     assert wh.scalar("SELECT count(*) FROM reps") == 0
@@ -70,7 +70,7 @@ def test_locked_file_gives_a_clear_error(db_path: Path) -> None:
 def test_snapshot_is_a_readable_copy(db_path: Path) -> None:
     with Warehouse.open(db_path) as wh:
         migrate(wh)
-        wh.execute("INSERT INTO reps VALUES ('r1', 'R', true, now()::TIMESTAMP)")
+        wh.execute("INSERT INTO reps (rep_id, name, active, updated_at) VALUES ('r1', 'R', true, now()::TIMESTAMP)")
         target = publish_snapshot(wh, default_snapshot_path(db_path))
         # Readable by another connection while the writer still has the database open.
         with Warehouse.open(target, read_only=True) as reader:
