@@ -39,6 +39,7 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 DbOption = Annotated[Optional[str], typer.Option("--db", help="DuckDB warehouse file [env LEADPIPE_DB; default ./leadpipe.duckdb].")]
 ConfigOption = Annotated[Optional[str], typer.Option("--config", "-c", help="TOML configuration file [env LEADPIPE_CONFIG].")]
 KindOption = Annotated[Optional[str], typer.Option("--kind", help=f"Source kind for all files: {', '.join(SOURCE_KINDS)} (default: from config rules / file name).")]
+NoWaitOption = Annotated[bool, typer.Option("--no-wait", help="Fail at once when another run is writing the warehouse, instead of waiting for it.")]
 
 
 class _StatusHandler(logging.Handler):
@@ -118,6 +119,16 @@ def _batch_table(batches) -> Table:  # type: ignore[no-untyped-def]
     return table
 
 
+def _summary_table(summary) -> Table:  # type: ignore[no-untyped-def]
+    """The pipeline_runs row of a run (the same lines as its Prefect artifact)."""
+    table = Table(title=f"Run summary (pipeline_runs #{summary.run_id})", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    for label, value in summary.rows():
+        table.add_row(label, f"[red]{value}[/]" if label == "error" else value)
+    return table
+
+
 def _print_pipeline(result) -> None:  # type: ignore[no-untyped-def]
     from warehouse.connection import Warehouse
     from warehouse.status import pipeline_summary
@@ -137,12 +148,15 @@ def _print_pipeline(result) -> None:  # type: ignore[no-untyped-def]
         table.add_row("converted this run (linked duplicates)", f"{conv.leads_converted} ({conv.leads_linked})")
         table.add_row("accounts / contacts / opportunities created", f"{conv.accounts_created} / {conv.contacts_created} / {conv.opportunities_created}")
     console.print(table)
+    if result.summary is not None:
+        console.print(_summary_table(result.summary))
     console.print(f"warehouse: [bold]{result.db}[/]" + (f"   read-only snapshot: [bold]{result.snapshot}[/]" if result.snapshot else ""))
     for failed in result.failed:
         err.print(f"[bold red]failed:[/] {failed.source_file}: {failed.error}")
 
 
-def _run_pipeline(files: list[str], db: str | None, config: str | None, kind: str | None) -> None:
+def _run_pipeline(files: list[str], db: str | None, config: str | None, kind: str | None,
+                  trigger: str = "cli", no_wait: bool = False) -> None:
     from flows.pipeline import lead_pipeline
 
     _check_kind(kind)
@@ -152,7 +166,8 @@ def _run_pipeline(files: list[str], db: str | None, config: str | None, kind: st
         if missing:
             raise LeadpipeError(f"file not found: {missing[0]}", hint="check the paths you passed")
         with _fast_flows(), _progress("starting Prefect"):
-            result = lead_pipeline([str(Path(f).resolve()) for f in files], settings.warehouse.path, config, kind)
+            result = lead_pipeline([str(Path(f).resolve()) for f in files], settings.warehouse.path, config, kind,
+                                   trigger=trigger, lock_wait_seconds=0 if no_wait else None)
         _print_pipeline(result)
     if result.failed:
         err.print(f"{len(result.failed)} file(s) failed; see `leadpipe status` and the import_batches table")
@@ -166,11 +181,11 @@ def sample_files() -> list[str]:
 
 
 @app.command()
-def demo(db: DbOption = None, config: ConfigOption = None) -> None:
+def demo(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOption = False) -> None:
     """Run the whole pipeline on the bundled sample files (into ./leadpipe.duckdb by default)."""
     files = sample_files()
     console.print(f"leadpipe demo: {len(files)} sample files")
-    _run_pipeline(files, db, config, None)
+    _run_pipeline(files, db, config, None, "demo", no_wait)
 
 
 @app.command()
@@ -179,9 +194,10 @@ def run(
     db: DbOption = None,
     config: ConfigOption = None,
     kind: KindOption = None,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Run the whole pipeline: ingest FILES, dedupe, qualify, route, convert, publish a snapshot."""
-    _run_pipeline(files, db, config, kind)
+    _run_pipeline(files, db, config, kind, "cli", no_wait)
 
 
 @app.command()
@@ -190,6 +206,7 @@ def ingest(
     db: DbOption = None,
     config: ConfigOption = None,
     kind: KindOption = None,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Only load FILES into the warehouse (a file already loaded is skipped)."""
     from flows.pipeline import ingest as ingest_flow
@@ -198,7 +215,8 @@ def ingest(
     with _errors():
         settings = load_settings(config, db)
         with _fast_flows(), _progress("starting Prefect"):
-            batches = ingest_flow([str(Path(f).resolve()) for f in files], settings.warehouse.path, config, kind)
+            batches = ingest_flow([str(Path(f).resolve()) for f in files], settings.warehouse.path, config, kind,
+                                  lock_wait_seconds=0 if no_wait else None)
     console.print(_batch_table(batches))
     failed = [b for b in batches if b.status == "failed"]
     for b in failed:
@@ -261,6 +279,11 @@ def config_show(config: ConfigOption = None, db: DbOption = None) -> None:
     with _errors():
         settings = load_settings(config, db)
     sys.stdout.write(settings_to_toml(settings))
+
+
+from flows import cli_operations  # noqa: E402,F401  - registers watch, serve, report, export on `app`
+from flows import cli_lifecycle  # noqa: E402,F401  - registers qualify, route, convert, reps, why on `app`
+from flows import cli_matching  # noqa: E402,F401  - registers dedupe, explain, unmerge, review on `app`
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -84,8 +84,9 @@ def explain(
         members.add_column(col)
     for row in found.members.iter_rows(named=True):
         style = "bold" if row["lead_id"] == lead_id else ""
-        members.add_row(*[f"[{style}]{row[c]}[/]" if style else str(row[c] or "") for c in
-                          ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file")])
+        cells = ["" if row[c] is None else str(row[c]) for c in
+                 ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file")]
+        members.add_row(*[f"[{style}]{cell}[/]" if style and cell else cell for cell in cells])
     console.print(members)
     if found.members.height == 1:
         console.print("This lead has no duplicate.")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flows.operations_config import InboxSettings, ScheduleSettings
 from matching.configuration import DedupSettings
 from transforms.configuration import ConvertSettings, IngestSettings, QualifySettings, RoutingSettings
 from transforms.errors import ConfigError
@@ -34,10 +35,20 @@ class LeadpipeSettings(BaseModel):
     qualify: QualifySettings = Field(default_factory=QualifySettings, description="Scoring and grading.")
     routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Owner assignment.")
     convert: ConvertSettings = Field(default_factory=ConvertSettings, description="Lead conversion.")
+    inbox: InboxSettings = Field(default_factory=InboxSettings, description="The drop folder (leadpipe watch).")
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings, description="Scheduled runs (leadpipe serve).")
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    """``qualify.score_rules[3].field``: list positions (0-based, as in the TOML array) in brackets."""
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
 
 
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    key = _loc(error["loc"]) or "(top level)"
+    positions = [p for p in error["loc"] if isinstance(p, int)]
+    if positions:  # a rule in an array: say which one in words too
+        key += f" (entry {positions[-1] + 1})"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown setting"
     return f"{key}: {error['msg']}"
@@ -49,7 +60,7 @@ def parse_settings(data: dict[str, Any], *, source: str = "configuration") -> Le
         return LeadpipeSettings.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(e) for e in exc.errors()]
-        first_key = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        first_key = _loc(exc.errors()[0]["loc"])
         raise ConfigError(
             f"invalid {source}: " + "; ".join(problems),
             key=first_key,

@@ -11,11 +11,15 @@ from dataclasses import dataclass, field
 from prefect import flow
 
 from flows.config import load_settings
+from flows.dedupe_run import DedupResult
 from flows.tasks import (
-    convert_task, dedupe_task, ingest_file_task, migrate_task, qualify_task, route_task, snapshot_task,
+    convert_task, dedupe_task, finish_run_task, ingest_file_task, migrate_task, qualify_task, route_task,
+    run_summary_artifact_task, snapshot_task, start_run_task, stage_seconds_task,
 )
 from warehouse.batches import BatchResult
 from warehouse.conversion import ConversionResult
+from warehouse.run_lock import RunLock
+from warehouse.runs import RunSummary, StageTimer
 from warehouse.snapshot import default_snapshot_path
 
 
@@ -25,11 +29,12 @@ class PipelineResult:
 
     db: str
     batches: list[BatchResult] = field(default_factory=list)
-    clustered: int = 0
+    dedup: DedupResult | None = None
     qualified: int = 0
     assigned: int = 0
     conversion: ConversionResult | None = None
     snapshot: str | None = None
+    summary: RunSummary | None = None  # the pipeline_runs row of this run
 
     @property
     def failed(self) -> list[BatchResult]:
@@ -37,25 +42,30 @@ class PipelineResult:
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(files: list[str], db: str | None = None, config: str | None = None, kind: str | None = None) -> list[BatchResult]:
+def ingest(
+    files: list[str], db: str | None = None, config: str | None = None, kind: str | None = None,
+    lock_wait_seconds: float | None = None,
+) -> list[BatchResult]:
     """Load files into the warehouse: one batch per file, skipping files already loaded."""
     settings = load_settings(config, db)
     path = settings.warehouse.path
-    migrate_task(path)
-    return [ingest_file_task(f, path, settings.ingest, kind) for f in files]
+    with RunLock(path).hold(lock_wait_seconds):
+        migrate_task(path)
+        return [ingest_file_task(f, path, settings.ingest, kind) for f in files]
 
 
 @flow(name="dedupe")
-def dedupe(db: str | None = None, config: str | None = None) -> int:
-    """Cluster new leads with each other and with existing leads."""
+def dedupe(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> DedupResult:
+    """Cluster new leads with each other and with existing leads (holding the run lock)."""
     settings = load_settings(config, db)
-    migrate_task(settings.warehouse.path)
-    return dedupe_task(settings.warehouse.path, settings.dedup)
+    with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        migrate_task(settings.warehouse.path)
+        return dedupe_task(settings.warehouse.path, settings.dedup)
 
 
 @flow(name="qualify")
 def qualify(db: str | None = None, config: str | None = None) -> int:
-    """Score and grade unconverted leads; mark MQLs."""
+    """Score and grade every open lead cluster; mark MQLs; keep the top factors."""
     settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return qualify_task(settings.warehouse.path, settings.qualify)
@@ -63,7 +73,7 @@ def qualify(db: str | None = None, config: str | None = None) -> int:
 
 @flow(name="route")
 def route(db: str | None = None, config: str | None = None) -> int:
-    """Give unowned leads an owner by round-robin."""
+    """Give leads without a user owner one: sticky owners, assignment rules, queue round-robin."""
     settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return route_task(settings.warehouse.path, settings.routing)
@@ -71,25 +81,54 @@ def route(db: str | None = None, config: str | None = None) -> int:
 
 @flow(name="convert")
 def convert(db: str | None = None, config: str | None = None, dry_run: bool = False) -> ConversionResult:
-    """Convert qualified, owned leads into accounts, contacts and opportunities."""
+    """Convert qualified, user-owned clusters into accounts, contacts and opportunities (``dry_run``: plan only)."""
     settings = load_settings(config, db)
     migrate_task(settings.warehouse.path)
     return convert_task(settings.warehouse.path, settings.convert, dry_run)
 
 
 @flow(name="lead_pipeline")
-def lead_pipeline(files: list[str], db: str | None = None, config: str | None = None, kind: str | None = None) -> PipelineResult:
-    """The whole pipeline: ingest the files, dedupe, qualify, route, convert, publish a snapshot."""
+def lead_pipeline(
+    files: list[str], db: str | None = None, config: str | None = None, kind: str | None = None,
+    trigger: str = "cli", lock_wait_seconds: float | None = None,
+) -> PipelineResult:
+    """The whole pipeline: ingest the files, dedupe, qualify, route, convert, publish a snapshot.
+
+    Holds the warehouse's run lock throughout (waiting up to ``lock_wait_seconds``; ``None``
+    waits as long as it takes), records the run in ``pipeline_runs`` and publishes its summary
+    as a Prefect artifact. ``trigger`` says who started it (cli, demo, inbox, schedule).
+    """
     settings = load_settings(config, db)
     path = settings.warehouse.path
     result = PipelineResult(db=path)
-    migrate_task(path)
-    result.batches = [ingest_file_task(f, path, settings.ingest, kind) for f in files]
-    result.clustered = dedupe_task(path, settings.dedup)
-    result.qualified = qualify_task(path, settings.qualify)
-    result.assigned = route_task(path, settings.routing)
-    result.conversion = convert_task(path, settings.convert)
-    if settings.warehouse.publish_snapshot:
-        target = settings.warehouse.snapshot_path or str(default_snapshot_path(path))
-        result.snapshot = snapshot_task(path, target)
+    timer = StageTimer()
+    target = settings.warehouse.snapshot_path or str(default_snapshot_path(path))
+    with RunLock(path).hold(lock_wait_seconds):
+        migrate_task(path)
+        run = start_run_task(path, trigger, len(files))
+        try:
+            with timer.stage("ingest"):
+                result.batches = [ingest_file_task(f, path, settings.ingest, kind) for f in files]
+            with timer.stage("dedupe"):
+                result.dedup = dedupe_task(path, settings.dedup)
+            with timer.stage("qualify"):
+                result.qualified = qualify_task(path, settings.qualify)
+            with timer.stage("route"):
+                result.assigned = route_task(path, settings.routing)
+            with timer.stage("convert"):
+                result.conversion = convert_task(path, settings.convert)
+        except Exception as exc:
+            # Record the failed run and refresh the snapshot (the committed batches are real), then fail.
+            failure = f"{timer.current or 'pipeline'} stage failed: {type(exc).__name__}: {exc}"
+            result.summary = finish_run_task(path, run, result.batches, timer.seconds, failure)
+            if settings.warehouse.publish_snapshot:
+                result.snapshot = snapshot_task(path, target, best_effort=True)
+            run_summary_artifact_task(result.summary)
+            raise
+        result.summary = finish_run_task(path, run, result.batches, timer.seconds)
+        if settings.warehouse.publish_snapshot:
+            with timer.stage("snapshot"):
+                result.snapshot = snapshot_task(path, target)
+            result.summary = stage_seconds_task(path, run.run_id, timer.seconds)
+        run_summary_artifact_task(result.summary)
     return result

@@ -12,21 +12,17 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.lifecycle import convert_stage, qualify_stage, route_stage
 from matching.configuration import DedupSettings
-from matching.dedupe import DEDUP_COLUMNS, assign_clusters
+from flows.dedupe_run import DedupResult, run_dedupe
 from transforms.configuration import ConvertSettings, IngestSettings, QualifySettings, RoutingSettings
-from transforms.errors import IngestError
+from transforms.errors import IngestError, LeadpipeError
 from transforms.ingest import SourceInfo, describe_source, prepare_batch
-from transforms.routing import assign_round_robin
-from transforms.scoring import qualify
 from warehouse.batches import BatchResult, find_loaded_batch, load_batch, record_failed_batch
-from warehouse.clusters import apply_clusters, dedup_candidates
 from warehouse.connection import Warehouse
-from warehouse.conversion import ConversionResult, convert_leads
-from warehouse.lifecycle import (
-    leads_to_qualify, rotation_position, sync_reps, unowned_lead_ids, write_assignments, write_qualification,
-)
+from warehouse.conversion import ConversionResult
 from warehouse.migrations import migrate
+from warehouse.runs import RunBaseline, RunSummary, finish_run, get_run, record_stage_seconds, start_run
 from warehouse.snapshot import publish_snapshot
 
 progress = logging.getLogger("leadpipe.progress")
@@ -64,42 +60,78 @@ def ingest_file_task(path: str, db: str, settings: IngestSettings, kind: str | N
 
 
 @task(name="dedupe", cache_policy=NO_CACHE)
-def dedupe_task(db: str, settings: DedupSettings) -> int:
+def dedupe_task(db: str, settings: DedupSettings) -> DedupResult:
     progress.info("finding duplicates")
     if not settings.enabled:
-        return 0
+        return DedupResult()
     with Warehouse.open(db) as wh:
-        candidates = dedup_candidates(wh, DEDUP_COLUMNS)
-        result = assign_clusters(candidates, settings)
-        return apply_clusters(wh, result.lead_clusters, result.cluster_merges)
+        return run_dedupe(wh, settings)
 
 
 @task(name="qualify", cache_policy=NO_CACHE)
 def qualify_task(db: str, settings: QualifySettings) -> int:
     progress.info("scoring and grading")
     with Warehouse.open(db) as wh:
-        return write_qualification(wh, qualify(leads_to_qualify(wh), settings))
+        return qualify_stage(wh, settings)
 
 
 @task(name="route", cache_policy=NO_CACHE)
 def route_task(db: str, settings: RoutingSettings) -> int:
     progress.info("routing to owners")
     with Warehouse.open(db) as wh:
-        sync_reps(wh, settings.reps)
-        rotation = assign_round_robin(unowned_lead_ids(wh), settings, rotation_position(wh, settings.queue))
-        return write_assignments(wh, rotation.assignments, settings.queue, rotation.next_position)
+        return route_stage(wh, settings)
 
 
 @task(name="convert", cache_policy=NO_CACHE)
 def convert_task(db: str, settings: ConvertSettings, dry_run: bool = False) -> ConversionResult:
-    progress.info("converting qualified leads")
+    progress.info("planning conversion (dry run)" if dry_run else "converting qualified leads")
     with Warehouse.open(db) as wh:
-        return convert_leads(wh, settings, dry_run=dry_run)
+        return convert_stage(wh, settings, dry_run)
 
 
 @task(name="publish-snapshot", cache_policy=NO_CACHE)
-def snapshot_task(db: str, target: str) -> str:
+def snapshot_task(db: str, target: str, best_effort: bool = False) -> str | None:
+    """Publish the read-only snapshot; ``best_effort`` (after a failed run) logs a failure instead of raising."""
     progress.info("publishing read-only snapshot")
+    try:
+        with Warehouse.open(db) as wh:
+            wh.checkpoint()
+            return str(publish_snapshot(wh, target))
+    except LeadpipeError:
+        if not best_effort:
+            raise
+        logging.getLogger(__name__).warning("snapshot after a failed run not published", exc_info=True)
+        return None
+
+
+@task(name="start-run", cache_policy=NO_CACHE)
+def start_run_task(db: str, trigger: str, files: int) -> RunBaseline:
+    from prefect.runtime import flow_run
+
     with Warehouse.open(db) as wh:
-        wh.checkpoint()
-        return str(publish_snapshot(wh, target))
+        return start_run(wh, trigger=trigger, files=files, flow_run_id=str(flow_run.id) if flow_run.id else None)
+
+
+@task(name="finish-run", cache_policy=NO_CACHE)
+def finish_run_task(
+    db: str, run: RunBaseline, batches: list[BatchResult], stage_seconds: dict[str, float], error: str | None = None,
+) -> RunSummary:
+    with Warehouse.open(db) as wh:
+        return finish_run(wh, run, batches=batches, stage_seconds=stage_seconds, error=error)
+
+
+@task(name="record-stage-seconds", cache_policy=NO_CACHE)
+def stage_seconds_task(db: str, run_id: int, stage_seconds: dict[str, float]) -> RunSummary:
+    with Warehouse.open(db) as wh:
+        record_stage_seconds(wh, run_id, stage_seconds)
+        return get_run(wh, run_id)
+
+
+@task(name="run-summary-artifact", cache_policy=NO_CACHE)
+def run_summary_artifact_task(summary: RunSummary) -> None:
+    """Publish the run summary as a Markdown artifact (shown on the flow run in the Prefect UI)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(
+        markdown=summary.to_markdown(), key="leadpipe-run-summary", description=f"leadpipe run {summary.run_id}"
+    )

@@ -111,15 +111,12 @@ class _Pairs:
     """
 
     def __init__(self, pairs: pl.DataFrame, records: pl.DataFrame) -> None:
-        self.records = records.sort(s.LEAD_ID).with_row_index("_pos")
-        index = self.records.select(s.LEAD_ID, "_pos")
-        positions = (
-            pairs.select(LEFT, RIGHT)
-            .join(index.rename({s.LEAD_ID: LEFT, "_pos": "_pl"}), on=LEFT, how="left", maintain_order="left")
-            .join(index.rename({s.LEAD_ID: RIGHT, "_pos": "_pr"}), on=RIGHT, how="left", maintain_order="left")
-        )
-        self.left = positions["_pl"]
-        self.right = positions["_pr"]
+        # only the records that are in a pair, sorted by id: positions by binary search
+        ids = pl.concat([pairs[LEFT], pairs[RIGHT]]).unique()
+        self.records = records.filter(pl.col(s.LEAD_ID).is_in(ids.implode())).sort(s.LEAD_ID)
+        sorted_ids = self.records[s.LEAD_ID]
+        self.left = sorted_ids.search_sorted(pairs[LEFT]).cast(pl.UInt32)
+        self.right = sorted_ids.search_sorted(pairs[RIGHT]).cast(pl.UInt32)
         self._codes: dict[str, tuple[pl.Series, pl.Series]] = {}
         self.derived: dict[str, pl.Series] = {}
 
@@ -142,6 +139,19 @@ class _Pairs:
         for name in exprs:
             codes = values.select(pl.col(name).alias("_v")).join(lookup, on="_v", how="left", maintain_order="left")["_c"]
             self._codes[f"{vocabulary}.{name}"] = (codes, vocab)
+
+    def hashed(self, key: str, expr: pl.Expr) -> tuple[pl.Series, pl.Series]:
+        """Both sides of a value as 64-bit hashes, for comparisons that only test equality.
+
+        Cheaper than a vocabulary for columns with a million distinct values (e-mails, phones).
+        Two different values could share a hash with a probability of about 1e-13 per pair
+        of a million-lead run, which is far below any other source of error.
+        """
+        if key not in self.derived:
+            value = self.records.select(expr.alias("v"))["v"]
+            self.derived[key] = value.hash(seed=7).zip_with(value.is_not_null(), pl.Series([None] * len(value), dtype=pl.UInt64))
+        codes = self.derived[key]
+        return codes.gather(self.left), codes.gather(self.right)
 
     def sides(self, vocabulary: str, name: str) -> tuple[pl.Series, pl.Series, pl.Series]:
         """(left codes, right codes, vocabulary) of an encoded expression."""
@@ -329,17 +339,23 @@ def _last_name(p: _Pairs, c: Comparison, first: str) -> tuple[Inputs, Build, str
     return inputs, build, "la"
 
 
+def _hashed_pair(p: _Pairs, key: str, expr: pl.Expr, left: str, right: str, inputs: Inputs) -> None:
+    a, b = p.hashed(key, expr)
+    inputs[left] = (a, pl.Series([], dtype=pl.String))
+    inputs[right] = (b, pl.Series([], dtype=pl.String))
+
+
 def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
-    canonical = p.derive(f"{c.field}.canonical", canonical_email(_lower(c.field)))
-    parts = pl.col(canonical).str.split_exact("@", 1)
+    canonical = pl.col(p.derive(f"{c.field}.canonical", canonical_email(_lower(c.field))))
+    parts = canonical.str.split_exact("@", 1)
     local = parts.struct.field("field_0")
     inputs: Inputs = {}
-    _col_pair(p, c.field, _lower(c.field), "a", "b", inputs, key=f"{c.field}.lower")
-    _col_pair(p, canonical, None, "ca", "cb", inputs)
+    _hashed_pair(p, f"{c.field}.lower", _lower(c.field), "a", "b", inputs)
+    _hashed_pair(p, f"{c.field}.canonical", canonical, "ca", "cb", inputs)
     # gmail ignores dots, so local parts are compared without them; short ones do not count
-    _col_pair(p, canonical, pl.when(local.str.len_chars() >= 3).then(local.str.replace_all(".", "", literal=True)), "la", "lb",
-              inputs, key=f"{c.field}.local")
-    _col_pair(p, canonical, parts.struct.field("field_1"), "da", "db", inputs, key=f"{c.field}.domain")
+    _hashed_pair(p, f"{c.field}.local", pl.when(local.str.len_chars() >= 3).then(local.str.replace_all(".", "", literal=True)),
+                 "la", "lb", inputs)
+    _hashed_pair(p, f"{c.field}.domain", parts.struct.field("field_1"), "da", "db", inputs)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
         conditions = {
@@ -356,20 +372,16 @@ def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
 
 
 def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
-    numbers = {"phone": pl.col(c.field).cast(pl.String)}
+    inputs: Inputs = {}
+    # phone and mobile hashed alike, so a phone can match the other side's mobile
+    _hashed_pair(p, f"{c.field}.number", pl.col(c.field).cast(pl.String), "a", "b", inputs)
     has_mobile = p.has(s.MOBILE_PHONE) and c.field != s.MOBILE_PHONE
     if has_mobile:
-        numbers["mobile"] = pl.col(s.MOBILE_PHONE).cast(pl.String)
-    p.encode(f"{c.field}.numbers", numbers)
-    inputs: Inputs = {}
-    _pair(p, f"{c.field}.numbers", "phone", "a", "b", inputs)
-    if has_mobile:
-        _pair(p, f"{c.field}.numbers", "mobile", "ma", "mb", inputs)
-    _col_pair(p, c.field, pl.col(c.field).cast(pl.String).str.replace_all(r"\D", "").str.slice(-7), "sa", "sb", inputs,
-              key=f"{c.field}.last7")
+        _hashed_pair(p, f"{s.MOBILE_PHONE}.number", pl.col(s.MOBILE_PHONE).cast(pl.String), "ma", "mb", inputs)
+    _hashed_pair(p, f"{c.field}.last7", pl.col(c.field).cast(pl.String).str.replace_all(r"\D", "").str.slice(-7), "sa", "sb", inputs)
     orgs = [org for org in (s.COMPANY_KEY, s.COMPANY_DOMAIN) if p.has(org)]
     for org in orgs:
-        _col_pair(p, org, _lower(org), f"{org}_a", f"{org}_b", inputs, key=f"{org}.lower")
+        _hashed_pair(p, f"{org}.org", _lower(org), f"{org}_a", f"{org}_b", inputs)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
         missing_a, missing_b = pl.col("a").is_null(), pl.col("b").is_null()

@@ -23,10 +23,10 @@ def test_config_show_prints_valid_toml() -> None:
 
 def test_bad_config_fails_before_touching_data(tmp_path: Path, db_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[routing]\nreps = []\n")
+    cfg.write_text("[routing]\ndefault_owner = 'nobody'\n")
     result = runner.invoke(app, ["run", "--config", str(cfg), "--db", str(db_path), __file__])
     assert result.exit_code == 1
-    assert "routing.reps" in result.stderr or "at least one rep" in result.stderr
+    assert "default_owner 'nobody'" in result.stderr
     assert not db_path.exists()
 
 
@@ -73,3 +73,40 @@ def test_demo_command_in_a_fresh_process(tmp_path: Path) -> None:
     assert "Files" in proc.stdout and "MQLs" in proc.stdout
     rerun = subprocess.run([str(leadpipe), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0 and "already loaded" in rerun.stdout
+
+
+def test_reps_import_and_list(db_path: Path, tmp_path: Path) -> None:
+    reps = tmp_path / "reps.csv"
+    reps.write_text("rep_id,name,weight,daily_cap,queues,out_of_office\nrep_zoe,Zoe,3,20,inbound,2026-12-24..2026-12-26\n", encoding="utf-8")
+    result = runner.invoke(app, ["reps", "import", str(reps), "--db", str(db_path)])
+    assert result.exit_code == 0, result.stderr
+    assert "1 reps imported" in result.stdout and "rep_zoe" in result.stdout and "2026-12-24..2026-12-26" in result.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rep_id,queues\nrep_x,nowhere\n", encoding="utf-8")
+    result = runner.invoke(app, ["reps", "import", str(bad), "--db", str(db_path)])
+    assert result.exit_code == 1 and "row 2: unknown queue 'nowhere'" in result.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_convert_dry_run_changes_nothing_then_converts(db_path: Path) -> None:
+    from tests.lifecycle_data import add_lead, build_golden
+    from warehouse.connection import Warehouse
+    from warehouse.migrations import migrate
+
+    with Warehouse.open(db_path) as wh:
+        migrate(wh)
+        add_lead(wh, 1, first_name="Ann", email="ann@acme.com", company_domain="acme.com", title="CEO", country="DE",
+                 form_name="Request a demo", submitted_at="2026-11-22")
+        build_golden(wh)
+    assert runner.invoke(app, ["qualify", "--db", str(db_path)]).exit_code == 0
+    routed = runner.invoke(app, ["route", "--db", str(db_path)])
+    assert routed.exit_code == 0 and "1 leads got a new owner" in routed.stdout
+    dry = runner.invoke(app, ["convert", "--dry-run", "--db", str(db_path)])
+    assert dry.exit_code == 0, dry.stderr
+    assert "Dry run: nothing was changed" in dry.stdout and "create #1 Acme Inc." in dry.stdout
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.scalar("SELECT count(*) FROM accounts") == 0
+    done = runner.invoke(app, ["convert", "--db", str(db_path)])
+    assert done.exit_code == 0 and "Conversion" in done.stdout
+    why = runner.invoke(app, ["why", "1", "--db", str(db_path)])
+    assert why.exit_code == 0 and "demo request" in why.stdout and "Closed - Converted" in why.stdout

@@ -38,9 +38,37 @@ def test_bad_region_and_rule_field() -> None:
     with pytest.raises(ConfigError, match="default_region"):
         parse_settings({"ingest": {"default_region": "Germany"}})
     with pytest.raises(ConfigError, match="unknown lead field 'shoe_size'"):
-        parse_settings({"qualify": {"score_rules": [{"when": {"field": "shoe_size", "op": "gt", "value": 40}, "points": 5}]}})
+        parse_settings({"qualify": {"score_rules": [{"field": "shoe_size", "op": "gt", "value": 40, "points": 5}]}})
     with pytest.raises(ConfigError, match="needs a list"):
-        parse_settings({"qualify": {"grade_rules": [{"when": {"field": "country", "op": "in", "value": "DE"}, "steps": 1}]}})
+        parse_settings({"qualify": {"grade_rules": [{"field": "country", "op": "in", "value": "DE", "steps": 1}]}})
+
+
+def test_a_bad_rule_is_named_by_its_position() -> None:
+    ok = {"field": "title", "op": "contains", "value": "vp", "points": 10}
+    with pytest.raises(ConfigError) as info:
+        parse_settings({"qualify": {"score_rules": [ok, ok, {"field": "title", "op": "gt", "value": "big", "points": 1}]}})
+    assert info.value.key == "qualify.score_rules[2]"
+    assert "(entry 3)" in str(info.value) and "needs a number" in str(info.value)
+    with pytest.raises(ConfigError, match=r"rules\[1\] \('b', entry 2\): assign_to 'nobody'"):
+        parse_settings({"routing": {"rules": [{"name": "a", "assign_to": "inbound"}, {"name": "b", "assign_to": "nobody"}]}})
+    with pytest.raises(ConfigError, match="cannot read 'form_name'"):
+        parse_settings({"convert": {"criteria": [{"field": "form_name", "op": "eq", "value": "x"}]}})
+    with pytest.raises(ConfigError, match="unknown target column 'owner_id'"):
+        parse_settings({"convert": {"field_mapping": {"account": {"name": "company", "owner_id": "email"}}}})
+
+
+def test_lifecycle_config_round_trips() -> None:
+    data = {
+        "routing": {
+            "reps": [{"id": "ana", "weight": 2, "daily_cap": 5, "out_of_office": [{"start": "2026-12-20", "end": "2027-01-02"}]}, {"id": "ben"}],
+            "queues": [{"id": "inbound", "members": ["ana", "ben"]}],
+            "rules": [{"name": "big", "criteria": [{"field": "number_of_employees", "op": "gte", "value": 1000}], "assign_to": "ana"}],
+            "default_owner": "inbound",
+        },
+        "convert": {"amount_rules": [{"field": "grade", "op": "in", "value": ["A", "A+"], "amount": 25000.0}], "default_amount": 1000.0},
+    }
+    settings = parse_settings(data)
+    assert parse_settings(tomllib.loads(settings_to_toml(settings))) == settings
 
 
 def test_mapping_profile_must_name_known_fields() -> None:
@@ -82,3 +110,4 @@ def test_readme_configuration_example_is_valid() -> None:
     settings = parse_settings(tomllib.loads(example.group(1)))
     assert settings.ingest.default_region == "DE"
     assert settings.ingest.sources[0].columns == {"Mail": "email", "Org": "company"}
+    assert settings.routing.rules[0].assign_to == "rep_ana" and settings.routing.reps[0].weight == 2

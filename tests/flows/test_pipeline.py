@@ -57,7 +57,10 @@ def test_broken_file_fails_alone_and_leaves_no_partial_batch(db_path: Path, tmp_
     with Warehouse.open(db_path, read_only=True) as wh:
         assert wh.rows("SELECT status, rows_read FROM import_batches ORDER BY batch_id") == [("failed", 0), ("loaded", 1)]
         assert wh.scalar("SELECT count(*) FROM leads WHERE source_file = ?", [str(broken)]) == 0
-    assert dedupe(str(db_path)) >= 1
+    result = dedupe(str(db_path))
+    assert result.new_leads == 1
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.scalar("SELECT count(*) FROM lead_golden") == 1
 
 
 def test_unexpected_error_in_one_file_fails_that_file_only(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
