@@ -7,6 +7,8 @@ Commands that write hold the warehouse's run lock, like a pipeline run.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -28,8 +30,12 @@ review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a pers
 app.add_typer(review_app, name="review")
 
 
-def _wait(no_wait: bool) -> float | None:
-    return 0.0 if no_wait else None
+@contextmanager
+def _writable(path: str, no_wait: bool) -> Iterator[Warehouse]:
+    """The warehouse opened for writing under the run lock (fail at once with ``no_wait``)."""
+    with RunLock(path).hold(0.0 if no_wait else None), Warehouse.open(path) as wh:
+        migrate(wh)
+        yield wh
 
 
 @app.command()
@@ -119,8 +125,7 @@ def unmerge(
     """Detach a lead from its cluster; it stays apart in every later run (cannot-link labels)."""
     with _errors():
         settings = load_settings(config, db)
-        with RunLock(settings.warehouse.path).hold(_wait(no_wait)), Warehouse.open(settings.warehouse.path) as wh:
-            migrate(wh)
+        with _writable(settings.warehouse.path, no_wait) as wh:
             own, rest = unmerge_lead(wh, settings.dedup, lead_id, note)
     console.print(f"lead {lead_id} is now cluster {own} on its own; the rest of its cluster is cluster {rest}")
 
@@ -150,7 +155,6 @@ def review_import(
     """Read reviewed pairs back as must-link / cannot-link labels that every later run respects."""
     with _errors():
         settings = load_settings(config, db)
-        with RunLock(settings.warehouse.path).hold(_wait(no_wait)), Warehouse.open(settings.warehouse.path) as wh:
-            migrate(wh)
+        with _writable(settings.warehouse.path, no_wait) as wh:
             counts = import_review(wh, settings.dedup, path)
     console.print(json.dumps(counts))

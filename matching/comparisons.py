@@ -13,7 +13,8 @@ Levels by kind:
 - last_name: exact, transposed, close, partial, different.
 - email: exact, variant (same after lower-casing, dropping a +tag and gmail dots), same_local
   (same local part at another domain), other_domain (another address at another domain: work vs
-  private, weak evidence), different (another address at the same domain: another person).
+  private, weak evidence), numbered (john.smith2@ vs john.smith@ at one domain: a namesake
+  colleague), different (another address at the same domain, e.g. an alias).
 - phone: mobile (a mobile number matches either number), exact (the phone matches, at different
   companies), shared_org (the phone matches but so does the company: a switchboard shared by
   colleagues, weak evidence), last7 (same last seven digits), different.
@@ -43,7 +44,7 @@ from transforms import schema as s
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "different"),
     "last_name": ("exact", "transposed", "close", "partial", "different"),
-    "email": ("exact", "variant", "same_local", "other_domain", "different"),
+    "email": ("exact", "variant", "same_local", "other_domain", "numbered", "different"),
     "phone": ("mobile", "exact", "shared_org", "last7", "different"),
     "company": ("exact", "domain", "close", "partial", "different"),
     "string": ("exact", "close", "partial", "different"),
@@ -60,9 +61,9 @@ def gamma_column(name: str) -> str:
     return f"gamma_{name}"
 
 
-def tf_value_column(name: str) -> str:
-    """Column holding the agreed value of an exact match (for term-frequency adjustment)."""
-    return f"tfv_{name}"
+def tf_column(name: str) -> str:
+    """Column holding the term frequency of the agreed value on an exact match (else null)."""
+    return f"tf_{name}"
 
 
 def level_labels(comparison: Comparison) -> tuple[str, ...]:
@@ -170,10 +171,8 @@ Sim = Callable[[str, str, str], pl.Series]  # (scorer name, input a, input b) ->
 Build = Callable[[pl.DataFrame, Sim], tuple[pl.DataFrame, pl.Expr]]
 
 
-def _evaluate(
-    inputs: Inputs, build: Build, tf_input: str | None, strings: Sequence[str] | None = None
-) -> tuple[pl.Series, pl.Series | None]:
-    """Evaluate a level expression and return it per pair (with the agreed value for TF).
+def _evaluate(inputs: Inputs, build: Build, strings: Sequence[str] | None = None) -> pl.Series:
+    """Evaluate a level expression and return it per pair.
 
     With ``strings`` empty the level depends on code equalities only and is evaluated directly
     on the pairs' integer codes. Otherwise it runs once per distinct combination of input codes,
@@ -181,17 +180,9 @@ def _evaluate(
     back to the pairs.
     """
     codes = pl.DataFrame({name: c for name, (c, _) in inputs.items()})
-
-    def tf_values(level: pl.Series) -> pl.Series | None:
-        if tf_input is None:
-            return None
-        agreed = pl.DataFrame({"c": codes[tf_input], "l": level}).select(pl.when(pl.col("l") == 0).then(pl.col("c")))
-        return inputs[tf_input][1].gather(agreed.to_series())
-
     if strings is not None and not strings:
         frame, level = build(codes, _no_sim)
-        out = frame.select(level.alias("_level")).to_series()
-        return out, tf_values(out)
+        return frame.select(level.alias("_level")).to_series()
     keys = codes.columns
     distinct = codes.unique()
     wanted = keys if strings is None else list(strings)
@@ -202,8 +193,7 @@ def _evaluate(
 
     frame, level = build(texts, sim)
     distinct = distinct.with_columns(frame.select(level.alias("_level")))
-    back = codes.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")
-    return back["_level"], tf_values(back["_level"])
+    return codes.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")["_level"]
 
 
 def _no_sim(*args: object) -> pl.Series:
@@ -236,10 +226,11 @@ def _fold(expr: pl.Expr) -> pl.Expr:
 def _names(p: _Pairs, first: str, last: str) -> None:
     """First and last names in one vocabulary, so they can be compared crosswise."""
     exprs = {}
+    # typographic apostrophes are the same letter as the typed one (O’Brien = O'Brien)
     if p.has(first):
-        exprs["first"] = _lower(first)
+        exprs["first"] = _lower(first).str.replace_all("[’‘`´]", "'")
     if p.has(last):
-        exprs["last"] = _lower(last)
+        exprs["last"] = _lower(last).str.replace_all("[’‘`´]", "'")
     p.encode("names", exprs)
 
 
@@ -356,15 +347,19 @@ def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
     _hashed_pair(p, f"{c.field}.local", pl.when(local.str.len_chars() >= 3).then(local.str.replace_all(".", "", literal=True)),
                  "la", "lb", inputs)
     _hashed_pair(p, f"{c.field}.domain", parts.struct.field("field_1"), "da", "db", inputs)
+    # the local part without digits: john.smith2@ and john.smith@ at one company are two mailboxes
+    _hashed_pair(p, f"{c.field}.undigited", pl.concat_str(local.str.replace_all(r"\d", ""), pl.lit("@"), parts.struct.field("field_1")),
+                 "na", "nb", inputs)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
         conditions = {
             "exact": pl.col("a") == pl.col("b"),
             "variant": pl.col("ca") == pl.col("cb"),
             "same_local": (pl.col("la") == pl.col("lb")).fill_null(False),
-            # another mailbox at another domain (work vs private) says little; another mailbox at
-            # the same domain says "another person"
+            # another mailbox at another domain (work vs private) says little
             "other_domain": pl.col("da") != pl.col("db"),
+            # the same mailbox name but for a number, at one domain: the company numbered a namesake
+            "numbered": pl.col("na") == pl.col("nb"),
         }
         return frame, _select(LEVELS["email"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
@@ -483,7 +478,12 @@ def _identifier(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
     return inputs, build, "a"
 
 
-def compare_pairs(pairs: pl.DataFrame, records: pl.DataFrame, comparisons: Sequence[Comparison]) -> pl.DataFrame:
+def compare_pairs(
+    pairs: pl.DataFrame,
+    records: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    tf_tables: dict[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """The level of every comparison for every pair.
 
     Args:
@@ -493,8 +493,9 @@ def compare_pairs(pairs: pl.DataFrame, records: pl.DataFrame, comparisons: Seque
 
     Returns:
         ``pairs`` with ``gamma_<name>`` (Int8 level index into ``LEVELS[kind]``, null when
-        missing) per comparison, and ``tfv_<name>`` (the agreed lower-case value on an exact
-        match) for comparisons with term-frequency adjustment.
+        missing) per comparison, and ``tf_<name>`` (the share of records holding the agreed
+        value, on exact matches) for comparisons with term-frequency adjustment; the shares come
+        from ``tf_tables`` (``value``, ``tf`` per comparison name) or, when absent, from ``records``.
     """
     p = _Pairs(pairs, records)
     first = next((c.field for c in comparisons if c.kind == "first_name"), s.FIRST_NAME)
@@ -507,36 +508,42 @@ def compare_pairs(pairs: pl.DataFrame, records: pl.DataFrame, comparisons: Seque
         strings: Sequence[str] | None = ["a", "b"]
         match c.kind:
             case "first_name":
-                inputs, build, tf_input = _first_name(p, c, last)
+                inputs, build, _ = _first_name(p, c, last)
                 strings = None
             case "last_name":
-                inputs, build, tf_input = _last_name(p, c, first)
+                inputs, build, _ = _last_name(p, c, first)
                 strings = None
             case "email":
-                inputs, build, tf_input = _email(p, c)
+                inputs, build, _ = _email(p, c)
                 strings = []
             case "phone":
-                inputs, build, tf_input = _phone(p, c)
+                inputs, build, _ = _phone(p, c)
                 strings = []
             case "company":
-                inputs, build, tf_input = _company(p, c)
+                inputs, build, _ = _company(p, c)
             case "postal_code":
-                inputs, build, tf_input = _postal_code(p, c)
+                inputs, build, _ = _postal_code(p, c)
                 strings = []
             case "date":
-                inputs, build, tf_input = _date(p, c)
+                inputs, build, _ = _date(p, c)
             case "identifier":
-                inputs, build, tf_input = _identifier(p, c)
+                inputs, build, _ = _identifier(p, c)
             case _:
-                inputs, build, tf_input = _string(p, c)
-        level, tfv = _evaluate(inputs, build, tf_input if c.term_frequency else None, strings)
+                inputs, build, _ = _string(p, c)
+        level = _evaluate(inputs, build, strings)
         if c.kind in ("first_name", "last_name"):
             level = _with_transposed(level, _swapped(p, first, last), LEVELS[c.kind].index("transposed"))
-            if tfv is not None:
-                tfv = pl.DataFrame({"v": tfv, "l": level}).select(pl.when(pl.col("l") == 0).then(pl.col("v"))).to_series()
         out = out.with_columns(level.cast(pl.Int8).alias(gamma_column(c.name)))
-        if tfv is not None:
-            out = out.with_columns(tfv.alias(tf_value_column(c.name)))
+        if c.term_frequency:
+            table = (tf_tables or {}).get(c.name)
+            if table is None:
+                table = term_frequencies(records, c)
+            # the frequency of each record's value, taken from the left record of exact pairs
+            per_record = p.records.select(_lower(c.field).alias("value")).join(table, on="value", how="left", maintain_order="left")
+            tf = per_record["tf"].gather(p.left)
+            out = out.with_columns(
+                pl.when(pl.col(gamma_column(c.name)) == 0).then(tf).otherwise(None).cast(pl.Float64).alias(tf_column(c.name))
+            )
     return out
 
 

@@ -147,8 +147,8 @@ def default_cannot_rules() -> list[LinkRule]:
             name="different_person",
             when={"first_name": ["different"], "email": ["same_local", "other_domain", "different", "missing"]},
         ),
-        # another mailbox at the same company domain: another person (aliases are rare in lead data)
-        LinkRule(name="different_mailbox", when={"email": ["different"]}),
+        # the same mailbox name with another number at one company: a namesake colleague
+        LinkRule(name="numbered_mailbox", when={"email": ["numbered"]}),
         LinkRule(
             name="different_family",
             when={"last_name": ["different"], "email": ["same_local", "other_domain", "different", "missing"]},
@@ -164,7 +164,7 @@ class DedupSettings(_Model):
         default_factory=default_blocking_rules, description="Candidate pairs share all parts of at least one rule's key."
     )
     max_block_size: int = Field(
-        50, ge=2, description="A key shared by more leads than this is skipped (and reported), not compared all-to-all."
+        30, ge=2, description="A key shared by more leads than this is skipped (and reported), not compared all-to-all."
     )
     comparisons: list[Comparison] = Field(default_factory=default_comparisons, description="Field comparisons.")
     match_threshold: float = Field(

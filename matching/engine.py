@@ -181,21 +181,21 @@ def match_leads(
     # random pairs (to show how often strangers agree) are compared in the same pass
     sample = random_pairs(records, settings.random_pairs, settings.seed) if refitted else None
     both = pairs if sample is None else pl.concat([pairs, sample.with_columns(pl.lit(0, pl.Int64).alias(RULES_MASK))])
-    compared = compare_pairs(both, records, settings.comparisons)
+    if tf_tables is None:
+        tf_tables = term_frequency_tables(records, settings.comparisons)
+    compared = compare_pairs(both, records, settings.comparisons, tf_tables)
     gammas = compared.head(pairs.height)
     random_gammas = compared.slice(pairs.height) if sample is not None else None
     timings["compare"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    if tf_tables is None:
-        tf_tables = term_frequency_tables(records, settings.comparisons)
     if refitted:
         model = fit_model(
             gammas.with_columns(rule_anchor(settings).alias(ANCHOR)), settings.comparisons, classes=settings.non_match_classes, max_iterations=settings.em_max_iterations, random_gammas=random_gammas,
-            tf_reference=tf_reference_values(gammas, tf_tables),
+            tf_reference=tf_reference_values(gammas, settings.comparisons),
         )
     assert model is not None
-    scored = decide(score_pairs(gammas, settings.comparisons, model, tf_tables), settings, labels)
+    scored = decide(score_pairs(gammas, settings.comparisons, model), settings, labels)
     timings["score"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from matching.comparisons import LEVELS, gamma_column, tf_value_column
+from matching.comparisons import LEVELS, gamma_column, tf_column
 from matching.configuration import Comparison
 
 WEIGHT = "match_weight"
@@ -273,25 +273,18 @@ def fit_model(
     )
 
 
-def tf_reference_values(gammas: pl.DataFrame, tf_tables: dict[str, pl.DataFrame]) -> dict[str, float]:
+def tf_reference_values(gammas: pl.DataFrame, comparisons: Sequence[Comparison]) -> dict[str, float]:
     """Median term frequency of the agreed values, per term-frequency comparison."""
     out = {}
-    for name, table in tf_tables.items():
-        column = tf_value_column(name)
-        if column not in gammas.columns:
-            continue
-        agreed = gammas.select(pl.col(column).alias("value")).drop_nulls().join(table, on="value", how="left")
-        median = agreed["tf"].median() if agreed.height else None
-        out[name] = float(median) if median is not None else 1e-3
+    for c in comparisons:
+        column = tf_column(c.name)
+        if c.term_frequency and column in gammas.columns:
+            median = gammas[column].median()
+            out[c.name] = float(median) if median is not None else 1e-3
     return out
 
 
-def score_pairs(
-    gammas: pl.DataFrame,
-    comparisons: Sequence[Comparison],
-    model: MatchModel,
-    tf_tables: dict[str, pl.DataFrame] | None = None,
-) -> pl.DataFrame:
+def score_pairs(gammas: pl.DataFrame, comparisons: Sequence[Comparison], model: MatchModel) -> pl.DataFrame:
     """Add each comparison's weight, the prior weight, the total weight and the probability.
 
     A pair is weighed against the kind of non-match it most resembles (the non-match class
@@ -343,19 +336,19 @@ def score_pairs(
     table = frame.select(PATTERN, *columns, prior.alias(PRIOR_WEIGHT))
     scored = keyed.join(table, on=PATTERN, how="left", maintain_order="left").drop(PATTERN)
     # term-frequency adjustment of exact matches, per pair (it depends on the value)
-    for name, tf in (tf_tables or {}).items():
-        column = tf_value_column(name)
-        reference = model.tf_reference.get(name)
+    for c in comparisons:
+        column = tf_column(c.name)
+        reference = model.tf_reference.get(c.name)
         if column not in scored.columns or reference is None:
             continue
-        scored = scored.join(tf.rename({"value": column, "tf": "_tf"}), on=column, how="left", maintain_order="left").with_columns(
+        scored = scored.with_columns(
             (
-                pl.col(weight_column(name))
-                + pl.when(pl.col("_tf").is_not_null() & (pl.col(gamma_column(name)) == 0))
-                .then((pl.lit(reference) / pl.col("_tf")).log(2).clip(-TF_CLIP, TF_CLIP))
+                pl.col(weight_column(c.name))
+                + pl.when(pl.col(column).is_not_null())
+                .then((pl.lit(reference) / pl.col(column)).log(2).clip(-TF_CLIP, TF_CLIP))
                 .otherwise(0.0)
-            ).alias(weight_column(name))
-        ).drop("_tf")
+            ).alias(weight_column(c.name))
+        )
     total = pl.sum_horizontal([pl.col(weight_column(c.name)) for c in comparisons]) + pl.col(PRIOR_WEIGHT)
     return scored.with_columns(total.alias(WEIGHT)).with_columns(
         (1.0 / (1.0 + pl.lit(2.0).pow(-pl.col(WEIGHT)))).alias(PROBABILITY)

@@ -183,3 +183,23 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
         assert field in result.output
     missing = CliRunner().invoke(app, ["explain", "999999", "--db", str(db)])
     assert missing.exit_code == 1 and "no lead with id 999999" in missing.output
+
+
+def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with Warehouse.open(db) as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, SETTINGS.model_copy(update={"review_threshold": 0.01}))
+        _, members = biggest_cluster(wh)
+    runner = CliRunner()
+    result = runner.invoke(app, ["unmerge", str(members[-1]), "--note", "two people", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"lead {members[-1]} is now cluster {members[-1]}" in result.output
+    again = runner.invoke(app, ["unmerge", str(members[-1]), "--db", str(db)])
+    assert again.exit_code == 1 and "nothing to unmerge" in again.output
+    out = tmp_path / "review.csv"
+    exported = runner.invoke(app, ["review", "export", "-o", str(out), "--db", str(db)])
+    assert exported.exit_code == 0 and out.exists()
+    imported = runner.invoke(app, ["review", "import", str(out), "--db", str(db)])
+    assert imported.exit_code == 0 and '"must_link": 0' in imported.output  # nothing answered yet

@@ -51,7 +51,8 @@ def test_transposed_names_are_recognised_even_with_a_typo() -> None:
     ("j.o.hn.smith@gmail.com", "johnsmith@googlemail.com", "variant"),
     ("john.smith@acme.com", "john.smith@gmail.com", "same_local"),
     ("jsmith@acme.com", "john78@gmail.com", "other_domain"),
-    ("jsmith@acme.com", "jsmith2@acme.com", "different"),
+    ("jsmith@acme.com", "jsmith2@acme.com", "numbered"),
+    ("bob.obrien@acme.com", "robert.obrien@acme.com", "different"),
 ])
 def test_email_levels(a: str, b: str, expected: str) -> None:
     assert level("email", {"email": a}, {"email": b}) == expected
@@ -95,3 +96,7 @@ def test_date_and_identifier_levels() -> None:
 def test_postal_code_levels() -> None:
     assert level("postal_code", {"postal_code": "EC2M 9BF"}, {"postal_code": "ec2m9bf"}) == "exact"
     assert level("postal_code", {"postal_code": "10115"}, {"postal_code": "10117"}) == "partial"
+
+
+def test_typographic_apostrophes_do_not_matter() -> None:
+    assert level("last_name", {"first_name": "Bob", "last_name": "O’Brien"}, {"first_name": "Bob", "last_name": "O'Brien"}) == "exact"
