@@ -42,7 +42,10 @@ def unclustered_leads(wh: Warehouse, columns: Sequence[str]) -> pl.DataFrame:
 
 
 def clustered_without_keys(wh: Warehouse, columns: Sequence[str]) -> pl.DataFrame:
-    """Clustered leads with no stored key (clustered before keys were stored): to backfill."""
+    """Clustered leads with no stored key, when no key is stored at all: a warehouse clustered
+    before keys were stored, or whose keys were dropped because the blocking rules changed."""
+    if wh.scalar("SELECT EXISTS (SELECT 1 FROM lead_blocking_keys)"):
+        return pl.DataFrame()
     cols = ", ".join(f"l.{c}" for c in columns)
     return wh.frame(
         f"SELECT {cols} FROM leads l WHERE l.cluster_id IS NOT NULL "
