@@ -155,13 +155,21 @@ def unmerge(wh: Warehouse, settings: DedupSettings, lead_id: int, note: str | No
             raise MatchingError(f"no lead with id {lead_id}", hint="see `leadpipe status` or query the leads table")
         if cluster is None or len(members) < 2:
             raise MatchingError(f"lead {lead_id} is not in a cluster with other leads: nothing to unmerge")
-        rest = wc.detach_lead(wh, lead_id, cluster, members, note)
-        wc.insert_events(wh, pl.DataFrame({
-            "event": ["unmerge"], s.CLUSTER_ID: [rest], "other_cluster_id": [lead_id], s.LEAD_ID: [lead_id],
-            "detail": [f"lead {lead_id} detached by hand" + (f": {note}" if note else "")],
-        }))
-        rebuild_golden(wh, settings, pl.Series([rest, lead_id], dtype=pl.Int64), pl.Series([cluster], dtype=pl.Int64))
+        rest = _detach(wh, settings, lead_id, cluster, members, note,
+                       f"lead {lead_id} detached by hand" + (f": {note}" if note else ""))
     return lead_id, rest
+
+
+def _detach(
+    wh: Warehouse, settings: DedupSettings, lead_id: int, cluster: int, members: list[int], note: str | None, detail: str
+) -> int:
+    """Take a lead out of its cluster (cannot-links, an unmerge event, both golden records rebuilt)."""
+    rest = wc.detach_lead(wh, lead_id, cluster, members, note)
+    wc.insert_events(wh, pl.DataFrame({
+        "event": ["unmerge"], s.CLUSTER_ID: [rest], "other_cluster_id": [lead_id], s.LEAD_ID: [lead_id], "detail": [detail],
+    }))
+    rebuild_golden(wh, settings, pl.Series([rest, lead_id], dtype=pl.Int64), pl.Series([cluster], dtype=pl.Int64))
+    return rest
 
 
 REVIEW_FIELDS = (s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.COMPANY, s.CITY, s.POSTAL_CODE)
@@ -221,12 +229,7 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[st
             a, b = clusters[left], clusters[right]
             if label == CANNOT_LINK and a is not None and a == b:
                 _, members = wc.cluster_members(wh, right)
-                rest = wc.detach_lead(wh, right, a, members, note or "review: not a match")
-                wc.insert_events(wh, pl.DataFrame({
-                    "event": ["unmerge"], s.CLUSTER_ID: [rest], "other_cluster_id": [right], s.LEAD_ID: [right],
-                    "detail": [f"review: lead {right} is not lead {left}"],
-                }))
-                rebuild_golden(wh, settings, pl.Series([rest, right], dtype=pl.Int64), pl.Series([a], dtype=pl.Int64))
+                _detach(wh, settings, right, a, members, note or "review: not a match", f"review: lead {right} is not lead {left}")
                 counts["detached"] += 1
             elif label == MUST_LINK and a is not None and b is not None and a != b:
                 survivor, absorbed = min(a, b), max(a, b)

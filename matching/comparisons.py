@@ -66,10 +66,6 @@ def tf_column(name: str) -> str:
     return f"tf_{name}"
 
 
-def level_labels(comparison: Comparison) -> tuple[str, ...]:
-    return LEVELS[comparison.kind]
-
-
 @lru_cache(maxsize=1)
 def nickname_pairs() -> pl.DataFrame:
     """Ordered pairs of lower-case names that are the same given name (robert/bob, bob/rob)."""
@@ -119,7 +115,7 @@ class _Pairs:
         self.left = sorted_ids.search_sorted(pairs[LEFT]).cast(pl.UInt32)
         self.right = sorted_ids.search_sorted(pairs[RIGHT]).cast(pl.UInt32)
         self._codes: dict[str, tuple[pl.Series, pl.Series]] = {}
-        self.derived: dict[str, pl.Series] = {}
+        self._cache: dict[str, pl.Series] = {}
 
     def has(self, column: str) -> bool:
         return column in self.records.columns
@@ -148,10 +144,10 @@ class _Pairs:
         Two different values could share a hash with a probability of about 1e-13 per pair
         of a million-lead run, which is far below any other source of error.
         """
-        if key not in self.derived:
+        if key not in self._cache:
             value = self.records.select(expr.alias("v"))["v"]
-            self.derived[key] = value.hash(seed=7).zip_with(value.is_not_null(), pl.Series([None] * len(value), dtype=pl.UInt64))
-        codes = self.derived[key]
+            self._cache[key] = value.hash(seed=7).zip_with(value.is_not_null(), pl.Series([None] * len(value), dtype=pl.UInt64))
+        codes = self._cache[key]
         return codes.gather(self.left), codes.gather(self.right)
 
     def sides(self, vocabulary: str, name: str) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -242,12 +238,12 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
     distinct combinations.
     """
     key = f"swapped.{first}.{last}"
-    if key in p.derived:
-        return p.derived[key]
+    if key in p._cache:
+        return p._cache[key]
     n = len(p.left)
     if not (p.has(first) and p.has(last)):
-        p.derived[key] = pl.Series([False] * n)
-        return p.derived[key]
+        p._cache[key] = pl.Series([False] * n)
+        return p._cache[key]
     _names(p, first, last)
     p.encode("initials", {"first": _lower(first).str.slice(0, 1), "last": _lower(last).str.slice(0, 1)})
     ifa, ifb, _ = p.sides("initials", "first")
@@ -270,8 +266,8 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
     )
     distinct = distinct.with_columns(flags["swapped"])
     found = codes.join(distinct, on=["fa", "fb", "la", "lb"], how="left", nulls_equal=True, maintain_order="left")["swapped"]
-    p.derived[key] = pl.Series([False] * n).scatter(rows, found.fill_null(False))
-    return p.derived[key]
+    p._cache[key] = pl.Series([False] * n).scatter(rows, found.fill_null(False))
+    return p._cache[key]
 
 
 def _with_transposed(level: pl.Series, swapped: pl.Series, transposed: int) -> pl.Series:

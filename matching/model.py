@@ -113,7 +113,6 @@ def reference_model() -> dict[str, Any]:
 
 ANCHOR = "_lp_anchor"
 PATTERN = "_lp_pattern"
-MAX_COMPARISONS = 15
 
 
 def pattern_key(comparisons: Sequence[Comparison]) -> pl.Expr:

@@ -1,8 +1,8 @@
-"""String similarity over pairs of columns, computed once per distinct value pair in rapidfuzz's C++.
+"""String similarity over pairs of coded values, computed once per distinct pair in rapidfuzz's C++.
 
 ``rapidfuzz.process.cpdist`` scores element-wise pairs of two lists in native code (and in
 parallel), so there is no Python call per pair. Values repeat a lot in lead data (first names,
-cities, company keys), so each distinct (left, right) pair is scored once and joined back.
+cities, company keys), so each distinct (left, right) code pair is scored once and joined back.
 """
 
 from __future__ import annotations
@@ -18,32 +18,6 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 _A = "_lp_a"
 _B = "_lp_b"
 _SCORE = "_lp_score"
-
-
-def _pairwise(a: pl.Series, b: pl.Series, scorer: Callable[..., Any], dtype: pl.DataType) -> pl.Series:
-    frame = pl.DataFrame({_A: a.cast(pl.String), _B: b.cast(pl.String)})
-    distinct = frame.drop_nulls().unique()
-    if distinct.height:
-        scores = process.cpdist(distinct[_A].to_list(), distinct[_B].to_list(), scorer=scorer, workers=-1)
-        distinct = distinct.with_columns(pl.Series(_SCORE, np.asarray(scores)).cast(dtype))
-    else:
-        distinct = distinct.with_columns(pl.lit(None, dtype).alias(_SCORE))
-    return frame.join(distinct, on=[_A, _B], how="left", maintain_order="left")[_SCORE]
-
-
-def jaro_winkler(a: pl.Series, b: pl.Series) -> pl.Series:
-    """Jaro-Winkler similarity in [0, 1]; null where either side is null."""
-    return _pairwise(a, b, JaroWinkler.normalized_similarity, pl.Float32)
-
-
-def token_set(a: pl.Series, b: pl.Series) -> pl.Series:
-    """Token-set similarity in [0, 1] (word order and repeated words do not matter)."""
-    return _pairwise(a, b, fuzz.token_set_ratio, pl.Float32) / 100.0
-
-
-def edit_distance(a: pl.Series, b: pl.Series) -> pl.Series:
-    """Damerau-Levenshtein distance (a transposition counts as one edit)."""
-    return _pairwise(a, b, DamerauLevenshtein.distance, pl.Int32)
 
 
 _SCORERS: dict[str, tuple[Callable[..., Any], pl.DataType, float, float]] = {

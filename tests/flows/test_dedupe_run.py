@@ -167,6 +167,12 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
         bad.write_text("lead_id_l,lead_id_r,label\n1,2,perhaps\n", encoding="utf-8")
         with pytest.raises(MatchingError, match="not understood"):
             import_review(wh, lenient, bad)
+        # an unknown lead fails the whole file: no label of it is kept
+        labels_before = wh.scalar("SELECT count(*) FROM match_labels")
+        bad.write_text(f"lead_id_l,lead_id_r,label\n{left},{right},yes\n1,999999999,no\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="does not exist"):
+            import_review(wh, lenient, bad)
+        assert wh.scalar("SELECT count(*) FROM match_labels") == labels_before
 
 
 def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> None:
