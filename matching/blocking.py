@@ -77,6 +77,9 @@ def key_part(field: str, transform: str | None) -> pl.Expr:
             return col.str.replace_all(r"\D", "").str.slice(-7)
         case "local_part":
             return canonical_email(col).str.extract(r"^([^@]*)@", 1)
+        case "local_letters":
+            letters = canonical_email(col).str.extract(r"^([^@]*)@", 1).str.replace_all(r"[^\p{L}]", "")
+            return pl.when(letters.str.len_chars() >= 4).then(letters)
         case "canonical_email":
             return canonical_email(col)
         case "year":

@@ -42,8 +42,8 @@ from matching.similarity import similarity_by_code
 from transforms import schema as s
 
 LEVELS: dict[str, tuple[str, ...]] = {
-    "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "different"),
-    "last_name": ("exact", "transposed", "close", "partial", "different"),
+    "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "other_name", "different"),
+    "last_name": ("exact", "transposed", "close", "partial", "other_name", "different"),
     "email": ("exact", "variant", "same_local", "other_domain", "numbered", "different"),
     "phone": ("mobile", "exact", "shared_org", "last7", "different"),
     "company": ("exact", "domain", "close", "partial", "different"),
@@ -278,12 +278,33 @@ def _with_transposed(level: pl.Series, swapped: pl.Series, transposed: int) -> p
     ).to_series()
 
 
-def _first_name(p: _Pairs, c: Comparison, last: str) -> tuple[Inputs, Build, str]:
+def _known_names(frame: pl.DataFrame, a: str, b: str, counts: pl.DataFrame | None, c: Comparison) -> tuple[pl.DataFrame, pl.Expr]:
+    """Join how many leads hold each side's name; the expression is true when both are known names.
+
+    Two different names that many leads hold (Olivia / Oliver, Hernandez / Fernandez) are two
+    names, not a typo: a typo makes a value that few leads share, and far fewer than the name
+    it is a typo of (Micheal / Michael). So the rarer name must be held by at least
+    ``common_name_count`` leads and by at least ``common_name_ratio`` times as many leads as the
+    other. Without counts, or with ``common_name_count`` 0, no name is known.
+    """
+    if counts is None or c.common_name_count <= 0 or "count" not in counts.columns:
+        return frame, pl.lit(False)
+    table = counts.select(pl.col("value"), pl.col("count").cast(pl.Int64))
+    frame = frame.join(table.rename({"value": a, "count": "_ca"}), on=a, how="left", maintain_order="left").join(
+        table.rename({"value": b, "count": "_cb"}), on=b, how="left", maintain_order="left"
+    )
+    rarer = pl.min_horizontal(pl.col("_ca").fill_null(0), pl.col("_cb").fill_null(0))
+    commoner = pl.max_horizontal(pl.col("_ca").fill_null(0), pl.col("_cb").fill_null(0))
+    return frame, (rarer >= c.common_name_count) & (rarer >= c.common_name_ratio * commoner)
+
+
+def _first_name(p: _Pairs, c: Comparison, last: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build, str]:
     _names(p, c.field, last)
     inputs: Inputs = {}
     _pair(p, "names", "first", "fa", "fb", inputs)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame, known = _known_names(frame, "fa", "fb", counts, c)
         frame = frame.with_columns(_fold(pl.col("fa")).alias("xa"), _fold(pl.col("fb")).alias("xb")).join(
             nickname_pairs().rename({"a": "xa", "b": "xb"}).with_columns(pl.lit(True).alias("nick")),
             on=["xa", "xb"], how="left", maintain_order="left",
@@ -303,24 +324,31 @@ def _first_name(p: _Pairs, c: Comparison, last: str) -> tuple[Inputs, Build, str
         conditions = {
             "exact": pl.col("fa") == pl.col("fb"),
             "nickname": pl.col("nick").fill_null(False) | prefix.fill_null(False),
-            "close": pl.col("jw") >= c.close,
+            "close": (pl.col("jw") >= c.close) & ~known,
             "initial": ((a_init.str.len_chars() == 1) | (b_init.str.len_chars() == 1))
             & (a_init.str.slice(0, 1) == b_init.str.slice(0, 1)),
-            "partial": pl.col("jw") >= c.partial,
+            "partial": (pl.col("jw") >= c.partial) & ~known,
+            "other_name": (pl.col("jw") >= c.partial) & known,
         }
         return frame, _select(LEVELS["first_name"], conditions, pl.col("fa").is_null() | pl.col("fb").is_null())
 
     return inputs, build, "fa"
 
 
-def _last_name(p: _Pairs, c: Comparison, first: str) -> tuple[Inputs, Build, str]:
+def _last_name(p: _Pairs, c: Comparison, first: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build, str]:
     _names(p, first, c.field)
     inputs: Inputs = {}
     _pair(p, "names", "last", "la", "lb", inputs)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
+        frame, known = _known_names(frame, "la", "lb", counts, c)
         frame = frame.with_columns(jw=sim("jaro_winkler", "la", "lb"))
-        conditions = {"exact": pl.col("la") == pl.col("lb"), "close": pl.col("jw") >= c.close, "partial": pl.col("jw") >= c.partial}
+        conditions = {
+            "exact": pl.col("la") == pl.col("lb"),
+            "close": (pl.col("jw") >= c.close) & ~known,
+            "partial": (pl.col("jw") >= c.partial) & ~known,
+            "other_name": (pl.col("jw") >= c.partial) & known,
+        }
         return frame, _select(LEVELS["last_name"], conditions, pl.col("la").is_null() | pl.col("lb").is_null())
 
     return inputs, build, "la"
@@ -491,7 +519,8 @@ def compare_pairs(
         ``pairs`` with ``gamma_<name>`` (Int8 level index into ``LEVELS[kind]``, null when
         missing) per comparison, and ``tf_<name>`` (the share of records holding the agreed
         value, on exact matches) for comparisons with term-frequency adjustment; the shares come
-        from ``tf_tables`` (``value``, ``tf`` per comparison name) or, when absent, from ``records``.
+        from ``tf_tables`` (``value``, ``tf``, ``count`` per comparison name) or, when absent, from ``records``;
+        the counts also tell known names apart from typos (level ``other_name``).
     """
     p = _Pairs(pairs, records)
     first = next((c.field for c in comparisons if c.kind == "first_name"), s.FIRST_NAME)
@@ -502,12 +531,17 @@ def compare_pairs(
             out = out.with_columns(pl.lit(None, pl.Int8).alias(gamma_column(c.name)))
             continue
         strings: Sequence[str] | None = ["a", "b"]
+        table = None
+        if c.term_frequency or c.kind in ("first_name", "last_name"):
+            table = (tf_tables or {}).get(c.name)
+            if table is None:
+                table = term_frequencies(records, c)
         match c.kind:
             case "first_name":
-                inputs, build, _ = _first_name(p, c, last)
+                inputs, build, _ = _first_name(p, c, last, table)
                 strings = None
             case "last_name":
-                inputs, build, _ = _last_name(p, c, first)
+                inputs, build, _ = _last_name(p, c, first, table)
                 strings = None
             case "email":
                 inputs, build, _ = _email(p, c)
@@ -530,10 +564,7 @@ def compare_pairs(
         if c.kind in ("first_name", "last_name"):
             level = _with_transposed(level, _swapped(p, first, last), LEVELS[c.kind].index("transposed"))
         out = out.with_columns(level.cast(pl.Int8).alias(gamma_column(c.name)))
-        if c.term_frequency:
-            table = (tf_tables or {}).get(c.name)
-            if table is None:
-                table = term_frequencies(records, c)
+        if c.term_frequency and table is not None:
             # the frequency of each record's value, taken from the left record of exact pairs
             per_record = p.records.select(_lower(c.field).alias("value")).join(table, on="value", how="left", maintain_order="left")
             tf = per_record["tf"].gather(p.left)
@@ -544,7 +575,7 @@ def compare_pairs(
 
 
 def term_frequencies(records: pl.DataFrame, comparison: Comparison) -> pl.DataFrame:
-    """Share of records holding each (lower-case) value of a term-frequency comparison."""
+    """Share (``tf``) and number (``count``) of records holding each (lower-case) value of a field."""
     values = records.select(_lower(comparison.field).alias("value")).drop_nulls()
     total = max(values.height, 1)
-    return values.group_by("value").agg((pl.len() / total).alias("tf"))
+    return values.group_by("value").agg((pl.len() / total).alias("tf"), pl.len().cast(pl.Int64).alias("count"))

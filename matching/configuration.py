@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 #: Transforms a blocking-key part may apply to its field (``field:transform``).
 KEY_TRANSFORMS = (
     "lower", "initial", "prefix3", "prefix4", "prefix5", "metaphone", "soundex", "digits",
-    "last7", "local_part", "canonical_email", "year",
+    "last7", "local_part", "local_letters", "canonical_email", "year",
 )
 _PART = re.compile(r"^([a-z][a-z0-9_]*)(?::([a-z0-9_]+))?$")
 
@@ -68,6 +68,16 @@ class Comparison(_Model):
     )
     close: float = Field(0.92, ge=0, le=1, description="Similarity (0-1) from which values are 'close'.")
     partial: float = Field(0.80, ge=0, le=1, description="Similarity (0-1) from which values are 'partial'.")
+    common_name_count: int = Field(
+        3, ge=0,
+        description="first_name / last_name: two different names that look alike (Olivia / Oliver) are known names, "
+        "level 'other_name' instead of 'close' or 'partial', when the rarer one is held by at least this many leads "
+        "and by at least common_name_ratio times as many as the other (a typo makes a name few leads share: "
+        "Micheal / Michael). 0 turns this off.",
+    )
+    common_name_ratio: float = Field(
+        0.03, ge=0, le=1, description="first_name / last_name: see common_name_count."
+    )
 
     @model_validator(mode="after")
     def _thresholds(self) -> Comparison:
@@ -103,9 +113,10 @@ class Survivorship(_Model):
 
 
 def default_blocking_rules() -> list[BlockingRule]:
-    # Chosen on generated lead data for recall per pair: rules such as last name + postcode,
-    # name + city or email local part + last name found no duplicate the others missed at
-    # 0.2M leads while adding 1M candidate pairs.
+    # Chosen on generated lead data for recall per pair. name_postcode adds 3% more pairs and
+    # finds 15% of the duplicates the others miss; rules such as name + city, last name +
+    # company prefix or the e-mail's mailbox letters each find another 15% but add 50-150% pairs
+    # at 0.3M leads (docs/matching.md, "Blocking").
     return [
         BlockingRule(name="email", parts=["email:canonical_email"]),
         BlockingRule(name="phone", parts=["any_phone"]),
@@ -113,6 +124,7 @@ def default_blocking_rules() -> list[BlockingRule]:
         BlockingRule(name="swapped_name_company", parts=["name_set", "company_key:prefix4"]),
         BlockingRule(name="initials_company", parts=["first_name:initial", "last_name:initial", "company_key"]),
         BlockingRule(name="domain_name", parts=["company_domain", "last_name:lower"]),
+        BlockingRule(name="name_postcode", parts=["first_name:initial", "last_name:metaphone", "postal_code"]),
     ]
 
 
@@ -139,19 +151,25 @@ def default_link_rules() -> list[LinkRule]:
     ]
 
 
+# No personal contact point in common: neither the e-mail address nor its mailbox name ("same_local":
+# russell.griffiths@ at two domains), nor a phone other than a number shared across a company.
+_NO_SHARED_EMAIL = ["other_domain", "different", "missing"]
+_NO_SHARED_PHONE = ["shared_org", "last7", "different", "missing"]
+
+
 def default_cannot_rules() -> list[LinkRule]:
     # Two clearly different first (or last) names (not a typo, nickname, initial or swap) and no
-    # shared e-mail address: colleagues or namesakes, not duplicates.
+    # personal contact point in common: colleagues or namesakes, not duplicates.
     return [
         LinkRule(
             name="different_person",
-            when={"first_name": ["different"], "email": ["same_local", "other_domain", "different", "missing"]},
+            when={"first_name": ["different"], "email": _NO_SHARED_EMAIL, "phone": _NO_SHARED_PHONE},
         ),
         # the same mailbox name with another number at one company: a namesake colleague
         LinkRule(name="numbered_mailbox", when={"email": ["numbered"]}),
         LinkRule(
             name="different_family",
-            when={"last_name": ["different"], "email": ["same_local", "other_domain", "different", "missing"]},
+            when={"last_name": ["different"], "email": _NO_SHARED_EMAIL, "phone": _NO_SHARED_PHONE},
         ),
     ]
 

@@ -139,6 +139,43 @@ def _patterns(gammas: pl.DataFrame, comparisons: Sequence[Comparison]) -> tuple[
     return codes, grouped["len"].to_numpy().astype(np.float64), anchors
 
 
+#: Levels that are a personal contact point in common (the same address, the same direct or
+#: mobile number). A kind of different people may share a company, a street or a surname more
+#: often than duplicates do (colleagues do), but never these: the EM is held to u <= m on them.
+#: Without this it can make a "non-match" class out of duplicates that changed company but
+#: kept their phone, and an exact phone would count against a match.
+IDENTIFYING: dict[str, tuple[str, ...]] = {
+    "email": ("exact", "variant"),
+    "phone": ("mobile", "exact"),
+    "identifier": ("exact",),
+}
+
+
+def _identifying(comparisons: Sequence[Comparison]) -> list[np.ndarray]:
+    return [
+        np.asarray([LEVELS[c.kind].index(level) for level in IDENTIFYING.get(c.kind, ())], dtype=np.int64)
+        for c in comparisons
+    ]
+
+
+def _cap_identifying(levels: list[list[np.ndarray]], identifying: list[np.ndarray]) -> None:
+    """Hold every non-match class to u <= m on identifying levels; the excess goes to the other levels."""
+    for k, index in enumerate(identifying):
+        if not len(index):
+            continue
+        m = levels[0][k]
+        rest = np.ones(len(m), dtype=bool)
+        rest[index] = False
+        for cls in range(1, len(levels)):
+            u = levels[cls][k].copy()
+            excess = float(np.clip(u[index] - m[index], 0.0, None).sum())
+            if excess <= 0 or not rest.any():
+                continue
+            u[index] = np.minimum(u[index], m[index])
+            u[rest] += excess * u[rest] / u[rest].sum() if u[rest].sum() > 0 else excess / rest.sum()
+            levels[cls][k] = np.clip(u / u.sum(), _EPS, 1.0)
+
+
 def _seed(codes: np.ndarray, comparisons: Sequence[Comparison], classes: int) -> np.ndarray:
     """Starting responsibilities without labels.
 
@@ -223,6 +260,7 @@ def fit_model(
     ref_shares = np.asarray(reference.get("shares", [0.2] + [0.8 / classes] * classes), dtype=np.float64)
     ref_shares = ref_shares / ref_shares.sum()
     resp = _anchor(_seed(codes, comparisons, classes), anchors)
+    identifying = _identifying(comparisons)
     levels = [[r.copy() for r in cls] for cls in ref_levels]
     shares = ref_shares.copy()
     iterations = 0
@@ -239,6 +277,7 @@ def fit_model(
                 tally = tally + pseudo_pairs * new_shares[cls] * ref_levels[cls][k]
                 per.append(np.clip(tally / tally.sum(), _EPS, 1.0))
             new_levels.append(per)
+        _cap_identifying(new_levels, identifying)
         change = max(
             float(np.max(np.abs(a - b)))
             for cls in range(n_classes) for a, b in zip(new_levels[cls], levels[cls], strict=True)

@@ -16,7 +16,11 @@ from cleanco.termdata import terms_by_type
 from transforms.names import clean_text
 
 #: Extra forms cleanco lacks or that appear in lead data spelled out.
-_EXTRA_TERMS = ("the", "limited", "gesellschaft mit beschrankter haftung", "holding", "holdings", "group")
+_EXTRA_TERMS = (
+    "the", "limited", "gesellschaft mit beschrankter haftung", "holding", "holdings", "group",
+    # short and spelled-out forms seen in German and French lead data
+    "mbh", "gesellschaft mbh", "co kg", "cokg", "societe anonyme",
+)
 
 
 def _key_text(expr: pl.Expr) -> pl.Expr:
@@ -49,7 +53,8 @@ def legal_form_pattern() -> str:
                 terms.add(norm)
     terms.update(t for t in _EXTRA_TERMS if t != "the")
     alternation = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return rf"(?:\s(?:and\s)?(?:{alternation}))+$"
+    # terms may be joined by "and" ("& Co. KG"), "und" or "u." ("GmbH u. Co. KG")
+    return rf"(?:\s(?:(?:and|und|u)\s)?(?:{alternation}))+$"
 
 
 def clean_company(raw: pl.Expr) -> pl.Expr:

@@ -95,13 +95,14 @@ def labels_touching(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
 
 def term_frequencies_sql(column: str) -> str:
     return (
-        f"SELECT v.value, count(l.lead_id)::DOUBLE / (SELECT greatest(count({column}), 1) FROM leads) AS tf "
+        f"SELECT v.value, count(l.lead_id)::DOUBLE / (SELECT greatest(count({column}), 1) FROM leads) AS tf, "
+        "count(l.lead_id) AS count "
         f"FROM {_VALUES} v JOIN leads l ON lower(trim(l.{column})) = v.value GROUP BY v.value"
     )
 
 
 def term_frequencies(wh: Warehouse, column: str, values: pl.Series) -> pl.DataFrame:
-    """Share of all leads holding each of the given lower-case values of ``column``."""
+    """Share (``tf``) and number (``count``) of all leads holding each given lower-case value of ``column``."""
     if column not in s.LEAD_DATA_COLUMNS:
         raise ValueError(f"not a lead column: {column}")
     with wh.registered(_VALUES, pl.DataFrame({"value": values.drop_nulls().unique()})):

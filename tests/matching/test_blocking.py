@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.blocking import blocking_keys, candidate_pairs, canonical_email, rule_names
+from matching.blocking import blocking_keys, candidate_pairs, canonical_email, key_part, rule_names
 from matching.configuration import BlockingRule
 
 
@@ -17,6 +17,12 @@ def test_canonical_email_drops_tags_and_gmail_dots() -> None:
     emails = pl.Series(["John.Smith+news@GoogleMail.com", "j.smith+x@acme.com", None])
     out = pl.select(canonical_email(pl.lit(emails))).to_series().to_list()
     assert out == ["johnsmith@gmail.com", "j.smith@acme.com", None]
+
+
+def test_mailbox_letters_ignore_digits_and_separators() -> None:
+    emails = pl.DataFrame({"email": ["sabine.bauer64@gmx.de", "Sabine_Bauer@granitepath.com", "jo1@x.com", None]})
+    out = emails.select(key_part("email", "local_letters")).to_series().to_list()
+    assert out == ["sabinebauer", "sabinebauer", None, None]  # fewer than 4 letters: no key
 
 
 def test_keys_skip_missing_parts_and_expand_phones() -> None:

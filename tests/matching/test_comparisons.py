@@ -38,6 +38,40 @@ def test_first_name_levels(a: str | None, b: str, expected: str) -> None:
     assert level("first_name", {"first_name": a, "last_name": "Smith"}, {"first_name": b, "last_name": "Smith"}) == expected
 
 
+def names_pair_levels(a: str, b: str, crowd: dict[str, int], field: str = "first_name", **options: object) -> str:
+    """The level of (a, b) when other leads hold the names ``crowd`` times each."""
+    name = field
+    other = "last_name" if field == "first_name" else "first_name"
+    rows = [{field: a, other: "Smith" if field == "first_name" else "Anna"},
+            {field: b, other: "Smith" if field == "first_name" else "Anna"}]
+    for value, times in crowd.items():
+        rows += [{field: value, other: "Other"}] * times
+    records = pl.DataFrame(
+        [{c: r.get(c) for c in COLUMNS} | {"lead_id": i} for i, r in enumerate(rows, start=1)],
+        schema={c: pl.Int64 if c == "lead_id" else pl.String for c in COLUMNS},
+    )
+    comparisons = [c.model_copy(update=options) if c.name == name else c for c in default_comparisons()]
+    out = compare_pairs(pl.DataFrame({"lead_id_l": [1], "lead_id_r": [2]}), records, comparisons)
+    kind = next(c.kind for c in comparisons if c.name == name)
+    return LEVELS[kind][out[gamma_column(name)][0]]
+
+
+def test_two_common_names_that_look_alike_are_other_names_not_a_typo() -> None:
+    # Olivia and Oliver are both held by many leads: two people, not a typo
+    assert names_pair_levels("Olivia", "Oliver", {"Olivia": 40, "Oliver": 100}) == "other_name"
+    # a typo is a name few leads hold, and far fewer than the name it misspells
+    assert names_pair_levels("Geuald", "Gerald", {"Gerald": 100}) == "partial"
+    assert names_pair_levels("Micheal", "Michael", {"Micheal": 4, "Michael": 1000}) == "close"
+    # without enough leads to know the names, look-alikes stay close / partial
+    assert names_pair_levels("Olivia", "Oliver", {}) == "partial"
+    assert names_pair_levels("Olivia", "Oliver", {"Olivia": 40, "Oliver": 100}, common_name_count=0) == "partial"
+    # nicknames are never "other names"
+    assert names_pair_levels("Tom", "Thomas", {"Tom": 100, "Thomas": 100}) == "nickname"
+    # surnames too: Hernandez and Fernandez are two families
+    assert names_pair_levels("Hernandez", "Fernandez", {"Hernandez": 50, "Fernandez": 50}, field="last_name") == "other_name"
+    assert names_pair_levels("Hernandes", "Hernandez", {"Hernandez": 50}, field="last_name") == "close"
+
+
 def test_transposed_names_are_recognised_even_with_a_typo() -> None:
     left = {"first_name": "Tobias", "last_name": "Becker"}
     right = {"first_name": "Becker", "last_name": "Tobais"}

@@ -9,10 +9,12 @@ import pytest
 import recordlinkage
 
 from benchmarks.matching_data import best_threshold, generated_leads, pair_scores, true_pairs
-from matching.comparisons import gamma_column
+from matching.comparisons import LEVELS, gamma_column
 from matching.configuration import Comparison, DedupSettings
 from matching.engine import MATCH_COLUMNS, match_leads
-from matching.model import PROBABILITY, WEIGHT, MatchModel, fit_model, score_pairs, weight_column
+from matching.model import (
+    IDENTIFYING, PROBABILITY, WEIGHT, MatchModel, _cap_identifying, _identifying, fit_model, score_pairs, weight_column,
+)
 
 # three-level comparisons used with two levels only (0 = agree, 2 = disagree)
 BINARY = [Comparison(name=f"f{i}", kind="postal_code", field=f"f{i}") for i in range(3)]
@@ -82,3 +84,32 @@ def test_default_threshold_is_calibrated_on_hard_lead_data(hard_leads: pl.DataFr
     _, best = best_threshold(outcome.pairs, truth)
     assert at_default > 0.9
     assert best - at_default < 0.02
+
+
+def test_non_match_classes_never_share_a_contact_point_more_often_than_duplicates(hard_leads: pl.DataFrame) -> None:
+    """u <= m on identifying levels: an exact phone or e-mail never counts against a match."""
+    outcome = match_leads(hard_leads.select(MATCH_COLUMNS), DedupSettings())
+    model = outcome.model
+    for name, kind in (("phone", "phone"), ("email", "email")):
+        for level in IDENTIFYING[kind]:
+            index = LEVELS[kind].index(level)
+            for cls in model.levels[1:]:
+                assert cls[name][index] <= model.m[name][index] + 1e-9
+    scored = outcome.pairs.filter(pl.col(gamma_column("phone")) == LEVELS["phone"].index("exact"))
+    assert scored.height and (scored[weight_column("phone")] >= 0).all()
+
+
+def test_cap_moves_the_excess_to_the_other_levels() -> None:
+    m = [np.array([0.1, 0.6, 0.1, 0.1, 0.1])]  # phone levels: mobile, exact, shared_org, last7, different
+    u = [np.array([0.05, 0.5, 0.05, 0.0, 0.4])]
+    levels = [m, u]
+    _cap_identifying(levels, _identifying([Comparison(name="phone", kind="phone", field="phone")]))
+    capped = levels[1][0]
+    assert capped.sum() == pytest.approx(1.0, abs=1e-4)
+    assert capped[0] == pytest.approx(0.05) and capped[1] == pytest.approx(0.5)  # already below m: unchanged
+    levels = [[np.array([0.1, 0.2, 0.3, 0.2, 0.2])], [np.array([0.0, 0.5, 0.1, 0.0, 0.4])]]
+    _cap_identifying(levels, _identifying([Comparison(name="phone", kind="phone", field="phone")]))
+    capped = levels[1][0]
+    assert capped[1] == pytest.approx(0.2, abs=1e-6)
+    assert capped.sum() == pytest.approx(1.0, abs=1e-4)
+    assert capped[4] / capped[2] == pytest.approx(4.0)  # the excess is shared in proportion

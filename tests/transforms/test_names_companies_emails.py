@@ -61,6 +61,11 @@ def test_case_name(raw: str, surname: bool, expected: str | None) -> None:
         ("The Coca-Cola Company", "coca cola"),
         ("Johnson & Johnson", "johnson and johnson"),
         ("GmbH", "gmbh"),
+        ("Granitepath Spedition mbH", "granitepath spedition"),
+        ("Beck Digital GmbH u. Co.KG", "beck digital"),
+        ("Hoffmann GmbH und Co. KG", "hoffmann"),
+        ("Cedarleaf Société Anonyme", "cedarleaf"),
+        ("U Haul Inc", "u haul"),
         ("   ", None),
     ],
 )

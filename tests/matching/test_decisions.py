@@ -1,0 +1,43 @@
+"""Deterministic rules on top of the scores: which pairs the default cannot-link rules decide."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.comparisons import LEVELS, gamma_column
+from matching.configuration import DedupSettings
+from matching.decisions import CANNOT_LINK, DECISION, MATCH, decide, unknown_rule_levels
+from matching.model import PROBABILITY
+
+
+def decided(levels: dict[str, str | None], probability: float = 0.99) -> tuple[str, str]:
+    settings = DedupSettings()
+    row = {}
+    for c in settings.comparisons:
+        value = levels.get(c.name)
+        row[gamma_column(c.name)] = None if value is None else LEVELS[c.kind].index(value)
+    frame = pl.DataFrame(
+        [{"lead_id_l": 1, "lead_id_r": 2, **row, PROBABILITY: probability}],
+        schema={"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, **{k: pl.Int8 for k in row}, PROBABILITY: pl.Float64},
+    )
+    out = decide(frame, settings)
+    return out[DECISION][0], out["decided_by"][0]
+
+
+def test_default_rules_name_only_known_levels() -> None:
+    assert unknown_rule_levels(DedupSettings()) == []
+
+
+def test_different_first_names_without_a_shared_contact_point_are_two_people() -> None:
+    colleagues = {"first_name": "different", "last_name": "exact", "email": "other_domain", "phone": "shared_org"}
+    assert decided(colleagues) == (CANNOT_LINK, "rule:different_person")
+    assert decided(colleagues | {"phone": None, "email": None}) == (CANNOT_LINK, "rule:different_person")
+
+
+def test_a_shared_mailbox_name_or_personal_phone_keeps_the_pair_for_the_model() -> None:
+    # "Rsus Grifiths" / "Russell Griffiths": a mangled first name, but russell.griffiths@ at two
+    # domains, or the same direct number, is the same person more often than not
+    mangled = {"first_name": "different", "last_name": "close", "email": "same_local", "phone": "shared_org"}
+    assert decided(mangled) == (MATCH, "model")
+    assert decided(mangled | {"email": "other_domain", "phone": "exact"}) == (MATCH, "model")
+    assert decided({"last_name": "different", "email": None, "phone": "exact"}) == (MATCH, "model")
