@@ -111,12 +111,17 @@ def cluster_leads(
         if weak.is_empty():
             break
         in_weak = labels.join(weak.select(LABEL), on=LABEL, how="semi")[NODE]
-        kept = edges.filter(
-            pl.col(LEFT).is_in(in_weak.implode()) & (pl.col(STRENGTH) >= bar)
-        )
+        inside = edges.filter(pl.col(LEFT).is_in(in_weak.implode()))
+        weakest = inside[STRENGTH].min()
+        if weakest is None or weakest >= UNCUTTABLE / 2:
+            break  # only uncuttable ties left: the component stays as it is
+        if weakest >= bar:
+            continue  # this bar cuts nothing: go straight to a higher one
+        kept = inside.filter(pl.col(STRENGTH) >= bar)
         relabelled = components(kept, in_weak)
         labels = pl.concat([labels.filter(~pl.col(NODE).is_in(in_weak.implode())), relabelled]).sort(NODE)
-        weak = _weak(labels, cannot, sizes, max_cluster_size)
+        # the other components were not weak and did not change: only the re-clustered part is checked
+        weak = _weak(relabelled, cannot, sizes, max_cluster_size)
     cut = (
         original.join(labels.rename({LABEL: "part"}), on=NODE)
         .filter(pl.col(LABEL) != pl.col("part"))

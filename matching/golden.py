@@ -72,7 +72,8 @@ def golden_records(leads: pl.DataFrame, settings: Survivorship) -> pl.DataFrame:
         ``first_seen_at``, ``last_seen_at``, the golden fields and ``provenance`` (JSON object
         field -> lead id).
     """
-    frame = leads.with_columns(pl.coalesce(s.SUBMITTED_AT, s.CREATED_AT).alias(SEEN))
+    # one lazy plan: the per-group choices run in parallel and the input is read once
+    frame = leads.lazy().with_columns(pl.coalesce(s.SUBMITTED_AT, s.CREATED_AT).alias(SEEN))
     result = frame.group_by(s.CLUSTER_ID).agg(
         pl.len().cast(pl.Int32).alias("lead_count"),
         pl.col(s.LEAD_ID).sort().alias("lead_ids"),
@@ -95,4 +96,4 @@ def golden_records(leads: pl.DataFrame, settings: Survivorship) -> pl.DataFrame:
     result = result.with_columns(pl.struct(provenance).struct.json_encode().alias("provenance"))
     return result.select(
         s.CLUSTER_ID, "lead_count", "lead_ids", "source_kinds", "first_seen_at", "last_seen_at", *GOLDEN_FIELDS, "provenance"
-    ).sort(s.CLUSTER_ID)
+    ).sort(s.CLUSTER_ID).collect(engine="in-memory")
