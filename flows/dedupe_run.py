@@ -120,7 +120,11 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
             wc.save_model(wh, outcome.model.to_json(), _model_settings(settings), outcome.model.pairs_used, outcome.model.prior)
         write_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
-        affected = pl.concat([outcome.clustering.assignment[s.CLUSTER_ID], outcome.clustering.merges["new_cluster_id"]])
+        # only clusters that gained a new lead or absorbed another changed (existing memberships are
+        # never cut): the existing leads in play that kept their cluster keep their golden record
+        assignment = outcome.clustering.assignment
+        gained = assignment.filter(pl.col(s.LEAD_ID).is_in(new[s.LEAD_ID].implode()))[s.CLUSTER_ID]
+        affected = pl.concat([gained, outcome.clustering.merges["new_cluster_id"]])
         rebuild_golden(wh, settings, affected, outcome.clustering.merges["old_cluster_id"])
         golden_seconds = time.perf_counter() - clock
     events = outcome.events["event"].value_counts()

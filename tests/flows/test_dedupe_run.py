@@ -13,6 +13,7 @@ from benchmarks.generate_leads import generate_leads
 from flows.cli import app
 from flows.dedupe_run import export_review, import_review, run_dedupe, unmerge
 from matching.configuration import DedupSettings
+from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
 from transforms.configuration import IngestSettings
 from transforms.errors import MatchingError
 from transforms.ingest import describe_source, prepare_batch
@@ -21,6 +22,7 @@ from warehouse.connection import Warehouse
 from warehouse.migrations import migrate
 
 SETTINGS = DedupSettings()
+GOLDEN_COLUMNS = ("cluster_id", "lead_count", "lead_ids", "source_kinds", "first_seen_at", "last_seen_at", *GOLDEN_FIELDS, "provenance")
 INGEST = IngestSettings()
 
 
@@ -74,6 +76,10 @@ def test_incremental_runs_keep_ids_stable_and_compare_only_new_pairs(files: list
         assert wh.scalar("SELECT count(*) FROM (SELECT cluster_id, min(lead_id) m FROM leads GROUP BY 1) WHERE cluster_id <> m") == 0
         assert wh.scalar("SELECT count(*) FROM lead_golden") == wh.scalar("SELECT count(DISTINCT cluster_id) FROM leads")
         assert wh.scalar("SELECT count(DISTINCT lead_id) FROM lead_blocking_keys") == wh.scalar("SELECT count(*) FROM leads")
+        # only the changed clusters were rebuilt, yet every golden record is what a full rebuild gives
+        stored = wh.frame(f"SELECT {', '.join(GOLDEN_COLUMNS)} FROM lead_golden ORDER BY cluster_id")
+        rebuilt = golden_records(wh.frame(f"SELECT {', '.join(GOLDEN_INPUT)} FROM leads"), SETTINGS.survivorship)
+        assert stored.equals(rebuilt.select(GOLDEN_COLUMNS))
         # nothing new: a run with no new leads changes nothing
         assert run_dedupe(wh, SETTINGS).new_leads == 0
         assert clusters(wh) == after
