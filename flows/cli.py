@@ -12,7 +12,7 @@ import sys  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Annotated, Iterator, Optional  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -21,6 +21,9 @@ from rich.table import Table  # noqa: E402
 from flows.config import load_settings, settings_to_toml  # noqa: E402
 from transforms.errors import LeadpipeError  # noqa: E402
 from transforms.schema import SOURCE_KINDS  # noqa: E402
+
+if TYPE_CHECKING:
+    import polars as pl
 
 app = typer.Typer(
     help="leadpipe: ingest lead files into DuckDB, find duplicates, score, route and convert them.",
@@ -104,6 +107,16 @@ def _fast_flows() -> Iterator[None]:
 def _check_kind(kind: str | None) -> None:
     if kind is not None and kind not in SOURCE_KINDS:
         _fail(LeadpipeError(f"unknown --kind {kind!r}", hint=f"use one of: {', '.join(SOURCE_KINDS)}"))
+
+
+def frame_table(frame: pl.DataFrame, title: str) -> Table:
+    """A rich table of a polars frame: one column per frame column, nulls shown empty."""
+    table = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        table.add_column(col)
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
 
 
 def _batch_table(batches) -> Table:  # type: ignore[no-untyped-def]
@@ -245,12 +258,7 @@ def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.
     for name, count in counts.items():
         table.add_row(name, str(count))
     console.print(table)
-    bt = Table(title="Recent batches (read = loaded + rejected + skipped)", title_justify="left")
-    for col in batches.columns:
-        bt.add_column(col)
-    for row in batches.iter_rows():
-        bt.add_row(*["" if v is None else str(v) for v in row])
-    console.print(bt)
+    console.print(frame_table(batches, "Recent batches (read = loaded + rejected + skipped)"))
 
 
 @rejects_app.command("export")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli import ConfigOption, DbOption, _errors, _fast_flows, _progress, app, console
+from flows.cli import ConfigOption, DbOption, _errors, _fast_flows, _progress, app, console, frame_table
 from flows.config import load_settings
 
 reps_app = typer.Typer(help="Sales reps who own leads: import them from CSV, list them.", no_args_is_help=True)
@@ -120,12 +120,7 @@ def reps_list(db: DbOption = None, config: ConfigOption = None) -> None:
                 "(SELECT string_agg(starts_on || '..' || ends_on, '; ' ORDER BY starts_on) FROM rep_out_of_office o WHERE o.rep_id = r.rep_id) AS out_of_office, "
                 "v.open_leads, v.conversions FROM reps r LEFT JOIN v_rep_load v ON v.owner_id = r.rep_id ORDER BY r.rep_id"
             )
-    table = Table(title="Reps", title_justify="left")
-    for col in frame.columns:
-        table.add_column(col)
-    for row in frame.iter_rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
-    console.print(table)
+    console.print(frame_table(frame, "Reps"))
 
 
 @app.command()

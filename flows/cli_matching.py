@@ -16,7 +16,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from flows.cli import ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console
+from flows.cli import ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table
 from flows.config import load_settings
 from flows.dedupe_run import explain as explain_lead
 from flows.dedupe_run import export_review, import_review
@@ -106,12 +106,7 @@ def explain(
     for pair in pairs.head(20).iter_rows(named=True):
         console.print(_weights_table(pair, found.comparisons))
     if found.history.height:
-        history = Table(title="Cluster history", title_justify="left")
-        for col in ("event_id", "event", "cluster_id", "other_cluster_id", "lead_id", "detail", "created_at"):
-            history.add_column(col)
-        for row in found.history.iter_rows():
-            history.add_row(*["" if v is None else str(v) for v in row])
-        console.print(history)
+        console.print(frame_table(found.history, "Cluster history"))
 
 
 @app.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from matching.blocking import blocking_keys
+from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, unknown_rule_levels
 from matching.engine import MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
@@ -103,7 +104,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         labels = wc.labels_touching(wh, in_play)
         tf_tables = {}
         for c in settings.comparisons:
-            if c.term_frequency and c.field in s.LEAD_DATA_COLUMNS:
+            if uses_value_counts(c) and c.field in s.LEAD_DATA_COLUMNS:
                 values = pl.concat([new.get_column(c.field), existing.get_column(c.field)]) if existing.height else new[c.field]
                 tf_tables[c.name] = wc.term_frequencies(wh, c.field, values.cast(pl.String).str.strip_chars().str.to_lowercase())
         read_seconds = time.perf_counter() - clock

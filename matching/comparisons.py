@@ -298,7 +298,7 @@ def _known_names(frame: pl.DataFrame, a: str, b: str, counts: pl.DataFrame | Non
     return frame, (rarer >= c.common_name_count) & (rarer >= c.common_name_ratio * commoner)
 
 
-def _first_name(p: _Pairs, c: Comparison, last: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build, str]:
+def _first_name(p: _Pairs, c: Comparison, last: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build]:
     _names(p, c.field, last)
     inputs: Inputs = {}
     _pair(p, "names", "first", "fa", "fb", inputs)
@@ -332,10 +332,10 @@ def _first_name(p: _Pairs, c: Comparison, last: str, counts: pl.DataFrame | None
         }
         return frame, _select(LEVELS["first_name"], conditions, pl.col("fa").is_null() | pl.col("fb").is_null())
 
-    return inputs, build, "fa"
+    return inputs, build
 
 
-def _last_name(p: _Pairs, c: Comparison, first: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build, str]:
+def _last_name(p: _Pairs, c: Comparison, first: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build]:
     _names(p, first, c.field)
     inputs: Inputs = {}
     _pair(p, "names", "last", "la", "lb", inputs)
@@ -351,7 +351,7 @@ def _last_name(p: _Pairs, c: Comparison, first: str, counts: pl.DataFrame | None
         }
         return frame, _select(LEVELS["last_name"], conditions, pl.col("la").is_null() | pl.col("lb").is_null())
 
-    return inputs, build, "la"
+    return inputs, build
 
 
 def _hashed_pair(p: _Pairs, key: str, expr: pl.Expr, left: str, right: str, inputs: Inputs) -> None:
@@ -360,7 +360,7 @@ def _hashed_pair(p: _Pairs, key: str, expr: pl.Expr, left: str, right: str, inpu
     inputs[right] = (b, pl.Series([], dtype=pl.String))
 
 
-def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
+def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     canonical = pl.col(p.derive(f"{c.field}.canonical", canonical_email(_lower(c.field))))
     parts = canonical.str.split_exact("@", 1)
     local = parts.struct.field("field_0")
@@ -387,10 +387,10 @@ def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
         }
         return frame, _select(LEVELS["email"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
-    return inputs, build, None
+    return inputs, build
 
 
-def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
+def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     inputs: Inputs = {}
     # phone and mobile hashed alike, so a phone can match the other side's mobile
     _hashed_pair(p, f"{c.field}.number", pl.col(c.field).cast(pl.String), "a", "b", inputs)
@@ -416,7 +416,7 @@ def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str | None]:
         conditions = {"mobile": mobile, "exact": exact & ~same_org, "shared_org": exact, "last7": pl.col("sa") == pl.col("sb")}
         return frame, _select(LEVELS["phone"], conditions, missing_a | missing_b)
 
-    return inputs, build, None
+    return inputs, build
 
 
 def _acronym(column: str) -> pl.Expr:
@@ -424,7 +424,7 @@ def _acronym(column: str) -> pl.Expr:
     return pl.when(words.list.len() >= 2).then(words.list.eval(pl.element().str.slice(0, 1)).list.join(""))
 
 
-def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     key = _lower(c.field)
     inputs: Inputs = {}
     _col_pair(p, c.field, pl.when(~key.is_in(_NOT_PROVIDED)).then(key), "a", "b", inputs, key=f"{c.field}.company")
@@ -443,10 +443,10 @@ def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
         }
         return frame, _select(LEVELS["company"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
-    return inputs, build, "a"
+    return inputs, build
 
 
-def _string(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+def _string(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     inputs: Inputs = {}
     _col_pair(p, c.field, _lower(c.field), "a", "b", inputs, key=f"{c.field}.lower")
 
@@ -455,10 +455,10 @@ def _string(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
         conditions = {"exact": pl.col("a") == pl.col("b"), "close": pl.col("jw") >= c.close, "partial": pl.col("jw") >= c.partial}
         return frame, _select(LEVELS["string"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
-    return inputs, build, "a"
+    return inputs, build
 
 
-def _postal_code(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+def _postal_code(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     code = _lower(c.field).str.replace_all(r"\s", "")
     inputs: Inputs = {}
     _col_pair(p, c.field, code, "a", "b", inputs, key=f"{c.field}.postal")
@@ -468,10 +468,10 @@ def _postal_code(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
         conditions = {"exact": pl.col("a") == pl.col("b"), "partial": pl.col("pa") == pl.col("pb")}
         return frame, _select(LEVELS["postal_code"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
-    return inputs, build, "a"
+    return inputs, build
 
 
-def _date(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+def _date(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     digits = pl.col(c.field).cast(pl.String).str.replace_all(r"\D", "")
     inputs: Inputs = {}
     _col_pair(p, c.field, pl.when(digits.str.len_chars() == 8).then(digits), "a", "b", inputs, key=f"{c.field}.date")
@@ -487,10 +487,10 @@ def _date(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
         }
         return frame, _select(LEVELS["date"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
-    return inputs, build, "a"
+    return inputs, build
 
 
-def _identifier(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
+def _identifier(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     inputs: Inputs = {}
     _col_pair(p, c.field, _lower(c.field).str.replace_all(r"[\s\-]", ""), "a", "b", inputs, key=f"{c.field}.id")
 
@@ -499,7 +499,7 @@ def _identifier(p: _Pairs, c: Comparison) -> tuple[Inputs, Build, str]:
         conditions = {"exact": pl.col("a") == pl.col("b"), "close": pl.col("d") <= 1}
         return frame, _select(LEVELS["identifier"], conditions, pl.col("a").is_null() | pl.col("b").is_null())
 
-    return inputs, build, "a"
+    return inputs, build
 
 
 def compare_pairs(
@@ -532,34 +532,34 @@ def compare_pairs(
             continue
         strings: Sequence[str] | None = ["a", "b"]
         table = None
-        if c.term_frequency or c.kind in ("first_name", "last_name"):
+        if uses_value_counts(c):
             table = (tf_tables or {}).get(c.name)
             if table is None:
                 table = term_frequencies(records, c)
         match c.kind:
             case "first_name":
-                inputs, build, _ = _first_name(p, c, last, table)
+                inputs, build = _first_name(p, c, last, table)
                 strings = None
             case "last_name":
-                inputs, build, _ = _last_name(p, c, first, table)
+                inputs, build = _last_name(p, c, first, table)
                 strings = None
             case "email":
-                inputs, build, _ = _email(p, c)
+                inputs, build = _email(p, c)
                 strings = []
             case "phone":
-                inputs, build, _ = _phone(p, c)
+                inputs, build = _phone(p, c)
                 strings = []
             case "company":
-                inputs, build, _ = _company(p, c)
+                inputs, build = _company(p, c)
             case "postal_code":
-                inputs, build, _ = _postal_code(p, c)
+                inputs, build = _postal_code(p, c)
                 strings = []
             case "date":
-                inputs, build, _ = _date(p, c)
+                inputs, build = _date(p, c)
             case "identifier":
-                inputs, build, _ = _identifier(p, c)
+                inputs, build = _identifier(p, c)
             case _:
-                inputs, build, _ = _string(p, c)
+                inputs, build = _string(p, c)
         level = _evaluate(inputs, build, strings)
         if c.kind in ("first_name", "last_name"):
             level = _with_transposed(level, _swapped(p, first, last), LEVELS[c.kind].index("transposed"))
@@ -572,6 +572,11 @@ def compare_pairs(
                 pl.when(pl.col(gamma_column(c.name)) == 0).then(tf).otherwise(None).cast(pl.Float64).alias(tf_column(c.name))
             )
     return out
+
+
+def uses_value_counts(comparison: Comparison) -> bool:
+    """Whether a comparison needs how many leads hold each value: term frequencies, or known names."""
+    return comparison.term_frequency or (comparison.kind in ("first_name", "last_name") and comparison.common_name_count > 0)
 
 
 def term_frequencies(records: pl.DataFrame, comparison: Comparison) -> pl.DataFrame:

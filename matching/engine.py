@@ -19,7 +19,7 @@ import polars as pl
 
 from matching.blocking import LEFT, RIGHT, RULES_MASK, BlockingReport, blocking_keys, candidate_pairs, rule_names
 from matching.clustering import RULE_LINK, STRENGTH, UNCUTTABLE, Clustering, cluster_leads
-from matching.comparisons import LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies
+from matching.comparisons import LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies, uses_value_counts
 from matching.configuration import Comparison, DedupSettings
 from matching.decisions import CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, decide, rule_anchor
 from matching.model import (
@@ -54,8 +54,8 @@ class MatchOutcome:
 
 
 def term_frequency_tables(records: pl.DataFrame, comparisons: Sequence[Comparison]) -> dict[str, pl.DataFrame]:
-    """Term-frequency tables of the comparisons that use them, from these records."""
-    return {c.name: term_frequencies(records, c) for c in comparisons if c.term_frequency and c.field in records.columns}
+    """Value counts (term frequencies) of the comparisons that use them, from these records."""
+    return {c.name: term_frequencies(records, c) for c in comparisons if uses_value_counts(c) and c.field in records.columns}
 
 
 def random_pairs(records: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
