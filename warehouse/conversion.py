@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from transforms import schema as s
-from transforms.convert_config import ACCOUNT_COLUMNS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS, ConvertSettings
+from transforms.convert_config import ACCOUNT_COLUMNS, CONSENT_FIELDS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS, ConvertSettings
 from transforms.conversion import ConversionPlan, fields_read, plan_conversion, select_eligible
 from transforms.criteria import GOLDEN_FIELDS, fields_of
 from transforms.routing import CURRENT_OWNER, HELD_BY
@@ -72,12 +72,25 @@ def conversion_candidates_sql(fields: Iterable[str] | None = None, clusters_tabl
     """
 
 
-_LINK_DUPLICATES_SQL = """
+_CONVERTED_CLUSTERS_SQL = """
+    SELECT coalesce(cluster_id, lead_id) AS cluster_key, arg_min(converted_account_id, lead_id) AS converted_account_id,
+           arg_min(converted_contact_id, lead_id) AS converted_contact_id
+    FROM leads WHERE is_converted GROUP BY 1
+"""
+
+# An opt-out on a new duplicate reaches the contact it is linked to (consent only ever tightens).
+_LINK_CONSENT_SQL = f"""
+    UPDATE contacts SET {", ".join(f"{c} = coalesce(contacts.{c}, false) OR n.{c}" for c in CONSENT_FIELDS)}, updated_at = $now
+    FROM (SELECT c.converted_contact_id AS contact_id, {", ".join(f"bool_or(coalesce(l.{c}, false)) AS {c}" for c in CONSENT_FIELDS)}
+          FROM leads l JOIN ({_CONVERTED_CLUSTERS_SQL}) c ON coalesce(l.cluster_id, l.lead_id) = c.cluster_key
+          WHERE NOT l.is_converted GROUP BY 1) n
+    WHERE contacts.contact_id = n.contact_id AND ({" OR ".join(f"(n.{c} AND NOT coalesce(contacts.{c}, false))" for c in CONSENT_FIELDS)})
+"""
+
+_LINK_DUPLICATES_SQL = f"""
     UPDATE leads SET is_converted = true, converted_account_id = c.converted_account_id,
         converted_contact_id = c.converted_contact_id, converted_at = $now, status = $status, updated_at = $now
-    FROM (SELECT coalesce(cluster_id, lead_id) AS cluster_key, arg_min(converted_account_id, lead_id) AS converted_account_id,
-                 arg_min(converted_contact_id, lead_id) AS converted_contact_id
-          FROM leads WHERE is_converted GROUP BY 1) c
+    FROM ({_CONVERTED_CLUSTERS_SQL}) c
     WHERE coalesce(leads.cluster_id, leads.lead_id) = c.cluster_key AND NOT leads.is_converted
 """
 
@@ -135,13 +148,19 @@ def _insert(wh: Warehouse, table: str, frame: pl.DataFrame, allowed: tuple[str, 
         wh.execute(f"INSERT INTO {table} ({', '.join(cols)}{stamp}) SELECT {', '.join(cols)}{values} FROM {_NEW}", {"now": now})
 
 
+def _set_expr(table: str, column: str, overwrite: tuple[str, ...]) -> str:
+    if column in CONSENT_FIELDS:  # an opt-out on either side wins: attaching never clears one
+        return f"{column} = coalesce({table}.{column}, false) OR coalesce(f.{column}, false)"
+    if column in overwrite:
+        return f"{column} = coalesce(f.{column}, {table}.{column})"
+    return f"{column} = coalesce({table}.{column}, f.{column})"
+
+
 def _fill(wh: Warehouse, table: str, key: str, frame: pl.DataFrame, allowed: tuple[str, ...], overwrite: tuple[str, ...], now: datetime) -> None:
     cols = [c for c in allowed if c in frame.columns]
     if not cols or frame.height == 0:
         return
-    sets = ", ".join(
-        f"{c} = coalesce(f.{c}, {table}.{c})" if c in overwrite else f"{c} = coalesce({table}.{c}, f.{c})" for c in cols
-    )
+    sets = ", ".join(_set_expr(table, c, overwrite) for c in cols)
     with wh.registered(_FILL, frame):
         wh.execute(f"UPDATE {table} SET {sets}, updated_at = $now FROM {_FILL} f WHERE {table}.{key} = f.{key}", {"now": now})
 
@@ -183,6 +202,7 @@ def convert_leads(wh: Warehouse, settings: ConvertSettings, *, dry_run: bool = F
         if dry_run:
             linked = int(wh.scalar(_COUNT_LINKABLE_SQL))
         else:
+            wh.execute(_LINK_CONSENT_SQL, {"now": now})
             rows = wh.rows(_LINK_DUPLICATES_SQL, {"now": now, "status": STATUS_CONVERTED})
             linked = int(rows[0][0]) if rows else 0
         plan = plan_from_warehouse(wh, settings, now)

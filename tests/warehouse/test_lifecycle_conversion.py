@@ -165,6 +165,31 @@ def test_attaching_fills_only_empty_fields_and_lead_source_only_when_asked(wh: W
     assert leads(wh, "converted_account_id, converted_contact_id, converted_opportunity_id") == [(1, 7, 5, None)]
 
 
+def test_an_opt_out_on_an_attaching_or_linked_lead_reaches_the_contact_and_is_never_cleared(wh: Warehouse) -> None:
+    wh.execute(
+        "INSERT INTO accounts (account_id, name, company_key, owner_id, created_at, updated_at) "
+        "VALUES (7, 'Acme Corp', 'acme', 'a', now()::TIMESTAMP, now()::TIMESTAMP)"
+    )
+    wh.execute(
+        "INSERT INTO contacts (contact_id, account_id, first_name, last_name, email, has_opted_out_of_email, do_not_call, created_at, updated_at) "
+        "VALUES (5, 7, 'Ann', 'Doe', 'ann@acme.com', false, true, now()::TIMESTAMP, now()::TIMESTAMP)"
+    )
+    hot(wh, 1, first_name="Ann", email="ann@acme.com", has_opted_out_of_email=True, do_not_call=False)
+    build_golden(wh)
+    qualify_stage(wh, QualifySettings(), NOW)
+    route_stage(wh, ROUTING, NOW)
+    assert convert_stage(wh, ConvertSettings(), now=NOW).contacts_attached == 1
+    # the lead's opt-out reaches the contact; its do_not_call = false does not clear the contact's
+    assert wh.rows("SELECT has_opted_out_of_email, do_not_call FROM contacts") == [(True, True)]
+
+    wh.execute("UPDATE contacts SET has_opted_out_of_email = false, do_not_call = NULL")
+    hot(wh, 2, cluster_id=1, first_name="Ann", email="ann@acme.com", do_not_call=True)  # a new duplicate of the converted lead
+    assert convert_stage(wh, ConvertSettings(), dry_run=True, now=NOW).leads_linked == 1
+    assert wh.rows("SELECT has_opted_out_of_email, do_not_call FROM contacts") == [(False, None)]  # a dry run writes nothing
+    assert convert_stage(wh, ConvertSettings(), now=NOW).leads_linked == 1
+    assert wh.rows("SELECT has_opted_out_of_email, do_not_call FROM contacts") == [(False, True)]
+
+
 def test_views_count_the_funnel_and_rep_load(wh: Warehouse) -> None:
     _qualified_and_routed(wh)
     convert_stage(wh, ConvertSettings(), now=NOW)
