@@ -23,8 +23,6 @@ ACCOUNT_MATCH: Final = "account_match"  # 'domain', 'company_key', 'fuzzy' or nu
 MATCH_DOMAIN: Final = "domain"
 MATCH_KEY: Final = "company_key"
 MATCH_FUZZY: Final = "fuzzy"
-#: Accounts columns this module reads.
-ACCOUNT_KEYS: Final[tuple[str, ...]] = (ACCOUNT_ID, "domain", "company_key")
 
 _FUZZY_CHUNK = 2_000  # query keys per rapidfuzz call: bounds the score matrix
 

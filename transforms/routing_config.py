@@ -141,6 +141,3 @@ class RoutingSettings(_Model):
         if self.default_owner not in known:
             raise ValueError(f"default_owner {self.default_owner!r} is neither a configured rep nor a queue")
         return self
-
-    def queue(self, queue_id: str) -> Queue | None:
-        return next((q for q in self.queues if q.id == queue_id), None)

@@ -54,7 +54,6 @@ _UNKNOWN_STATUS_RANK = 2  # a custom picklist value is treated like "being worke
 DEMO_RAW = "demo_raw"
 _TRUTHY = ["yes", "y", "true", "1", "x", "on", "checked", "ja", "oui", "si", "sí"]
 
-CLUSTER_KEY = "cluster_key"  # cluster id of a lead (its own lead id when it has no duplicate)
 FACTOR_KIND = "kind"
 KINDS = ["grade", "score"]  # values of FACTOR_KIND
 FACTOR_RANK = "rank"
@@ -79,11 +78,6 @@ def _demo_form_expr(settings: QualifySettings) -> pl.Expr:
     if not settings.demo_form_pattern:
         return pl.lit(False)
     return pl.col(s.FORM_NAME).str.to_lowercase().str.contains(settings.demo_form_pattern.lower(), literal=True).fill_null(False)
-
-
-def demo_requested_expr(settings: QualifySettings) -> pl.Expr:
-    """True for a submission that asks for a demo: a yes-like demo column, or a demo form."""
-    return _demo_column_expr() | _demo_form_expr(settings)
 
 
 def _aggregate_exprs(as_of: datetime, statuses: list[str]) -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr]]:
@@ -133,19 +127,6 @@ def _statuses_by_rank(submissions: pl.DataFrame) -> list[str]:
     return sorted(present, key=lambda v: (STATUS_RANK.get(v, _UNKNOWN_STATUS_RANK), v))
 
 
-def cluster_aggregates(submissions: pl.DataFrame, settings: QualifySettings, as_of: datetime) -> pl.DataFrame:
-    """Per cluster: submissions, form submissions, recency, furthest status, first mql_at.
-
-    Args:
-        submissions: one row per unconverted lead with ``cluster_id``, ``source_kind``,
-            ``form_name``, ``seen_at``, ``demo_raw``, ``status`` and ``mql_at``.
-    """
-    statuses = _statuses_by_rank(submissions)
-    return _aggregate(submissions, as_of, statuses, []).with_columns(_status_from_code(statuses)).select(
-        s.CLUSTER_ID, SUBMISSIONS, FORM_SUBMISSIONS, DAYS_SINCE_LAST_SEEN, DAYS_SINCE_FIRST_SEEN, s.STATUS, MQL_AT
-    )
-
-
 def _grade_letter(steps: pl.Expr) -> pl.Expr:
     index = (steps + GRADES.index(START_GRADE)).clip(0, len(GRADES) - 1)
     return index.replace_strict(list(range(len(GRADES))), list(GRADES), return_dtype=pl.String)
@@ -159,7 +140,7 @@ def grade_index(grade: pl.Expr) -> pl.Expr:
 def _activity(
     submissions: pl.DataFrame, per_sub: list[tuple[int, ScoreRule]], settings: QualifySettings, as_of: datetime, statuses: list[str]
 ) -> pl.DataFrame:
-    """Per cluster: the aggregates of :func:`cluster_aggregates` and the decayed points ``_s<i>`` of each per-submission rule.
+    """Per cluster: the aggregates of :func:`_aggregate` and the decayed points ``_s<i>`` of each per-submission rule.
 
     The rules read low-cardinality columns (source kind, form name, campaign, the raw demo
     value), so their text tests run once per distinct value; the decayed points are computed
@@ -239,7 +220,9 @@ def qualify(clusters: pl.DataFrame, submissions: pl.DataFrame, settings: Qualify
 
     Args:
         clusters: one row per cluster: ``cluster_id`` and the golden fields the rules read.
-        submissions: one row per unconverted lead of those clusters (see :func:`cluster_aggregates`).
+        submissions: one row per unconverted lead of those clusters: ``cluster_id``,
+            ``source_kind``, ``form_name``, ``campaign``, ``seen_at``, ``demo_raw``, ``status``
+            and ``mql_at``.
         settings: the rules, decay and thresholds.
         as_of: the time ages and recency are measured from (the run's time).
 

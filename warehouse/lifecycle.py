@@ -37,11 +37,6 @@ CLUSTER_KEY_SQL = "coalesce(cluster_id, lead_id)"
 #: million-row DISTINCTs cost over a second at 1M leads).
 CONVERTED_CLUSTERS_SQL = f"SELECT DISTINCT {CLUSTER_KEY_SQL} AS cluster_id FROM leads WHERE is_converted"
 
-_OPEN_CLUSTERS_SQL = f"""
-    SELECT DISTINCT {CLUSTER_KEY_SQL} AS cluster_id FROM leads
-    WHERE NOT is_converted AND {CLUSTER_KEY_SQL} NOT IN (SELECT cluster_id FROM ({CONVERTED_CLUSTERS_SQL}))
-"""
-
 _SEEN_SQL = "coalesce(l.submitted_at, l.created_at)"
 
 #: Per-cluster aggregates :func:`cluster_state_sql` can compute (leads ``l``, reps ``r``).
@@ -99,11 +94,6 @@ def golden_values_sql(fields: Iterable[str], clusters_table: str | None = None) 
         FROM (SELECT DISTINCT x.lead_id FROM leads x WHERE NOT EXISTS (SELECT 1 FROM lead_golden g WHERE g.cluster_id = x.lead_id)) m
         JOIN leads l ON l.lead_id = m.lead_id
     """
-
-
-def golden_fields_sql(fields: Iterable[str], clusters_sql: str = _OPEN_CLUSTERS_SQL) -> str:
-    """One row per cluster of ``clusters_sql``: ``cluster_id`` and the given golden fields."""
-    return f"WITH k AS ({clusters_sql}), gf AS ({golden_values_sql(fields)}) SELECT gf.* FROM k JOIN gf USING (cluster_id)"
 
 
 def cluster_state_sql(columns: Iterable[str] | None = None, having: str = "", clusters_table: str | None = None) -> str:
