@@ -85,14 +85,13 @@ def hbar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str, o
                 w = s.values[i] * scale
                 parts.append(f'<rect x="{label_width}" y="{y + 3 + inset}" width="{w:.1f}" height="{row_height - 6 - 2 * inset}" '
                              f'fill="{escape(s.color)}" rx="3"><title>{escape(f"{label}: {s.name} {fmt(s.values[i])}")}</title></rect>')
-            value = " / ".join(fmt(s.values[i]) for s in series)
         else:
             band = (row_height - 6) / max(1, len(series))
             for k, s in enumerate(series):
                 w = s.values[i] * scale
                 parts.append(f'<rect x="{label_width}" y="{y + 3 + k * band:.1f}" width="{w:.1f}" height="{band:.1f}" '
                              f'fill="{escape(s.color)}" rx="2"><title>{escape(f"{label}: {s.name} {fmt(s.values[i])}")}</title></rect>')
-            value = " / ".join(fmt(s.values[i]) for s in series)
+        value = " / ".join(fmt(s.values[i]) for s in series)
         parts.append(_text(label_width + plot + 8, y + row_height / 2 + 4, value, size=12, fill="#222", weight="600"))
     parts.append("</svg>")
     return "".join(parts)

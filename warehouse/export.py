@@ -33,7 +33,7 @@ def export_parquet(wh: Warehouse, folder: str | Path) -> list[tuple[str, int, Pa
     for (table,) in wh.rows(public_tables_sql()):
         target = out / f"{table}.parquet"
         tmp = out / f".{table}.parquet.tmp-{os.getpid()}"
-        wh.execute(copy_table_sql(table, str(tmp)))
+        rows = int(wh.scalar(copy_table_sql(table, str(tmp))))  # COPY returns the rows it wrote
         os.replace(tmp, target)
-        written.append((table, int(wh.scalar(f'SELECT count(*) FROM "{table}"')), target))
+        written.append((table, rows, target))
     return written

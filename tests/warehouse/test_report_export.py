@@ -85,6 +85,8 @@ def test_export_writes_every_table_as_parquet(tmp_path: Path) -> None:
     with Warehouse.open(db, read_only=True) as wh:
         written = export_parquet(wh, tmp_path / "out dir")
     assert {t for t, _, _ in written} == tables and "pipeline_runs" in tables
+    rows = {t: n for t, n, _ in written}
+    assert rows["leads"] == 1 and rows["pipeline_runs"] == 0
     leads = pl.read_parquet(tmp_path / "out dir" / "leads.parquet")
     assert leads["email"].to_list() == ["ann@acme.com"] and "cluster_id" in leads.columns
     assert not list((tmp_path / "out dir").glob(".*")), "no temporary file left"
