@@ -25,6 +25,8 @@ from transforms.schema import SOURCE_KINDS  # noqa: E402
 if TYPE_CHECKING:
     import polars as pl
 
+    from warehouse.connection import Warehouse
+
 app = typer.Typer(
     help="leadpipe: ingest lead files into DuckDB, find duplicates, score, route and convert them.",
     no_args_is_help=True,
@@ -102,6 +104,22 @@ def _fast_flows() -> Iterator[None]:
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+@contextmanager
+def writable_warehouse(path: str, no_wait: bool) -> Iterator[Warehouse]:
+    """The warehouse opened for writing (and migrated) under the run lock; fail at once with ``no_wait``.
+
+    For commands that write without a flow (reps import, unmerge, review import); the flows take
+    the lock themselves.
+    """
+    from warehouse.connection import Warehouse
+    from warehouse.migrations import migrate
+    from warehouse.run_lock import RunLock
+
+    with RunLock(path).hold(0.0 if no_wait else None), Warehouse.open(path) as wh:
+        migrate(wh)
+        yield wh
 
 
 def _check_kind(kind: str | None) -> None:

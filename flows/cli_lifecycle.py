@@ -1,6 +1,7 @@
 """The lifecycle commands of `leadpipe`: qualify, route, convert [--dry-run], reps import/list, why.
 
 Registered on the app of :mod:`flows.cli` (imported at its end). Orders calls and prints; no logic.
+Commands that write hold the warehouse's run lock, like a pipeline run (``--no-wait``: fail at once).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli import ConfigOption, DbOption, _errors, _fast_flows, _progress, app, console, frame_table
+from flows.cli import (
+    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, writable_warehouse,
+)
 from flows.config import load_settings
 
 reps_app = typer.Typer(help="Sales reps who own leads: import them from CSV, list them.", no_args_is_help=True)
@@ -19,26 +22,26 @@ app.add_typer(reps_app, name="reps")
 
 
 @app.command()
-def qualify(db: DbOption = None, config: ConfigOption = None) -> None:
+def qualify(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOption = False) -> None:
     """Score and grade every open lead cluster; mark MQLs; keep each cluster's top factors."""
     from flows.pipeline import qualify as qualify_flow
 
     with _errors():
         settings = load_settings(config, db)
         with _fast_flows(), _progress("starting Prefect"):
-            changed = qualify_flow(settings.warehouse.path, config)
+            changed = qualify_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     console.print(f"{changed} leads changed score, grade or status")
 
 
 @app.command()
-def route(db: DbOption = None, config: ConfigOption = None) -> None:
+def route(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOption = False) -> None:
     """Give leads without a user owner one: sticky owners, assignment rules, queues (round-robin)."""
     from flows.pipeline import route as route_flow
 
     with _errors():
         settings = load_settings(config, db)
         with _fast_flows(), _progress("starting Prefect"):
-            changed = route_flow(settings.warehouse.path, config)
+            changed = route_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     console.print(f"{changed} leads got a new owner (see the assignments table)")
 
 
@@ -63,6 +66,7 @@ def convert(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created or attached; change nothing.")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Convert qualified, user-owned lead clusters into accounts, contacts and opportunities."""
     from flows.pipeline import convert as convert_flow
@@ -70,7 +74,7 @@ def convert(
     with _errors():
         settings = load_settings(config, db)
         with _fast_flows(), _progress("starting Prefect"):
-            result = convert_flow(settings.warehouse.path, config, dry_run)
+            result = convert_flow(settings.warehouse.path, config, dry_run, lock_wait_seconds=0 if no_wait else None)
     if result.preview:
         console.print(_plan_table(result.preview))
     verb = "would be" if result.dry_run else "were"
@@ -91,16 +95,14 @@ def reps_import(
     file: Annotated[Path, typer.Argument(help="CSV: rep_id,name,email,active,weight,daily_cap,queues,out_of_office")],
     db: DbOption = None,
     config: ConfigOption = None,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """Add or update reps from a CSV (weights, daily caps, out-of-office ranges, queue memberships)."""
     from flows.lifecycle import import_reps_stage
-    from warehouse.connection import Warehouse
-    from warehouse.migrations import migrate
 
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path) as wh:
-            migrate(wh)
+        with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             count = import_reps_stage(wh, file, settings.routing)
     console.print(f"{count} reps imported from [bold]{file}[/]")
     reps_list(db, config)

@@ -7,8 +7,6 @@ Commands that write hold the warehouse's run lock, like a pipeline run.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,37 +14,29 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from flows.cli import ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table
+from flows.cli import (
+    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, writable_warehouse,
+)
 from flows.config import load_settings
 from flows.dedupe_run import explain as explain_lead
 from flows.dedupe_run import export_review, import_review
 from flows.dedupe_run import unmerge as unmerge_lead
 from warehouse.connection import Warehouse
-from warehouse.migrations import migrate
-from warehouse.run_lock import RunLock
 
 review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a person to decide, import the answers.",
                          no_args_is_help=True)
 app.add_typer(review_app, name="review")
 
 
-@contextmanager
-def _writable(path: str, no_wait: bool) -> Iterator[Warehouse]:
-    """The warehouse opened for writing under the run lock (fail at once with ``no_wait``)."""
-    with RunLock(path).hold(0.0 if no_wait else None), Warehouse.open(path) as wh:
-        migrate(wh)
-        yield wh
-
-
 @app.command()
-def dedupe(db: DbOption = None, config: ConfigOption = None) -> None:
+def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOption = False) -> None:
     """Find duplicates among the leads loaded since the last run and against the whole warehouse."""
     from flows.pipeline import dedupe as dedupe_flow
 
     with _errors():
         settings = load_settings(config, db)
         with _fast_flows(), _progress("starting Prefect"):
-            result = dedupe_flow(settings.warehouse.path, config)
+            result = dedupe_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     console.print(
         f"{result.new_leads} new leads, {result.candidate_pairs} pairs compared, {result.linked_pairs} linked; "
         f"{result.new_clusters} new clusters, {result.joined} leads joined a cluster, {result.merges} merges, "
@@ -120,7 +110,7 @@ def unmerge(
     """Detach a lead from its cluster; it stays apart in every later run (cannot-link labels)."""
     with _errors():
         settings = load_settings(config, db)
-        with _writable(settings.warehouse.path, no_wait) as wh:
+        with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             own, rest = unmerge_lead(wh, settings.dedup, lead_id, note)
     console.print(f"lead {lead_id} is now cluster {own} on its own; the rest of its cluster is cluster {rest}")
 
@@ -150,6 +140,6 @@ def review_import(
     """Read reviewed pairs back as must-link / cannot-link labels that every later run respects."""
     with _errors():
         settings = load_settings(config, db)
-        with _writable(settings.warehouse.path, no_wait) as wh:
+        with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             counts = import_review(wh, settings.dedup, path)
     console.print(json.dumps(counts))

@@ -64,27 +64,35 @@ def dedupe(db: str | None = None, config: str | None = None, lock_wait_seconds: 
 
 
 @flow(name="qualify")
-def qualify(db: str | None = None, config: str | None = None) -> int:
-    """Score and grade every open lead cluster; mark MQLs; keep the top factors."""
+def qualify(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> int:
+    """Score and grade every open lead cluster; mark MQLs; keep the top factors (holding the run lock)."""
     settings = load_settings(config, db)
-    migrate_task(settings.warehouse.path)
-    return qualify_task(settings.warehouse.path, settings.qualify)
+    with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        migrate_task(settings.warehouse.path)
+        return qualify_task(settings.warehouse.path, settings.qualify)
 
 
 @flow(name="route")
-def route(db: str | None = None, config: str | None = None) -> int:
-    """Give leads without a user owner one: sticky owners, assignment rules, queue round-robin."""
+def route(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> int:
+    """Give leads without a user owner one: sticky owners, assignment rules, queue round-robin (holding the run lock)."""
     settings = load_settings(config, db)
-    migrate_task(settings.warehouse.path)
-    return route_task(settings.warehouse.path, settings.routing)
+    with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        migrate_task(settings.warehouse.path)
+        return route_task(settings.warehouse.path, settings.routing)
 
 
 @flow(name="convert")
-def convert(db: str | None = None, config: str | None = None, dry_run: bool = False) -> ConversionResult:
-    """Convert qualified, user-owned clusters into accounts, contacts and opportunities (``dry_run``: plan only)."""
+def convert(
+    db: str | None = None, config: str | None = None, dry_run: bool = False, lock_wait_seconds: float | None = None,
+) -> ConversionResult:
+    """Convert qualified, user-owned clusters into accounts, contacts and opportunities (``dry_run``: plan only).
+
+    Holds the run lock even for a dry run: it migrates and opens the warehouse read-write.
+    """
     settings = load_settings(config, db)
-    migrate_task(settings.warehouse.path)
-    return convert_task(settings.warehouse.path, settings.convert, dry_run)
+    with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        migrate_task(settings.warehouse.path)
+        return convert_task(settings.warehouse.path, settings.convert, dry_run)
 
 
 @flow(name="lead_pipeline")

@@ -1,16 +1,34 @@
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from warehouse.run_lock import lock_path
 
 runner = CliRunner()
+
+
+@pytest.fixture()
+def locked_by_another_run(db_path: Path) -> Iterator[int]:
+    """The warehouse's run lock held by another live process (the lock is re-entrant within one)."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock_path(db_path).write_text(json.dumps({"pid": sleeper.pid, "host": socket.gethostname(),
+                                                  "started_at": "2026-11-23T02:00:00", "command": "leadpipe run"}))
+        yield sleeper.pid
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        lock_path(db_path).unlink(missing_ok=True)
 
 
 def test_config_show_prints_valid_toml() -> None:
@@ -110,3 +128,20 @@ def test_convert_dry_run_changes_nothing_then_converts(db_path: Path) -> None:
     assert done.exit_code == 0 and "Conversion" in done.stdout
     why = runner.invoke(app, ["why", "1", "--db", str(db_path)])
     assert why.exit_code == 0 and "demo request" in why.stdout and "Closed - Converted" in why.stdout
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize("command", [
+    ["qualify"], ["route"], ["convert"], ["convert", "--dry-run"], ["dedupe"], ["reps", "import", "REPS"],
+])
+def test_writing_commands_with_no_wait_fail_while_another_run_holds_the_lock(
+    command: list[str], db_path: Path, tmp_path: Path, locked_by_another_run: int,
+) -> None:
+    reps = tmp_path / "reps.csv"
+    reps.write_text("rep_id,name\nrep_zoe,Zoe\n", encoding="utf-8")
+    args = [str(reps) if a == "REPS" else a for a in command]
+    result = runner.invoke(app, [*args, "--no-wait", "--db", str(db_path)])
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert f"another leadpipe run is writing this warehouse: pid {locked_by_another_run}" in result.stderr
+    assert "without --no-wait" in result.stderr
+    assert not db_path.exists(), "nothing was opened or migrated before the lock was taken"
