@@ -10,11 +10,12 @@ from __future__ import annotations
 import fnmatch
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from transforms import schema
 from transforms.convert_config import AmountRule, ConvertSettings, FieldMapping
 from transforms.criteria import Criterion
+from transforms.models import StrictModel
 from transforms.qualify_config import GRADES, GradeRule, QualifySettings, ScoreRule
 from transforms.routing_config import AssignmentRule, OutOfOffice, Queue, Rep, RoutingSettings
 
@@ -25,16 +26,8 @@ __all__ = [
 ]
 
 
-class StrictModel(BaseModel):
-    """Base for settings: unknown keys are errors, values are validated, models are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class SourceRule(BaseModel):
+class SourceRule(StrictModel):
     """How to treat files whose name matches a pattern: their kind, lead source and columns."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     pattern: str = Field(description="Glob matched against the file name and the full path, e.g. '*expo*'.")
     kind: Literal["form", "trade_show", "bulk"] | None = Field(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from transforms import schema as s
 from transforms.criteria import CLUSTER_FIELDS, GOLDEN_FIELDS, Criterion, check_fields
+from transforms.models import StrictModel
 
 #: Contact-only values aggregated over the cluster's leads (any lead opted out = opted out).
 CONSENT_FIELDS: Final[tuple[str, ...]] = (s.HAS_OPTED_OUT_OF_EMAIL, s.DO_NOT_CALL)
@@ -59,10 +60,8 @@ class AmountRule(Criterion):
         return self
 
 
-class FieldMapping(BaseModel):
+class FieldMapping(StrictModel):
     """Target column -> golden-record field, per object created by conversion."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     account: dict[str, str] = Field(
         default_factory=lambda: dict(SALESFORCE_ACCOUNT_MAPPING), description="accounts column -> lead field."
@@ -97,10 +96,8 @@ def _default_criteria() -> tuple[Criterion, ...]:
     return (Criterion(field=s.STATUS, op="eq", value="MQL"),)
 
 
-class ConvertSettings(BaseModel):
+class ConvertSettings(StrictModel):
     """Which clusters convert, and what conversion creates (Salesforce convertLead semantics)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     criteria: tuple[Criterion, ...] = Field(
         default_factory=_default_criteria,

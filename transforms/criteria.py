@@ -11,9 +11,10 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Final, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from transforms import schema as s
+from transforms.models import StrictModel
 
 Operator = Literal[
     "eq", "ne", "in", "not_in", "contains", "not_contains", "starts_with", "ends_with",
@@ -62,13 +63,11 @@ ALL_FIELDS: Final[frozenset[str]] = SCORE_FIELDS | CLUSTER_FIELDS
 _NUMERIC_FIELDS = frozenset({SUBMISSIONS, FORM_SUBMISSIONS, DAYS_SINCE_LAST_SEEN, DAYS_SINCE_FIRST_SEEN, s.SCORE})
 
 
-class Criterion(BaseModel):
+class Criterion(StrictModel):
     """One declarative condition: ``field operator value``. No code, no eval.
 
     Example (TOML): ``{ field = "title", op = "contains", value = "director" }``.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     field: str = Field(description="Field the condition reads, e.g. 'title', 'country', 'submissions'.")
     op: Operator = Field("eq", description="Comparison operator.")

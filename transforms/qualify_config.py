@@ -12,7 +12,7 @@ A rule is a criterion plus its effect, written flat in TOML::
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from transforms import schema as s
 from transforms.criteria import (
@@ -25,6 +25,7 @@ from transforms.criteria import (
     Criterion,
     check_fields,
 )
+from transforms.models import StrictModel
 
 GRADES: tuple[str, ...] = ("F", "D-", "D", "D+", "C-", "C", "C+", "B-", "B", "B+", "A-", "A", "A+")
 START_GRADE = "D"
@@ -127,10 +128,8 @@ def _default_grade_rules() -> tuple[GradeRule, ...]:
     return tuple(seniority + size + industry + country + contact)
 
 
-class QualifySettings(BaseModel):
+class QualifySettings(StrictModel):
     """Scoring (engagement) and grading (fit) rules, decay, and the MQL thresholds."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     score_rules: tuple[ScoreRule, ...] = Field(
         default_factory=_default_score_rules, description="Points per signal (field, op, value, points)."

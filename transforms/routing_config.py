@@ -25,16 +25,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from transforms.criteria import CLUSTER_FIELDS, Criterion, check_fields
+from transforms.models import StrictModel
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OutOfOffice(_Model):
+class OutOfOffice(StrictModel):
     """A date range (inclusive) in which a rep receives no leads from a rotation."""
 
     start: date = Field(description="First day away.")
@@ -50,7 +47,7 @@ class OutOfOffice(_Model):
         return self.start <= day <= self.end
 
 
-class Rep(_Model):
+class Rep(StrictModel):
     """A sales rep (a user) who can own leads."""
 
     id: str = Field(min_length=1, description="Owner id written to leads.owner_id.")
@@ -65,7 +62,7 @@ class Rep(_Model):
         return any(o.covers(day) for o in self.out_of_office)
 
 
-class Queue(_Model):
+class Queue(StrictModel):
     """A queue: owns leads itself, or hands them out by weighted round-robin to its members."""
 
     id: str = Field(min_length=1, description="Queue id (an assignee name; distinct from rep ids).")
@@ -74,7 +71,7 @@ class Queue(_Model):
     round_robin: bool = Field(True, description="Hand leads out to members; false = the queue keeps them.")
 
 
-class AssignmentRule(_Model):
+class AssignmentRule(StrictModel):
     """One entry of the assignment rule: criteria (all must hold) and an assignee."""
 
     name: str = Field(min_length=1, description="Entry name, written to the assignments log.")
@@ -99,10 +96,8 @@ def _default_queues() -> tuple[Queue, ...]:
     return (Queue(id="inbound", name="Inbound leads", members=("rep_alice", "rep_bruno", "rep_chen")),)
 
 
-class RoutingSettings(_Model):
+class RoutingSettings(StrictModel):
     """Who gets new leads: sticky owners, then the assignment rule, then the default owner."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     reps: tuple[Rep, ...] = Field(default_factory=_default_reps, description="Reps (users); more from `leadpipe reps import`.")
     queues: tuple[Queue, ...] = Field(default_factory=_default_queues, description="Queues and their round-robin members.")

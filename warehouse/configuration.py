@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from transforms.models import StrictModel
 
 
-class WarehouseSettings(BaseModel):
+class WarehouseSettings(StrictModel):
     """Where the DuckDB warehouse lives and where its read-only snapshot is published."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str = Field("leadpipe.duckdb", description="DuckDB file (overridden by --db or LEADPIPE_DB).")
     publish_snapshot: bool = Field(True, description="Publish a read-only snapshot after every run.")
