@@ -11,12 +11,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from transforms import schema as s
+from transforms.clock import utc_now
 from transforms.configuration import IngestSettings
 from transforms.errors import IngestError
 from transforms.headers import HeaderMapping, apply_mapping, header_score, map_headers, raw_records
@@ -118,7 +119,7 @@ def prepare_batch(source: SourceInfo, settings: IngestSettings) -> PreparedBatch
     Raises:
         IngestError: the file as a whole cannot be ingested (unreadable, no lead columns).
     """
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = utc_now()
     profile = source.columns or None
     timings: dict[str, float] = {}
     clock = time.perf_counter()

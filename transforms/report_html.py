@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from html import escape
 from typing import Any
 
 import polars as pl
 
+from transforms.clock import utc_now
 from transforms.configuration import GRADES
 from transforms.svg_charts import Series, column_chart, fmt, hbar_chart, legend
 
@@ -273,7 +274,7 @@ def _runs(data: ReportData) -> str:
 
 def render_report(data: ReportData, *, generated_at: datetime | None = None) -> str:
     """The whole report page as one HTML string (self-contained: no script, no external resource)."""
-    when = (generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    when = (generated_at or utc_now()).strftime("%Y-%m-%d %H:%M UTC")
     body = "".join([_kpis(data.kpis), _funnel(data), _rejects(data), _duplicates(data), _scores(data), _reps(data), _runs(data)])
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

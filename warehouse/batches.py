@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from transforms import schema as s
+from transforms.clock import utc_now
 from transforms.errors import WarehouseError
 from transforms.ingest import PreparedBatch, SourceInfo
 from transforms.validation import ORDINAL
@@ -34,10 +34,6 @@ class BatchResult:
     rows_rejected: int = 0
     rows_skipped: int = 0
     error: str | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def find_loaded_batch_sql() -> str:
@@ -101,7 +97,7 @@ def load_batch(wh: Warehouse, batch: PreparedBatch) -> BatchResult:
             return existing
         batch_id = _next_id(wh, "import_batches", "batch_id")
         first_lead = _next_id(wh, "leads", s.LEAD_ID)
-        now = _now()
+        now = utc_now()
         params = {"batch_id": batch_id, "source_file": str(src.path), "now": now}
         wh.execute(
             insert_batch_sql(),
@@ -130,7 +126,7 @@ def record_failed_batch(wh: Warehouse, source: SourceInfo | None, path: str, kin
     """Record a file that could not be ingested at all, so that `status` shows it."""
     with wh.transaction():
         batch_id = _next_id(wh, "import_batches", "batch_id")
-        now = _now()
+        now = utc_now()
         wh.execute(
             insert_batch_sql(),
             [batch_id, path, (source.kind if source else kind) or "unknown", source.sha256 if source else "",

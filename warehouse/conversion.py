@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 
 from transforms import schema as s
+from transforms.clock import utc_now
 from transforms.convert_config import ACCOUNT_COLUMNS, CONSENT_FIELDS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS, ConvertSettings
 from transforms.conversion import ConversionPlan, fields_read, plan_conversion, select_eligible
 from transforms.criteria import GOLDEN_FIELDS, fields_of
@@ -50,10 +51,6 @@ class ConversionResult:
     skipped_not_user_owned: int  # pass the criteria but owned by a queue or nobody: route first
     dry_run: bool = False
     preview: list[dict[str, Any]] = field(default_factory=list)  # first clusters of the plan
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def conversion_candidates_sql(fields: Iterable[str] | None = None, clusters_table: str | None = None) -> str:
@@ -197,7 +194,7 @@ def convert_leads(wh: Warehouse, settings: ConvertSettings, *, dry_run: bool = F
         dry_run: plan and report only; nothing is written.
         now: the conversion time (default: the current UTC time).
     """
-    now = now or _now()
+    now = now or utc_now()
     with wh.transaction():
         if dry_run:
             linked = int(wh.scalar(_COUNT_LINKABLE_SQL))

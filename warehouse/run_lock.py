@@ -30,9 +30,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
+from transforms.clock import utc_now
 from transforms.errors import WarehouseError
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def pid_alive(pid: int) -> bool:
 
 
 def _this_holder() -> LockHolder:
-    started = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    started = utc_now().isoformat(timespec="seconds")
     command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3]) if sys.argv and sys.argv[0] else ""
     return LockHolder(os.getpid(), socket.gethostname(), started, command[:120])
 

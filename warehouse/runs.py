@@ -22,11 +22,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 
+from transforms.clock import utc_now
 from warehouse.batches import BatchResult
 from warehouse.connection import Warehouse
 
@@ -37,10 +38,6 @@ RUN_ABANDONED = "abandoned"
 
 #: Lead statuses that count as "reached MQL" (a converted lead was qualified first).
 _MQL_SQL = "(status = 'MQL' OR is_converted)"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -232,7 +229,7 @@ def start_run(wh: Warehouse, *, trigger: str, files: int, flow_run_id: str | Non
 
     Call it while holding the run lock: any ``running`` row then belongs to a run that died.
     """
-    now = _now()
+    now = utc_now()
     with wh.transaction():
         wh.execute(
             mark_abandoned_sql(),
@@ -262,7 +259,7 @@ def finish_run(
         stage_seconds: wall-clock seconds per stage.
         error: why the run failed; ``None`` for a completed run.
     """
-    now = _now()
+    now = utc_now()
     with wh.transaction():
         batch_ids, loaded, failed, read, rows_loaded, rejected, skipped = wh.rows(run_batches_sql(), [baseline.max_batch_id])[0]
         creates, merges = wh.rows(run_cluster_events_sql(), [baseline.max_event_id])[0]
