@@ -6,9 +6,12 @@ settings and hand each task its section.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from prefect import flow
+from prefect.exceptions import MissingContextError
+from prefect.logging import get_run_logger
 
 from flows.config import load_settings
 from flows.dedupe_run import DedupResult
@@ -21,6 +24,14 @@ from warehouse.conversion import ConversionResult
 from warehouse.run_lock import RunLock
 from warehouse.runs import RunSummary, StageTimer
 from warehouse.snapshot import default_snapshot_path
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    """The Prefect run logger (shown on the flow run in the UI), or the module's logger outside a run."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
 
 
 @dataclass
@@ -126,12 +137,21 @@ def lead_pipeline(
             with timer.stage("convert"):
                 result.conversion = convert_task(path, settings.convert)
         except Exception as exc:
-            # Record the failed run and refresh the snapshot (the committed batches are real), then fail.
+            # Record the failed run and refresh the snapshot (the committed batches are real), then fail
+            # with the original error: a failure of this bookkeeping is logged, never raised in its place.
             failure = f"{timer.current or 'pipeline'} stage failed: {type(exc).__name__}: {exc}"
-            result.summary = finish_run_task(path, run, result.batches, timer.seconds, failure)
-            if settings.warehouse.publish_snapshot:
-                result.snapshot = snapshot_task(path, target, best_effort=True)
-            run_summary_artifact_task(result.summary)
+            try:
+                result.summary = finish_run_task(path, run, result.batches, timer.seconds, failure)
+            except Exception:
+                _logger().exception("could not record the failed run %d in pipeline_runs "
+                                    "(the next run marks it abandoned)", run.run_id)
+            try:
+                if settings.warehouse.publish_snapshot:
+                    result.snapshot = snapshot_task(path, target, best_effort=True)
+                if result.summary is not None:
+                    run_summary_artifact_task(result.summary)
+            except Exception:
+                _logger().exception("could not publish the snapshot or the summary of the failed run %d", run.run_id)
             raise
         result.summary = finish_run_task(path, run, result.batches, timer.seconds)
         if settings.warehouse.publish_snapshot:

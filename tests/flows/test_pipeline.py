@@ -9,6 +9,7 @@ import pytest
 from flows.cli import sample_files
 from flows.pipeline import dedupe, ingest, lead_pipeline
 from warehouse.connection import Warehouse
+from warehouse.run_lock import lock_path
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -85,3 +86,48 @@ def test_unexpected_error_in_one_file_fails_that_file_only(db_path: Path, tmp_pa
     # After the fix, a re-run loads the failed file and leaves the loaded one alone.
     rerun = ingest([str(bad), str(good)], str(db_path))
     assert [b.status for b in rerun] == ["loaded", "already_loaded"]
+
+
+def one_lead_file(tmp_path: Path) -> Path:
+    path = tmp_path / "good_form.csv"
+    path.write_text("First Name,Last Name,Company,Email\nAnn,Lee,Acme,ann@acme.com\n", encoding="utf-8")
+    return path
+
+
+def failing_dedupe(*args: object, **kwargs: object) -> None:
+    raise ZeroDivisionError("simulated dedupe bug")
+
+
+def test_a_failing_stage_is_recorded_and_its_error_propagates(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.tasks as tasks
+
+    monkeypatch.setattr(tasks, "run_dedupe", failing_dedupe)
+    with pytest.raises(ZeroDivisionError, match="simulated dedupe bug"):
+        lead_pipeline([str(one_lead_file(tmp_path))], str(db_path))
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.rows("SELECT status, error, files_loaded FROM pipeline_runs") == [
+            ("failed", "dedupe stage failed: ZeroDivisionError: simulated dedupe bug", 1)
+        ]
+        assert wh.scalar("SELECT count(*) FROM leads") == 1, "the committed batch is kept"
+    assert not lock_path(db_path).exists()
+
+
+def test_a_failing_run_record_does_not_mask_the_stage_error(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.tasks as tasks
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full while recording")
+
+    monkeypatch.setattr(tasks, "run_dedupe", failing_dedupe)
+    monkeypatch.setattr(tasks, "finish_run", broken)
+    monkeypatch.setattr(tasks, "publish_snapshot", broken)
+    with pytest.raises(ZeroDivisionError, match="simulated dedupe bug"):
+        lead_pipeline([str(one_lead_file(tmp_path))], str(db_path))
+    with Warehouse.open(db_path, read_only=True) as wh:
+        # Left as 'running': the next run marks it abandoned.
+        assert wh.rows("SELECT status FROM pipeline_runs") == [("running",)]
+    assert not lock_path(db_path).exists()
