@@ -16,7 +16,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from transforms import schema as s
-from transforms.domains import FREEMAIL_DOMAINS
+from transforms.domains import is_freemail
 
 ACCOUNT_ID: Final = "account_id"
 ACCOUNT_MATCH: Final = "account_match"  # 'domain', 'company_key', 'fuzzy' or null
@@ -30,7 +30,7 @@ _FUZZY_CHUNK = 2_000  # query keys per rapidfuzz call: bounds the score matrix
 def usable_domain(domain: pl.Expr) -> pl.Expr:
     """The domain when it can identify a company (not null, not a free-mail provider), else null."""
     d = domain.str.to_lowercase().str.strip_chars()
-    return pl.when(d.is_in(FREEMAIL_DOMAINS) | (d == "")).then(None).otherwise(d)
+    return pl.when(is_freemail(d) | (d == "")).then(None).otherwise(d)
 
 
 def usable_key(company_key: pl.Expr, company: pl.Expr) -> pl.Expr:

@@ -8,6 +8,8 @@ column, typed, plus the bookkeeping columns. Originals are kept where a value is
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from transforms import schema as s
@@ -19,7 +21,9 @@ from transforms.emails import clean_email
 from transforms.names import case_name, clean_text, split_full_name
 from transforms.phones import phone_to_e164
 
-_TRUE = ("true", "yes", "y", "1", "x", "ja", "oui", "si", "sí", "on", "checked", "opted out")
+#: Yes-like answers of a checkbox or yes/no column (lower-case, after trimming).
+YES_WORDS: Final[tuple[str, ...]] = ("true", "yes", "y", "1", "x", "ja", "oui", "si", "sí", "on", "checked")
+_TRUE = (*YES_WORDS, "opted out")  # opt-out columns also say it in words
 _FALSE = ("false", "no", "n", "0", "nein", "non", "off", "unchecked", "")
 
 #: Timestamp formats tried in order for ``submitted_at`` (ISO first; day-first before US style
@@ -40,10 +44,19 @@ _DATETIME_FORMATS = (
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d")
 
 
+def _flag_text(raw: pl.Expr) -> pl.Expr:
+    return raw.str.strip_chars().str.to_lowercase()
+
+
 def parse_flag(raw: pl.Expr) -> pl.Expr:
-    """Yes/no text ("Yes", "x", "1", "ja", "false") to a boolean; anything else null."""
-    text = raw.str.strip_chars().str.to_lowercase()
+    """Yes/no text ("Yes", "x", "1", "ja", "false", "opted out") to a boolean; anything else null."""
+    text = _flag_text(raw)
     return pl.when(text.is_in(_TRUE)).then(True).when(text.is_in(_FALSE)).then(False).otherwise(None)
+
+
+def is_yes(raw: pl.Expr) -> pl.Expr:
+    """True for a yes-like answer (:data:`YES_WORDS`), false for anything else (null included)."""
+    return _flag_text(raw.cast(pl.String)).is_in(YES_WORDS).fill_null(False)
 
 
 def parse_timestamp(raw: pl.Expr) -> pl.Expr:

@@ -39,6 +39,7 @@ from transforms.criteria import (
     per_distinct_value,
     with_criteria_columns,
 )
+from transforms.normalise import is_yes
 from transforms.qualify_config import GRADES, START_GRADE, QualifySettings, ScoreRule
 
 STATUS_OPEN = "Open - Not Contacted"
@@ -52,7 +53,6 @@ _UNKNOWN_STATUS_RANK = 2  # a custom picklist value is treated like "being worke
 
 #: Raw value of a "request a demo" column read from leads.extra (one per submission).
 DEMO_RAW = "demo_raw"
-_TRUTHY = ["yes", "y", "true", "1", "x", "on", "checked", "ja", "oui", "si", "sí"]
 
 FACTOR_KIND = "kind"
 KINDS = ["grade", "score"]  # values of FACTOR_KIND
@@ -71,7 +71,7 @@ class Qualification:
 
 
 def _demo_column_expr() -> pl.Expr:
-    return pl.col(DEMO_RAW).cast(pl.String).str.strip_chars().str.to_lowercase().is_in(_TRUTHY).fill_null(False)
+    return is_yes(pl.col(DEMO_RAW))
 
 
 def _demo_form_expr(settings: QualifySettings) -> pl.Expr:
