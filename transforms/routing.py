@@ -18,7 +18,7 @@ Sticky and direct assignments count toward a rep's daily load but are never refu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
@@ -30,7 +30,7 @@ from transforms.accounts import ACCOUNT_ID, match_accounts
 from transforms.criteria import fields_of, with_all_of_columns
 from transforms.errors import LifecycleError
 from transforms.round_robin import assign_round_robin, cycle_signature, rotation_cycle
-from transforms.routing_config import RoutingSettings
+from transforms.routing_config import Rep, RoutingSettings
 
 CURRENT_OWNER: Final = "current_owner"  # the user who owns (some of) the cluster's leads, if any
 HELD_BY: Final = "held_by"  # the queue that owns the cluster's unrouted leads, if any
@@ -82,24 +82,34 @@ class Roster:
         return [(rep, int(w or 1)) for rep, w in rows.select(REP_ID, "weight").iter_rows()]
 
 
-def roster_from_settings(settings: RoutingSettings, assigned_today: Mapping[str, int] | None = None) -> Roster:
-    """The roster the configuration describes (the warehouse adds reps imported from CSV)."""
-    reps = pl.DataFrame(
-        [(r.id, r.name, r.active, r.weight, r.daily_cap) for r in settings.reps],
-        schema={REP_ID: pl.String, "name": pl.String, "active": pl.Boolean, "weight": pl.Int32, "daily_cap": pl.Int32},
+def config_memberships(settings: RoutingSettings) -> list[tuple[str, str, int]]:
+    """(queue id, rep id, position) of every configured queue member, in rotation order."""
+    return [(q.id, m, i) for q in settings.queues for i, m in enumerate(q.members)]
+
+
+def roster_frames(reps: Iterable[Rep], memberships: Iterable[tuple[str, str, int]]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Reps (``rep_id``, ``name``, ``email``, ``active``, ``weight``, ``daily_cap``), their
+    absences (``rep_id``, ``starts_on``, ``ends_on``) and queue members (``queue_id``,
+    ``rep_id``, ``position``) as frames."""
+    reps = list(reps)
+    rep_frame = pl.DataFrame(
+        [(r.id, r.name, r.email, r.active, r.weight, r.daily_cap) for r in reps],
+        schema={REP_ID: pl.String, "name": pl.String, "email": pl.String, "active": pl.Boolean, "weight": pl.Int32, "daily_cap": pl.Int32},
         orient="row",
     )
     ooo = pl.DataFrame(
-        [(r.id, o.start, o.end) for r in settings.reps for o in r.out_of_office],
+        [(r.id, o.start, o.end) for r in reps for o in r.out_of_office],
         schema={REP_ID: pl.String, "starts_on": pl.Date, "ends_on": pl.Date},
         orient="row",
     )
-    members = pl.DataFrame(
-        [(q.id, m, i) for q in settings.queues for i, m in enumerate(q.members)],
-        schema={QUEUE_ID: pl.String, REP_ID: pl.String, "position": pl.Int32},
-        orient="row",
-    )
-    return Roster(reps, ooo, members, dict(assigned_today or {}))
+    members = pl.DataFrame(list(memberships), schema={QUEUE_ID: pl.String, REP_ID: pl.String, "position": pl.Int32}, orient="row")
+    return rep_frame, ooo, members
+
+
+def roster_from_settings(settings: RoutingSettings, assigned_today: Mapping[str, int] | None = None) -> Roster:
+    """The roster the configuration describes (the warehouse adds reps imported from CSV)."""
+    reps, ooo, members = roster_frames(settings.reps, config_memberships(settings))
+    return Roster(reps.drop("email"), ooo, members, dict(assigned_today or {}))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import polars as pl
 
 from transforms import schema as s
 from transforms.criteria import GOLDEN_FIELDS
-from transforms.routing import CURRENT_OWNER, QueueState, Roster, RoutingDecision
+from transforms.routing import CURRENT_OWNER, QueueState, Roster, RoutingDecision, config_memberships, roster_frames
 from transforms.routing_config import Rep, RoutingSettings
 from warehouse.connection import Warehouse
 from warehouse.lifecycle import STATE_COLUMNS_SQL, cluster_state_sql, golden_values_sql
@@ -29,23 +29,8 @@ SOURCE_CSV = "csv"
 _CSV_POSITION_BASE = 1_000_000  # CSV members rotate after the configured members, in file order
 
 
-def _rep_frames(reps: Iterable[Rep], memberships: Iterable[tuple[str, str, int]]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    reps = list(reps)
-    rep_frame = pl.DataFrame(
-        [(r.id, r.name, r.email, r.active, r.weight, r.daily_cap) for r in reps],
-        schema={"rep_id": pl.String, "name": pl.String, "email": pl.String, "active": pl.Boolean, "weight": pl.Int32, "daily_cap": pl.Int32},
-        orient="row",
-    )
-    ooo = pl.DataFrame(
-        [(r.id, o.start, o.end) for r in reps for o in r.out_of_office],
-        schema={"rep_id": pl.String, "starts_on": pl.Date, "ends_on": pl.Date}, orient="row",
-    )
-    members = pl.DataFrame(list(memberships), schema={"queue_id": pl.String, "rep_id": pl.String, "position": pl.Int32}, orient="row")
-    return rep_frame, ooo, members
-
-
 def _store_reps(wh: Warehouse, reps: Iterable[Rep], memberships: Iterable[tuple[str, str, int]], source: str, now: datetime) -> int:
-    rep_frame, ooo, members = _rep_frames(reps, memberships)
+    rep_frame, ooo, members = roster_frames(reps, memberships)
     with wh.transaction(), wh.registered(_REPS, rep_frame), wh.registered(_OOO, ooo), wh.registered(_MEMBERS, members):
         wh.execute(
             f"INSERT INTO reps (rep_id, name, active, updated_at, email, weight, daily_cap, source) "
@@ -72,8 +57,7 @@ def _store_reps(wh: Warehouse, reps: Iterable[Rep], memberships: Iterable[tuple[
 
 def sync_config_roster(wh: Warehouse, settings: RoutingSettings, now: datetime) -> None:
     """Make the configured reps, their absences and the queue members current in the warehouse."""
-    members = [(q.id, m, i) for q in settings.queues for i, m in enumerate(q.members)]
-    _store_reps(wh, settings.reps, members, SOURCE_CONFIG, now)
+    _store_reps(wh, settings.reps, config_memberships(settings), SOURCE_CONFIG, now)
 
 
 def import_reps(wh: Warehouse, reps: Iterable[Rep], memberships: Iterable[tuple[str, str]], now: datetime) -> int:
