@@ -323,8 +323,8 @@ def failed_batch_report(claim: Claim, batch: BatchResult, inbox_root: Path) -> s
     )
 
 
-def crash_report(claim: Claim, error: str, loaded: BatchResult | None, inbox_root: Path) -> str:
-    """error.txt for a file whose pipeline run raised an error."""
+def crash_report(claim: Claim, error: str, loaded: BatchResult | None, inbox_root: Path, *, heading: str | None = None) -> str:
+    """error.txt for a file whose pipeline run raised an error (or whose result could not be filed: ``heading``)."""
     where = (
         f"Its rows were committed before the failure (batch {loaded.batch_id}: {loaded.rows_loaded} leads, "
         f"{loaded.rows_rejected} rejects);\nput it back once the cause is fixed: it is recognised as already loaded "
@@ -332,8 +332,9 @@ def crash_report(claim: Claim, error: str, loaded: BatchResult | None, inbox_roo
         if loaded is not None
         else "Nothing of this file is in the warehouse (its import did not commit)."
     )
+    heading = heading or f"leadpipe's pipeline failed while processing {claim.name}"
     return (
-        f"leadpipe's pipeline failed while processing {claim.name}\n\n"
+        f"{heading}\n\n"
         f"What went wrong:\n  {error}\n\n"
         f"{where}\n\n"
         "What to do:\n"
@@ -391,6 +392,10 @@ def run_inbox_cycle(
 ) -> CycleResult:
     """Claim the stable files of the drop folder, run the pipeline on them, file each one.
 
+    A file whose result cannot be filed (disk full, permissions) is logged and reported as a failed
+    outcome, in failed/ when it can still be moved there, else left in processing/ for the next
+    cycle to retry; the other files are filed as usual.
+
     Args:
         inbox: the drop folder.
         db: the warehouse file (its run lock is held for the whole cycle).
@@ -438,29 +443,61 @@ def _loaded_batch(db: str, path: Path) -> BatchResult | None:
         return None
 
 
+def _rejects_frames(db: str, claims: list[Claim], by_claim: dict[str, BatchResult]) -> tuple[dict[str, pl.DataFrame], str | None]:
+    """The rejected rows of each claimed file that has some; on failure none, and why (the files are filed anyway)."""
+    wanted = {c.claim_id: b.batch_id for c in claims
+              if (b := by_claim.get(c.claim_id)) is not None and b.status != "failed" and b.batch_id is not None and b.rows_rejected}
+    if not wanted:
+        return {}, None
+    try:
+        with Warehouse.open(db, read_only=True) as wh:
+            return {claim_id: rejects(wh, batch_id) for claim_id, batch_id in wanted.items()}, None
+    except Exception as exc:  # the files must still leave processing/
+        log.exception("could not read the rejected rows of the claimed files; filing them without rejects.csv")
+        return {}, f"{type(exc).__name__}: {exc}"
+
+
 def _file_results(inbox: Inbox, db: str, claims: list[Claim], result: PipelineOutcome, run_id: int | None) -> list[FileOutcome]:
-    outcomes: list[FileOutcome] = []
     # One result per file, in the order given (an already loaded file reports its first path).
     by_claim = dict(zip((c.claim_id for c in claims), result.batches, strict=False))
-    with Warehouse.open(db, read_only=True) as wh:
-        frames = {}
-        for claim in claims:
-            batch = by_claim.get(claim.claim_id)
-            if batch is not None and batch.status != "failed" and batch.batch_id is not None and batch.rows_rejected:
-                frames[claim.claim_id] = rejects(wh, batch.batch_id)
+    frames, rejects_error = _rejects_frames(db, claims, by_claim)
+    outcomes: list[FileOutcome] = []
     for claim in claims:
         batch = by_claim.get(claim.claim_id)
-        common = {"file": claim.name, "claimed_at": claim.claimed_at, "attempts": claim.attempts, "run_id": run_id,
-                  "finished_at": _utc_now().isoformat(timespec="seconds")}
-        if batch is None:  # cannot happen with the real pipeline; never leave a file in processing/
-            outcomes.append(inbox.fail(claim, crash_report(claim, "the pipeline returned no result for this file", None, inbox.root),
-                                       {**common, "status": "failed", "error": "no result"}))
-        elif batch.status == "failed":
-            outcomes.append(inbox.fail(claim, failed_batch_report(claim, batch, inbox.root),
-                                       {**common, **_batch_fields(batch), "error": batch.error}))
-        else:
-            frame = frames.get(claim.claim_id)
-            fields = {**common, **_batch_fields(batch), "reject_reasons": _reason_counts(frame) if frame is not None else {}}
-            folder = inbox.complete(claim, fields, frame)
-            outcomes.append(FileOutcome(claim.name, PROCESSED, folder, batch))
+        try:  # one file that cannot be filed must not leave the others in processing/
+            outcomes.append(_file_one(inbox, claim, batch, frames.get(claim.claim_id), rejects_error, run_id))
+        except Exception as exc:
+            log.exception("could not file the result of %s (%s); going on with the other files", claim.name, claim.claim_id)
+            outcomes.append(_filing_failed(inbox, claim, batch, f"could not file the result: {type(exc).__name__}: {exc}"))
     return outcomes
+
+
+def _file_one(inbox: Inbox, claim: Claim, batch: BatchResult | None, frame: pl.DataFrame | None,
+              rejects_error: str | None, run_id: int | None) -> FileOutcome:
+    common = {"file": claim.name, "claimed_at": claim.claimed_at, "attempts": claim.attempts, "run_id": run_id,
+              "finished_at": _utc_now().isoformat(timespec="seconds")}
+    if batch is None:  # cannot happen with the real pipeline; never leave a file in processing/
+        return inbox.fail(claim, crash_report(claim, "the pipeline returned no result for this file", None, inbox.root),
+                          {**common, "status": "failed", "error": "no result"})
+    if batch.status == "failed":
+        return inbox.fail(claim, failed_batch_report(claim, batch, inbox.root),
+                          {**common, **_batch_fields(batch), "error": batch.error})
+    fields = {**common, **_batch_fields(batch), "reject_reasons": _reason_counts(frame) if frame is not None else {}}
+    if frame is None and batch.rows_rejected and rejects_error:
+        fields["rejects_error"] = rejects_error
+    folder = inbox.complete(claim, fields, frame)
+    return FileOutcome(claim.name, PROCESSED, folder, batch)
+
+
+def _filing_failed(inbox: Inbox, claim: Claim, batch: BatchResult | None, message: str) -> FileOutcome:
+    """Move a claim whose result could not be filed to failed/; if even that fails, it stays for the next cycle."""
+    loaded = batch if batch is not None and batch.status != "failed" else None
+    try:
+        report = crash_report(claim, message, loaded, inbox.root, heading=f"leadpipe could not file the result of {claim.name}")
+        outcome = inbox.fail(claim, report,
+                             {"status": "failed", "error": message, "batch_id": batch.batch_id if batch else None})
+        return FileOutcome(outcome.name, FAILED, outcome.folder, batch, outcome.error)
+    except Exception:
+        log.exception("could not move %s to %s/ either; the next cycle retries it", claim.claim_id, FAILED)
+        return FileOutcome(claim.name, FAILED, claim.folder, batch,
+                           f"{message} (left in {PROCESSING}/; the next cycle retries it)")

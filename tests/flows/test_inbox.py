@@ -255,3 +255,77 @@ def test_release_puts_a_file_back(tmp_path: Path) -> None:
     assert list((tmp_path / "processing").iterdir()) == []
     held = RunLock(tmp_path / "x.duckdb")
     assert not held.path.exists()
+
+
+def fail_for(name: str, real):  # type: ignore[no-untyped-def]
+    """``real`` (an Inbox method taking a claim first), raising OSError for the claim of file ``name``."""
+    def wrapper(self: Inbox, claim, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if claim.name == name:
+            raise OSError(28, "No space left on device")
+        return real(self, claim, *args, **kwargs)
+    return wrapper
+
+
+def test_a_file_that_cannot_be_filed_does_not_strand_the_others(
+    tmp_path: Path, warehouse_file: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    box = Inbox(tmp_path, settings())
+    for name in ("a_form.csv", "b_form.csv", "c_form.csv"):
+        drop(tmp_path, name)
+    drop(tmp_path, "d_broken.csv", "colour,shoe\nred,42\n")
+    monkeypatch.setattr(Inbox, "complete", fail_for("b_form.csv", Inbox.complete))
+    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline({"d_broken.csv": "failed"}), lock_wait_seconds=0)
+
+    assert {o.name: o.status for o in cycle.outcomes} == {
+        "a_form.csv": "processed", "b_form.csv": "failed", "c_form.csv": "processed", "d_broken.csv": "failed",
+    }
+    stuck = next(o for o in cycle.outcomes if o.name == "b_form.csv")
+    assert stuck.error == "could not file the result: OSError: [Errno 28] No space left on device"
+    assert stuck.batch is not None and stuck.batch.status == "loaded"
+    assert stuck.folder.parent == tmp_path / "failed" and (stuck.folder / "b_form.csv").exists()
+    report = (stuck.folder / "error.txt").read_text()
+    assert "could not file the result of b_form.csv" in report and "No space left on device" in report
+    assert "Its rows were committed before the failure" in report
+    assert list((tmp_path / "processing").iterdir()) == []
+    assert not lock_path(warehouse_file).exists()
+
+
+def test_a_claim_that_cannot_be_moved_at_all_is_retried_by_the_next_cycle(
+    tmp_path: Path, warehouse_file: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    box = Inbox(tmp_path, settings())
+    drop(tmp_path, "a_form.csv")
+    drop(tmp_path, "b_form.csv")
+    real_finish = Inbox._finish
+    monkeypatch.setattr(Inbox, "_finish", fail_for("b_form.csv", real_finish))
+    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline(), lock_wait_seconds=0)
+    assert {o.name: o.status for o in cycle.outcomes} == {"a_form.csv": "processed", "b_form.csv": "failed"}
+    stuck = next(o for o in cycle.outcomes if o.name == "b_form.csv")
+    assert stuck.folder.parent == tmp_path / "processing" and "the next cycle retries it" in (stuck.error or "")
+
+    monkeypatch.setattr(Inbox, "_finish", real_finish)
+    pipeline = FakePipeline({"b_form.csv": "already_loaded"})
+    again = run_inbox_cycle(box, warehouse_file, pipeline, lock_wait_seconds=0)
+    assert [Path(f).name for f in pipeline.calls[0]] == ["b_form.csv"]
+    assert [(o.name, o.status) for o in again.outcomes] == [("b_form.csv", "processed")]
+    assert json.loads((again.outcomes[0].folder / "result.json").read_text())["attempts"] == 2
+    assert list((tmp_path / "processing").iterdir()) == []
+
+
+def test_files_are_filed_even_when_their_rejects_cannot_be_read(
+    tmp_path: Path, warehouse_file: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.inbox as inbox_module
+
+    def unreadable(*args: object) -> None:
+        raise OSError("warehouse unreadable")
+
+    monkeypatch.setattr(inbox_module, "rejects", unreadable)
+    box = Inbox(tmp_path, settings())
+    drop(tmp_path, "a_form.csv")
+    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline(), lock_wait_seconds=0)
+    assert [(o.name, o.status) for o in cycle.outcomes] == [("a_form.csv", "processed")]
+    result = json.loads((cycle.outcomes[0].folder / "result.json").read_text())
+    assert result["rejects_error"] == "OSError: warehouse unreadable" and result["reject_reasons"] == {}
+    assert not (cycle.outcomes[0].folder / "rejects.csv").exists()
+    assert list((tmp_path / "processing").iterdir()) == []
