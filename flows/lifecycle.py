@@ -10,7 +10,6 @@ from pathlib import Path
 
 from transforms.configuration import ConvertSettings, QualifySettings, RoutingSettings
 from transforms.criteria import GOLDEN_FIELDS, fields_of
-from transforms.errors import ConfigError
 from transforms.reps_csv import parse_reps_csv
 from transforms.routing import fields_read as routing_fields_read
 from transforms.routing import route
@@ -54,7 +53,4 @@ def convert_stage(wh: Warehouse, settings: ConvertSettings, dry_run: bool = Fals
 def import_reps_stage(wh: Warehouse, path: str | Path, settings: RoutingSettings, now: datetime | None = None) -> int:
     """Read a reps CSV and store its reps, absences and queue memberships; return the reps stored."""
     parsed = parse_reps_csv(path, {q.id for q in settings.queues})
-    clash = sorted({r.id for r in parsed.reps} & {q.id for q in settings.queues})
-    if clash:
-        raise ConfigError(f"{path}: rep id {clash[0]!r} is also a queue id", key="rep_id")
     return import_reps(wh, parsed.reps, parsed.memberships, now or utc_now())

@@ -54,7 +54,8 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
 
     Args:
         path: the CSV file (UTF-8, with a header row).
-        known_queues: queue ids defined in the configuration; a row naming another queue fails.
+        known_queues: queue ids defined in the configuration; a row naming another queue, or
+            a rep whose id is one of them (an assignee must name one thing), fails.
 
     Raises:
         ConfigError: the file cannot be read, has no ``rep_id`` column, or a row is invalid
@@ -97,6 +98,11 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
             raise ConfigError(f"{where}: {detail}", key=column) from exc
         if rep.id in seen:
             raise ConfigError(f"{where}: rep {rep.id!r} appears twice", key="rep_id")
+        if rep.id in known_queues:
+            raise ConfigError(
+                f"{where}: rep id {rep.id!r} is also a queue id", key="rep_id",
+                hint="a rep and a queue cannot share an id: rename the rep (or the queue in [[routing.queues]])",
+            )
         seen.add(rep.id)
         for queue in _split(row.get("queues")):
             if queue not in known_queues:

@@ -28,7 +28,6 @@ import polars as pl
 from transforms import schema as s
 from transforms.accounts import ACCOUNT_ID, match_accounts
 from transforms.criteria import fields_of, with_all_of_columns
-from transforms.errors import LifecycleError
 from transforms.round_robin import assign_round_robin, cycle_signature, rotation_cycle
 from transforms.routing_config import Rep, RoutingSettings
 
@@ -53,10 +52,6 @@ class Roster:
     out_of_office: pl.DataFrame  # rep_id, starts_on, ends_on
     members: pl.DataFrame  # queue_id, rep_id, position (rotation order)
     assigned_today: Mapping[str, int] = field(default_factory=dict)  # clusters per rep today
-
-    @property
-    def rep_ids(self) -> set[str]:
-        return set(self.reps[REP_ID].to_list())
 
     def available(self, day: date) -> set[str]:
         """Active reps who are not out of office on ``day``."""
@@ -176,10 +171,6 @@ def route(
         The decision per cluster and each queue's new rotation state. The same units, roster,
         accounts and states always give the same decision.
     """
-    rep_ids = roster.rep_ids
-    missing = sorted({r.assign_to for r in settings.rules} - rep_ids - {q.id for q in settings.queues})
-    if missing:
-        raise LifecycleError(f"assignment rule names unknown rep {missing[0]!r}", hint="add the rep to [routing] reps or import it")
     day = as_of.date()
     active = set(roster.reps.filter(pl.col("active"))[REP_ID].to_list())
     active_list = sorted(active)

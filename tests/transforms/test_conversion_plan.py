@@ -93,3 +93,13 @@ def test_reps_csv(tmp_path: Path) -> None:
     f.write_text("rep_id,queues\nrep_ana,sales\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown queue 'sales'"):
         parse_reps_csv(f, {"inbound"})
+
+
+def test_reps_csv_refuses_a_rep_id_that_is_a_queue_id(tmp_path: Path) -> None:
+    # An assignee names one thing: a CSV rep may not take the id of a configured queue.
+    f = tmp_path / "reps.csv"
+    f.write_text("rep_id,queues\nrep_ana,inbound\nemea,inbound\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"row 3: rep id 'emea' is also a queue id") as raised:
+        parse_reps_csv(f, {"inbound", "emea"})
+    assert raised.value.key == "rep_id" and raised.value.hint
+    assert [r.id for r in parse_reps_csv(f, {"inbound"}).reps] == ["rep_ana", "emea"]  # no such queue: a rep like any other

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from flows.lifecycle import convert_stage, import_reps_stage, qualify_stage, route_stage
 from tests.lifecycle_data import add_lead, build_golden
 from transforms.configuration import ConvertSettings, QualifySettings, RoutingSettings
 from transforms.criteria import Criterion
+from transforms.errors import ConfigError
 from transforms.routing_config import OutOfOffice, Queue, Rep
 from transforms.scoring import STATUS_CONVERTED, STATUS_MQL, STATUS_OPEN
 from warehouse.connection import Warehouse
@@ -83,6 +86,17 @@ def test_caps_out_of_office_csv_reps_and_queue_holding(wh: Warehouse, tmp_path) 
     assert route_stage(wh, cfg, later) == 3
     assert "q" not in [r[1] for r in leads(wh, "owner_id")]
     assert wh.rows("SELECT rep_id, source FROM reps ORDER BY rep_id") == [("a", "config"), ("b", "config"), ("c", "csv")]
+
+
+def test_a_reps_csv_naming_an_unknown_queue_or_a_queue_id_as_rep_is_refused_and_stores_nothing(wh: Warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reps = tmp_path / "reps.csv"
+    reps.write_text("rep_id,queues\nc,q\nd,sales\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"row 3: unknown queue 'sales'"):
+        import_reps_stage(wh, reps, ROUTING, NOW)
+    reps.write_text("rep_id,queues\nc,q\nq,\n", encoding="utf-8")  # 'q' is ROUTING's queue
+    with pytest.raises(ConfigError, match=r"row 3: rep id 'q' is also a queue id"):
+        import_reps_stage(wh, reps, ROUTING, NOW)
+    assert wh.scalar("SELECT count(*) FROM reps") == 0 and wh.scalar("SELECT count(*) FROM queue_members") == 0
 
 
 def test_sticky_account_routing(wh: Warehouse) -> None:
