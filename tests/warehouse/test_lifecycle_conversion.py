@@ -17,6 +17,7 @@ from transforms.criteria import Criterion
 from transforms.errors import ConfigError
 from transforms.routing_config import OutOfOffice, Queue, Rep
 from transforms.scoring import STATUS_CONVERTED, STATUS_MQL, STATUS_OPEN
+from warehouse import conversion
 from warehouse.connection import Warehouse
 
 NOW = datetime(2026, 11, 23, 10)
@@ -153,6 +154,43 @@ def test_conversion_creates_once_per_cluster_is_idempotent_and_links_duplicates(
     linked = convert_stage(wh, ConvertSettings(), now=NOW)
     assert (linked.leads_linked, linked.contacts_created, linked.opportunities_created) == (1, 0, 0)
     assert leads(wh, "is_converted, converted_account_id, converted_contact_id, converted_opportunity_id")[-1][1:] == (True, 1, 1, None)
+
+
+def test_a_conversion_that_fails_midway_leaves_nothing_behind(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    _qualified_and_routed(wh)
+    hot(wh, 6, first_name="Di", email="di@globex.com", company="Globex", company_key="globex", company_domain="globex.com")
+    build_golden(wh)
+    qualify_stage(wh, QualifySettings(), NOW)
+    route_stage(wh, ROUTING, NOW)
+    convert_stage(wh, ConvertSettings(criteria=(Criterion(field="first_name", op="eq", value="Ann"),)), now=NOW)  # cluster 1 only
+    hot(wh, 5, cluster_id=1, first_name="Ann", email="ann@acme.com")  # a new duplicate, to be linked to cluster 1's contact
+    tables = ("leads", "accounts", "contacts", "opportunities")
+    before = {t: wh.rows(f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    assert [len(before[t]) for t in tables] == [6, 1, 1, 1]
+
+    # Fail after the last statement has run: duplicate linked, records inserted, leads marked.
+    real_rows = wh.rows
+    at_failure: list[tuple] = []
+
+    def rows_then_fail(sql, params=None):  # type: ignore[no-untyped-def]
+        result = real_rows(sql, params)
+        if sql is conversion._MARK_SQL:
+            at_failure.append(real_rows(
+                "SELECT (SELECT count(*) FROM leads WHERE is_converted), (SELECT count(*) FROM accounts), "
+                "(SELECT count(*) FROM contacts), (SELECT count(*) FROM opportunities)"
+            )[0])
+            raise RuntimeError("disk full")
+        return result
+
+    monkeypatch.setattr(wh, "rows", rows_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        convert_stage(wh, ConvertSettings(), now=datetime(2026, 11, 24))
+    monkeypatch.undo()
+    assert at_failure == [(5, 2, 3, 2)]  # leads 1, 2, 5 (linked), 3 and 6; Globex's account; two contacts; its opportunity
+    assert {t: wh.rows(f"SELECT * FROM {t} ORDER BY 1") for t in tables} == before
+
+    again = convert_stage(wh, ConvertSettings(), now=datetime(2026, 11, 24))  # nothing was left half-done
+    assert (again.leads_linked, again.clusters_converted, again.accounts_created, again.contacts_created, again.opportunities_created) == (1, 2, 1, 2, 1)
 
 
 def test_attaching_fills_only_empty_fields_and_lead_source_only_when_asked(wh: Warehouse) -> None:
