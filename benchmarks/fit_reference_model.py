@@ -30,8 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = DedupSettings()
     TARGET.write_text(json.dumps({"shares": [0.2, 0.4, 0.3, 0.1], "levels": {}}), encoding="utf-8")  # fit without a prior
     outcome = match_leads(generated_leads(args.rows, noise="hard", seed=101).select(MATCH_COLUMNS), settings)
-    by_kind = {c.kind: [[round(p, 6) for p in cls[c.name]] for cls in outcome.model.levels] for c in settings.comparisons}
-    reference = {"fitted_on": f"{args.rows} generated leads, hard noise", "shares": outcome.model.shares, "levels": by_kind}
+    # keyed by comparison name; a comparison of another name (a custom config) falls back to its kind's first one
+    levels: dict[str, list[list[float]]] = {}
+    for c in settings.comparisons:
+        fitted = [[round(p, 6) for p in cls[c.name]] for cls in outcome.model.levels]
+        levels[c.name] = fitted
+        levels.setdefault(c.kind, fitted)
+    reference = {"fitted_on": f"{args.rows} generated leads, hard noise", "shares": outcome.model.shares, "levels": levels}
     TARGET.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {TARGET} from {outcome.model.pairs_used} pairs")
     return 0

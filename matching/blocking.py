@@ -158,7 +158,8 @@ def candidate_pairs(
         existing_keys: keys of already clustered leads (the stored ``lead_blocking_keys`` that
             share a key with a new lead is enough), or None.
         rules: the rules, in order: bit i of ``rules_mask`` is rule i.
-        max_block_size: keys held by more leads than this are skipped for their rule.
+        max_block_size: keys held by more leads than this are skipped for their rule (unless the
+            rule sets its own ``max_block_size``).
 
     Returns:
         Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
@@ -174,11 +175,14 @@ def candidate_pairs(
     if len(frames) > 1:
         # a lead already stored and also passed as new counts once, as new
         keys = keys.sort(IS_NEW, descending=True).unique([s.LEAD_ID, "_block"], keep="first")
-    sizes = keys.group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new"))
-    oversized = sizes.filter((pl.col("size") > max_block_size) & pl.col("has_new"))
+    sizes = keys.group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new"), pl.col(RULE).first())
+    caps = pl.DataFrame({RULE: [r.name for r in rules], "_cap": [r.max_block_size or max_block_size for r in rules]},
+                        schema={RULE: pl.String, "_cap": pl.Int64})
+    sizes = sizes.join(caps, on=RULE, how="left").with_columns(pl.col("_cap").fill_null(max_block_size))
+    oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop(RULE, "_cap")
     named = keys.join(oversized.select("_block"), on="_block", how="semi").select("_block", RULE, KEY).unique("_block")
     oversized = oversized.join(named, on="_block", how="left")
-    usable = sizes.filter((pl.col("size") <= max_block_size) & pl.col("has_new") & (pl.col("size") > 1)).select("_block")
+    usable = sizes.filter((pl.col("size") <= pl.col("_cap")) & pl.col("has_new") & (pl.col("size") > 1)).select("_block")
     keys = keys.join(usable, on="_block", how="semi").select(
         s.LEAD_ID, "_block", IS_NEW,
         pl.col(RULE).replace_strict(bits[RULE], bits["_bit"], return_dtype=pl.Int64).alias("_bit"),

@@ -38,7 +38,7 @@ import polars as pl
 
 from matching.blocking import LEFT, RIGHT, canonical_email
 from matching.configuration import Comparison
-from matching.similarity import similarity_by_code
+from matching.similarity import similarity, similarity_by_code
 from transforms import schema as s
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -257,11 +257,19 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
     def jw(a: str, b: str) -> pl.Series:
         return similarity_by_code("jaro_winkler", distinct[a], distinct[b], vocab).fill_null(0)
 
-    flags = pl.DataFrame({"c1": jw("fa", "lb"), "c2": jw("la", "fb"), "st": jw("fa", "fb") + jw("la", "lb")}).select(
-        hi=pl.max_horizontal("c1", "c2"), lo=pl.min_horizontal("c1", "c2"), gain=pl.col("c1") + pl.col("c2") - pl.col("st")
+    def edits(a: str, b: str) -> pl.Series:
+        return similarity_by_code("edit_distance", distinct[a], distinct[b], vocab).fill_null(99)
+
+    flags = pl.DataFrame({
+        "c1": jw("fa", "lb"), "c2": jw("la", "fb"), "st": jw("fa", "fb") + jw("la", "lb"),
+        "e1": edits("fa", "lb"), "e2": edits("la", "fb"),
+    }).select(
+        hi=pl.max_horizontal("c1", "c2"), lo=pl.min_horizontal("c1", "c2"), gain=pl.col("c1") + pl.col("c2") - pl.col("st"),
+        e=pl.max_horizontal("e1", "e2"),
     ).select(
-        # both crossed names close, or one identical and the other nickname-like
-        ((((pl.col("hi") >= 0.85) & (pl.col("lo") >= 0.85)) | ((pl.col("hi") >= 0.97) & (pl.col("lo") >= 0.8)))
+        # both crossed names close (typos, not a shared prefix: John Davies / David Johnson is no
+        # swap), or one identical and the other nickname-like
+        ((((pl.col("hi") >= 0.85) & (pl.col("lo") >= 0.85) & (pl.col("e") <= 2)) | ((pl.col("hi") >= 0.97) & (pl.col("lo") >= 0.8)))
          & (pl.col("gain") > 0.3)).alias("swapped")
     )
     distinct = distinct.with_columns(flags["swapped"])
@@ -298,6 +306,26 @@ def _known_names(frame: pl.DataFrame, a: str, b: str, counts: pl.DataFrame | Non
     return frame, (rarer >= c.common_name_count) & (rarer >= c.common_name_ratio * commoner)
 
 
+def _typo_of_nickname(frame: pl.DataFrame, candidates: pl.Expr) -> pl.Series:
+    """Per row: one folded name is one edit away from a nickname form of the other (Duve / David via
+    Dave, Bll / William via Bill, Mcrgaret / Maggie via Margaret). Only ``candidates`` rows are scored.
+    """
+    rows = frame.select(pl.col("xa"), pl.col("xb"), candidates.fill_null(False).alias("_c")).with_row_index("_row")
+    todo = rows.filter(pl.col("_c") & (pl.col("xa").str.len_chars() >= 3) & (pl.col("xb").str.len_chars() >= 3))
+    if todo.is_empty():
+        return pl.Series([False] * frame.height)
+    forms = nickname_pairs()
+    # each side against the other side's other forms (William -> bill, will, ...)
+    crossed = pl.concat([
+        todo.join(forms, left_on="xb", right_on="a").select("_row", pl.col("xa").alias("typed"), pl.col("b").alias("form")),
+        todo.join(forms, left_on="xa", right_on="a").select("_row", pl.col("xb").alias("typed"), pl.col("b").alias("form")),
+    ]).filter(pl.col("typed").str.slice(0, 1) == pl.col("form").str.slice(0, 1)).unique()
+    if crossed.is_empty():
+        return pl.Series([False] * frame.height)
+    hit = crossed.filter(similarity("edit_distance", crossed["typed"], crossed["form"]) <= 1)["_row"].unique()
+    return rows.select(pl.col("_row").is_in(hit.implode())).to_series()
+
+
 def _first_name(p: _Pairs, c: Comparison, last: str, counts: pl.DataFrame | None = None) -> tuple[Inputs, Build]:
     _names(p, c.field, last)
     inputs: Inputs = {}
@@ -321,13 +349,18 @@ def _first_name(p: _Pairs, c: Comparison, last: str, counts: pl.DataFrame | None
         )
         a_init = pl.col("fa").str.strip_chars(".")
         b_init = pl.col("fb").str.strip_chars(".")
+        # a typo of a nickname form: one side a rare value (not a known name), the two far apart
+        rare = pl.min_horizontal(pl.col("_ca").fill_null(0), pl.col("_cb").fill_null(0)) < c.common_name_count if "_ca" in frame.columns else pl.lit(True)
+        frame = frame.with_columns(
+            _typo_of_nickname(frame, rare & pl.col("nick").is_null() & (pl.col("jw") < c.partial)).alias("typo_nick")
+        )
         conditions = {
             "exact": pl.col("fa") == pl.col("fb"),
             "nickname": pl.col("nick").fill_null(False) | prefix.fill_null(False),
             "close": (pl.col("jw") >= c.close) & ~known,
             "initial": ((a_init.str.len_chars() == 1) | (b_init.str.len_chars() == 1))
             & (a_init.str.slice(0, 1) == b_init.str.slice(0, 1)),
-            "partial": (pl.col("jw") >= c.partial) & ~known,
+            "partial": ((pl.col("jw") >= c.partial) & ~known) | pl.col("typo_nick"),
             "other_name": (pl.col("jw") >= c.partial) & known,
         }
         return frame, _select(LEVELS["first_name"], conditions, pl.col("fa").is_null() | pl.col("fb").is_null())
@@ -360,6 +393,14 @@ def _hashed_pair(p: _Pairs, key: str, expr: pl.Expr, left: str, right: str, inpu
     inputs[right] = (b, pl.Series([], dtype=pl.String))
 
 
+def _made_of_last_name(local: pl.Expr) -> pl.Expr:
+    """Whether an e-mail's local part holds the lead's last name (3+ letters; ö as o or oe)."""
+    last = _lower(s.LAST_NAME).str.replace_all(r"[\s'\-]", "")
+    letters = _fold(local.str.replace_all(r"[^\p{L}]", ""))
+    german = last.str.replace_many(["ä", "ö", "ü", "ß"], ["ae", "oe", "ue", "ss"])
+    return (last.str.len_chars() >= 3) & (letters.str.contains(_fold(last), literal=True) | letters.str.contains(_fold(german), literal=True))
+
+
 def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     canonical = pl.col(p.derive(f"{c.field}.canonical", canonical_email(_lower(c.field))))
     parts = canonical.str.split_exact("@", 1)
@@ -367,9 +408,13 @@ def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     inputs: Inputs = {}
     _hashed_pair(p, f"{c.field}.lower", _lower(c.field), "a", "b", inputs)
     _hashed_pair(p, f"{c.field}.canonical", canonical, "ca", "cb", inputs)
-    # gmail ignores dots, so local parts are compared without them; short ones do not count
-    _hashed_pair(p, f"{c.field}.local", pl.when(local.str.len_chars() >= 3).then(local.str.replace_all(".", "", literal=True)),
-                 "la", "lb", inputs)
+    # gmail ignores dots, so local parts are compared without them; short ones do not count, nor
+    # ones made of the lead's own last name: two James Roberts are likely to both be james.roberts@
+    # somewhere, so that adds nothing to the names agreeing (it stays a mailbox at another domain)
+    usable = local.str.len_chars() >= 3
+    if p.has(s.LAST_NAME):
+        usable = usable & ~_made_of_last_name(local).fill_null(False)
+    _hashed_pair(p, f"{c.field}.local", pl.when(usable).then(local.str.replace_all(".", "", literal=True)), "la", "lb", inputs)
     _hashed_pair(p, f"{c.field}.domain", parts.struct.field("field_1"), "da", "db", inputs)
     # the local part without digits: john.smith2@ and john.smith@ at one company are two mailboxes
     _hashed_pair(p, f"{c.field}.undigited", pl.concat_str(local.str.replace_all(r"\d", ""), pl.lit("@"), parts.struct.field("field_1")),
@@ -419,6 +464,10 @@ def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     return inputs, build
 
 
+#: Similarity of two company keys without spaces above which they are one name with a typo.
+_SQUASHED_CLOSE = 0.93
+
+
 def _acronym(column: str) -> pl.Expr:
     words = pl.col(column).str.split(" ")
     return pl.when(words.list.len() >= 2).then(words.list.eval(pl.element().str.slice(0, 1)).list.join(""))
@@ -428,17 +477,20 @@ def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     key = _lower(c.field)
     inputs: Inputs = {}
     _col_pair(p, c.field, pl.when(~key.is_in(_NOT_PROVIDED)).then(key), "a", "b", inputs, key=f"{c.field}.company")
+    # without spaces: a typo that joins or splits words (HunterAgritech, Johnsonm Foods) is still close
+    squashed = pl.when(~key.is_in(_NOT_PROVIDED)).then(key.str.replace_all(" ", "", literal=True))
+    _col_pair(p, c.field, squashed, "sa", "sb", inputs, key=f"{c.field}.squashed")
     has_domain = p.has(s.COMPANY_DOMAIN)
     if has_domain:
         _col_pair(p, s.COMPANY_DOMAIN, _lower(s.COMPANY_DOMAIN), "da", "db", inputs, key=f"{s.COMPANY_DOMAIN}.lower")
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
-        frame = frame.with_columns(ts=sim("token_set", "a", "b"))
+        frame = frame.with_columns(ts=sim("token_set", "a", "b"), sq=sim("indel", "sa", "sb"))
         acronym = (_acronym("a") == pl.col("b")) | (_acronym("b") == pl.col("a"))
         conditions = {
             "exact": pl.col("a") == pl.col("b"),
             "domain": (pl.col("da") == pl.col("db")).fill_null(False) if has_domain else pl.lit(False),
-            "close": (pl.col("ts") >= c.close) | acronym.fill_null(False),
+            "close": (pl.col("ts") >= c.close) | (pl.col("sq") >= _SQUASHED_CLOSE) | acronym.fill_null(False),
             "partial": pl.col("ts") >= c.partial,
         }
         return frame, _select(LEVELS["company"], conditions, pl.col("a").is_null() | pl.col("b").is_null())

@@ -37,6 +37,11 @@ class BlockingRule(_Model):
         f"(transforms: {', '.join(KEY_TRANSFORMS)}). All parts must be present for a key.",
         min_length=1,
     )
+    max_block_size: int | None = Field(
+        None, ge=2,
+        description="Keys held by more leads than this are skipped for this rule (default: the global max_block_size). "
+        "A loose key (name + city) with a small cap pairs only the rarer names.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -125,6 +130,9 @@ def default_blocking_rules() -> list[BlockingRule]:
         BlockingRule(name="initials_company", parts=["first_name:initial", "last_name:initial", "company_key"]),
         BlockingRule(name="domain_name", parts=["company_domain", "last_name:lower"]),
         BlockingRule(name="name_postcode", parts=["first_name:initial", "last_name:metaphone", "postal_code"]),
+        BlockingRule(name="name_phone", parts=["last_name:metaphone", "any_phone"]),
+        BlockingRule(name="name_company_prefix", parts=["first_name:initial", "last_name:metaphone", "company_key:prefix4"],
+                     max_block_size=4),
     ]
 
 
@@ -138,6 +146,9 @@ def default_comparisons() -> list[Comparison]:
         Comparison(name="street", kind="string", field="street", close=0.9, partial=0.8),
         Comparison(name="city", kind="string", field="city", close=0.9, partial=0.85),
         Comparison(name="postal_code", kind="postal_code", field="postal_code"),
+        # the same job title is strong evidence for two records with one name at one company;
+        # two different titles tell namesake colleagues apart (people do change titles: a weak "against")
+        Comparison(name="title", kind="string", field="title", close=0.9, partial=0.8),
     ]
 
 
@@ -167,6 +178,9 @@ def default_cannot_rules() -> list[LinkRule]:
         ),
         # the same mailbox name with another number at one company: a namesake colleague
         LinkRule(name="numbered_mailbox", when={"email": ["numbered"]}),
+        # Thomas Laurent and Laurent Thomas with two mailboxes at one domain: two colleagues, each
+        # mailbox made from its own name (a swap by mistake keeps the one address)
+        LinkRule(name="swapped_colleague", when={"first_name": ["transposed"], "email": ["different"]}),
         LinkRule(
             name="different_family",
             when={"last_name": ["different"], "email": _NO_SHARED_EMAIL, "phone": _NO_SHARED_PHONE},

@@ -30,7 +30,7 @@ from transforms import schema as s
 #: Lead columns the default comparisons and blocking rules use.
 MATCH_COLUMNS: tuple[str, ...] = (
     s.LEAD_ID, s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.MOBILE_PHONE, s.COMPANY_KEY, s.COMPANY_DOMAIN,
-    s.STREET, s.CITY, s.POSTAL_CODE,
+    s.STREET, s.CITY, s.POSTAL_CODE, s.TITLE,
 )
 CLUSTER_SIZE = "cluster_size"
 EVENT_COLUMNS = ("event", s.CLUSTER_ID, "other_cluster_id", s.LEAD_ID, "detail")

@@ -249,7 +249,8 @@ def fit_model(
     reference = reference_model()
 
     def ref(c: Comparison, cls: int, size: int) -> np.ndarray:
-        table = reference.get("levels", {}).get(c.kind)
+        levels = reference.get("levels", {})
+        table = levels.get(c.name, levels.get(c.kind))
         if table is None or cls >= len(table) or len(table[cls]) != size:
             return np.full(size, 1.0 / size)
         return np.asarray(table[cls], dtype=np.float64)

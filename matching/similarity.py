@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, Indel, JaroWinkler
 
 _A = "_lp_a"
 _B = "_lp_b"
@@ -24,8 +24,16 @@ _SCORERS: dict[str, tuple[Callable[..., Any], pl.DataType, float, float]] = {
     # name: (scorer, result type, value for identical strings, divisor)
     "jaro_winkler": (JaroWinkler.normalized_similarity, pl.Float32, 1.0, 1.0),
     "token_set": (fuzz.token_set_ratio, pl.Float32, 1.0, 100.0),
+    "indel": (Indel.normalized_similarity, pl.Float32, 1.0, 1.0),
     "edit_distance": (DamerauLevenshtein.distance, pl.Int32, 0, 1.0),
 }
+
+
+def similarity(name: str, a: pl.Series, b: pl.Series) -> pl.Series:
+    """A similarity of two string columns, element-wise (for few rows; use ``similarity_by_code`` on pairs)."""
+    scorer, dtype, _, divisor = _SCORERS[name]
+    scores = process.cpdist(a.to_list(), b.to_list(), scorer=scorer, workers=-1) if len(a) else []
+    return (pl.Series(_SCORE, np.asarray(scores, dtype=np.float64)) / divisor).cast(dtype)
 
 
 def similarity_by_code(name: str, a: pl.Series, b: pl.Series, vocabulary: pl.Series) -> pl.Series:

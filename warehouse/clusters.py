@@ -23,7 +23,7 @@ _VALUES = "_lp_values"
 KEY_COLUMNS = (s.LEAD_ID, "rule", "key")
 LABEL_COLUMNS = ("lead_id_l", "lead_id_r", "label", "source")
 #: Columns of match_pairs written from a run, in table order.
-PAIR_COMPARISONS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postal_code")
+PAIR_COMPARISONS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postal_code", "title")
 PAIR_COLUMNS = (
     "lead_id_l", "lead_id_r", "blocking_rules",
     *[col for name in PAIR_COMPARISONS for col in (f"level_{name}", f"weight_{name}")],

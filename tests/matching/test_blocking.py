@@ -65,3 +65,13 @@ def test_oversized_blocks_are_skipped_and_reported() -> None:
     assert report.oversized.rows() == [("email", "info@acme.com", 7)]
     # the other rule still pairs leads: n0 has 3 leads, n1 has 4 -> 3 + 6 pairs
     assert pairs.height == 9
+
+
+def test_a_rule_can_set_a_smaller_block_cap_of_its_own() -> None:
+    rules = [BlockingRule(name="email", parts=["email"]), BlockingRule(name="name", parts=["last_name"], max_block_size=3)]
+    frame = leads([{"lead_id": i, "email": f"e{i % 3}@acme.com", "last_name": f"n{i % 2}"} for i in range(1, 8)])
+    pairs, report = candidate_pairs(blocking_keys(frame, rules), None, rules, max_block_size=5)
+    # n0 (3 leads) stays under the rule's own cap of 3; n1 (4 leads) is over it though under the global 5
+    assert report.oversized.rows() == [("name", "n1", 4)]
+    assert report.pairs_per_rule["name"] == 3
+    assert report.pairs_per_rule["email"] == 1 + 3 + 1  # e0: 2 leads, e1: 3, e2: 2, all under the global cap

@@ -9,7 +9,7 @@ from matching.comparisons import LEVELS, compare_pairs, gamma_column
 from matching.configuration import Comparison, default_comparisons
 
 COLUMNS = ("lead_id", "first_name", "last_name", "email", "phone", "mobile_phone", "company_key", "company_domain",
-           "street", "city", "postal_code")
+           "street", "city", "postal_code", "title")
 
 
 def level(name: str, left: dict, right: dict, comparisons: list[Comparison] | None = None) -> str:
@@ -79,6 +79,29 @@ def test_transposed_names_are_recognised_even_with_a_typo() -> None:
     assert level("last_name", left, right) == "transposed"
 
 
+def test_names_that_only_share_a_prefix_crosswise_are_not_transposed() -> None:
+    # John ~ Johnson and Davies ~ David look alike to Jaro-Winkler, but are 2-3 edits apart
+    left = {"first_name": "John", "last_name": "Davies"}
+    right = {"first_name": "David", "last_name": "Johnson"}
+    assert level("first_name", left, right) != "transposed"
+    assert level("last_name", left, right) != "transposed"
+
+
+@pytest.mark.parametrize(("typed", "name", "expected"), [
+    ("Duve", "David", "partial"),  # Dave with a typo
+    ("Bll", "William", "partial"),  # Bill with a letter lost
+    ("Mcrgaret", "Maggie", "partial"),  # Margaret (a form of Maggie) with a typo
+    ("Xyz", "William", "different"),
+])
+def test_a_typo_of_a_nickname_is_partial_not_different(typed: str, name: str, expected: str) -> None:
+    assert names_pair_levels(typed, name, {name: 50}) == expected
+
+
+def test_two_known_names_are_never_a_typo_of_a_nickname() -> None:
+    # Dave is one edit from Dove, but both are names many leads hold
+    assert names_pair_levels("Dove", "David", {"Dove": 20, "David": 50}) == "different"
+
+
 @pytest.mark.parametrize(("a", "b", "expected"), [
     ("john.smith@acme.com", "john.smith@acme.com", "exact"),
     ("john.smith+web@acme.com", "john.smith@acme.com", "variant"),
@@ -90,6 +113,15 @@ def test_transposed_names_are_recognised_even_with_a_typo() -> None:
 ])
 def test_email_levels(a: str, b: str, expected: str) -> None:
     assert level("email", {"email": a}, {"email": b}) == expected
+
+
+def test_a_mailbox_made_of_the_last_name_at_two_domains_adds_nothing_to_the_names() -> None:
+    # two James Roberts are likely to both be james.roberts@ somewhere: not a shared mailbox
+    a, b = {"last_name": "Roberts", "email": "james.roberts@acme.com"}, {"last_name": "Roberts", "email": "james.roberts@outlook.com"}
+    assert level("email", a, b) == "other_domain"
+    assert level("email", {"last_name": "Schröder", "email": "a.schroeder@x.de"}, {"last_name": "Schröder", "email": "a.schroeder@gmx.de"}) == "other_domain"
+    # a mailbox name that is not the name is a shared personal handle
+    assert level("email", {"last_name": "Roberts", "email": "bigjim77@acme.com"}, {"last_name": "Roberts", "email": "bigjim77@gmail.com"}) == "same_local"
 
 
 def test_phone_levels_tell_a_shared_switchboard_from_a_personal_number() -> None:
@@ -106,6 +138,9 @@ def test_phone_levels_tell_a_shared_switchboard_from_a_personal_number() -> None
     ("advanced micro devices", "amd", "close"),
     ("acme robotics group", "acme robotics", "close"),
     ("globex", "initech", "different"),
+    ("hunteragritech", "hunter agritech", "close"),  # a lost space
+    ("johnsonmfoods", "johnson foods", "close"),  # a typo for the space
+    ("smith analytics", "smith logistics", "different"),
     ("[not provided]", "acme", "missing"),
 ])
 def test_company_levels(a: str, b: str, expected: str) -> None:
@@ -134,3 +169,13 @@ def test_postal_code_levels() -> None:
 
 def test_typographic_apostrophes_do_not_matter() -> None:
     assert level("last_name", {"first_name": "Bob", "last_name": "O’Brien"}, {"first_name": "Bob", "last_name": "O'Brien"}) == "exact"
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("Head of Marketing", "head of marketing", "exact"),
+    ("Head of Marketing", "Head of Marketng", "close"),
+    ("CEO", "Office Manager", "different"),
+    (None, "CEO", "missing"),
+])
+def test_title_levels(a: str | None, b: str, expected: str) -> None:
+    assert level("title", {"title": a}, {"title": b}) == expected

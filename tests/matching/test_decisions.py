@@ -6,7 +6,7 @@ import polars as pl
 
 from matching.comparisons import LEVELS, gamma_column
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, DECISION, MATCH, decide, unknown_rule_levels
+from matching.decisions import CANNOT_LINK, DECISION, MATCH, MUST_LINK, decide, unknown_rule_levels
 from matching.model import PROBABILITY
 
 
@@ -41,3 +41,12 @@ def test_a_shared_mailbox_name_or_personal_phone_keeps_the_pair_for_the_model() 
     assert decided(mangled) == (MATCH, "model")
     assert decided(mangled | {"email": "other_domain", "phone": "exact"}) == (MATCH, "model")
     assert decided({"last_name": "different", "email": None, "phone": "exact"}) == (MATCH, "model")
+
+
+def test_swapped_names_with_two_mailboxes_at_one_domain_are_two_colleagues() -> None:
+    # Thomas Laurent <thomas.laurent@x> and Laurent Thomas <laurent.thomas@x>
+    swapped = {"first_name": "transposed", "last_name": "transposed", "email": "different", "company": "exact"}
+    assert decided(swapped) == (CANNOT_LINK, "rule:swapped_colleague")
+    # a swap by mistake keeps the one address (or one side has none): left to the model
+    assert decided(swapped | {"email": "exact"}) == (MUST_LINK, "rule:same_email_and_name")
+    assert decided(swapped | {"email": None}) == (MATCH, "model")

@@ -113,3 +113,13 @@ def test_cap_moves_the_excess_to_the_other_levels() -> None:
     assert capped[1] == pytest.approx(0.2, abs=1e-6)
     assert capped.sum() == pytest.approx(1.0, abs=1e-4)
     assert capped[4] / capped[2] == pytest.approx(4.0)  # the excess is shared in proportion
+
+
+def test_reference_model_has_levels_for_every_default_comparison() -> None:
+    # refit with benchmarks/fit_reference_model.py when a comparison is added or its levels change
+    from matching.model import reference_model
+
+    levels = reference_model()["levels"]
+    for c in DedupSettings().comparisons:
+        assert c.name in levels, c.name
+        assert all(len(cls) == len(LEVELS[c.kind]) for cls in levels[c.name])
