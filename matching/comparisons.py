@@ -411,10 +411,17 @@ def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     # gmail ignores dots, so local parts are compared without them; short ones do not count, nor
     # ones made of the lead's own last name: two James Roberts are likely to both be james.roberts@
     # somewhere, so that adds nothing to the names agreeing (it stays a mailbox at another domain)
-    usable = local.str.len_chars() >= 3
+    la, lb = p.hashed(f"{c.field}.local", pl.when(local.str.len_chars() >= 3).then(local.str.replace_all(".", "", literal=True)))
     if p.has(s.LAST_NAME):
-        usable = usable & ~_made_of_last_name(local).fill_null(False)
-    _hashed_pair(p, f"{c.field}.local", pl.when(usable).then(local.str.replace_all(".", "", literal=True)), "la", "lb", inputs)
+        # checked only on the records of pairs that share a local part (few), not on every record
+        shared = (la == lb).fill_null(False)
+        involved = pl.concat([p.left.filter(shared), p.right.filter(shared)]).unique()
+        named = p.records[involved].select(_made_of_last_name(local).fill_null(False).alias("_n"))["_n"]
+        by_name = involved.filter(named).implode()
+        la = la.zip_with(~p.left.is_in(by_name), pl.Series([None] * len(la), dtype=la.dtype))
+        lb = lb.zip_with(~p.right.is_in(by_name), pl.Series([None] * len(lb), dtype=lb.dtype))
+    inputs["la"] = (la, pl.Series([], dtype=pl.String))
+    inputs["lb"] = (lb, pl.Series([], dtype=pl.String))
     _hashed_pair(p, f"{c.field}.domain", parts.struct.field("field_1"), "da", "db", inputs)
     # the local part without digits: john.smith2@ and john.smith@ at one company are two mailboxes
     _hashed_pair(p, f"{c.field}.undigited", pl.concat_str(local.str.replace_all(r"\d", ""), pl.lit("@"), parts.struct.field("field_1")),
