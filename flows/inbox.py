@@ -29,13 +29,13 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
 
 from flows.operations_config import InboxSettings
+from transforms.clock import utc_now
 from transforms.errors import LeadpipeError
 from transforms.export import write_safe_csv
 from transforms.ingest import file_sha256
@@ -62,10 +62,6 @@ class PipelineOutcome(Protocol):
 
     batches: list[BatchResult]
     summary: RunSummary | None
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass
@@ -198,7 +194,7 @@ class Inbox:
         return tracker.observe(self.candidates())
 
     def _new_claim_folder(self, name: str) -> Path:
-        stamp = _utc_now().strftime("%Y%m%dT%H%M%SZ")
+        stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
         base = self.root / PROCESSING / f"{stamp}_{name}"
         folder, n = base, 1
         while True:
@@ -212,7 +208,7 @@ class Inbox:
     def claim(self, path: Path) -> Claim | None:
         """Move ``path`` into its own processing folder; None when someone else claimed it first."""
         folder = self._new_claim_folder(path.name)
-        claim = Claim(folder, path.name, 1, _utc_now().isoformat(timespec="seconds"))
+        claim = Claim(folder, path.name, 1, utc_now().isoformat(timespec="seconds"))
         try:
             os.rename(path, claim.path)
         except FileNotFoundError:
@@ -475,7 +471,7 @@ def _file_results(inbox: Inbox, db: str, claims: list[Claim], result: PipelineOu
 def _file_one(inbox: Inbox, claim: Claim, batch: BatchResult | None, frame: pl.DataFrame | None,
               rejects_error: str | None, run_id: int | None) -> FileOutcome:
     common = {"file": claim.name, "claimed_at": claim.claimed_at, "attempts": claim.attempts, "run_id": run_id,
-              "finished_at": _utc_now().isoformat(timespec="seconds")}
+              "finished_at": utc_now().isoformat(timespec="seconds")}
     if batch is None:  # cannot happen with the real pipeline; never leave a file in processing/
         return inbox.fail(claim, crash_report(claim, "the pipeline returned no result for this file", None, inbox.root),
                           {**common, "status": "failed", "error": "no result"})

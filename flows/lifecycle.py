@@ -5,9 +5,10 @@ call these; each is a fixed order of library calls and holds no logic of its own
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from transforms.clock import utc_now
 from transforms.configuration import ConvertSettings, QualifySettings, RoutingSettings
 from transforms.criteria import GOLDEN_FIELDS, fields_of
 from transforms.reps_csv import parse_reps_csv
@@ -20,10 +21,6 @@ from warehouse.lifecycle import cluster_submissions, clusters_to_qualify, write_
 from warehouse.routing import (
     accounts_for_routing, import_reps, load_roster, queue_states, routing_units, sync_config_roster, write_routing,
 )
-
-def utc_now() -> datetime:
-    """The current UTC time without time zone (the warehouse's convention)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def qualify_stage(wh: Warehouse, settings: QualifySettings, now: datetime | None = None) -> int:
