@@ -30,6 +30,16 @@ def test_the_checker_sees_errors(tmp_path: Path) -> None:
     assert page.svg_charts == 0
 
 
+def test_a_missing_browser_fails_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without chromium/chromedriver the report tests fail (never skip) and say what to install."""
+    import tests.flows.chromium as helper
+
+    monkeypatch.setattr(helper.shutil, "which", lambda name: None if name == "chromedriver" else f"/usr/bin/{name}")
+    with pytest.raises(pytest.fail.Exception, match=r"^chromedriver not found .*chromium-driver .*README.*\.ci/run"):
+        with chromium():
+            pass
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_report_of_the_demo_warehouse_renders_in_chromium(tmp_path: Path, db_path: Path) -> None:
     result = runner.invoke(app, ["run", "--db", str(db_path), *sample_files()])
