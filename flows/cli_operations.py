@@ -51,15 +51,25 @@ def _open_for_reading(settings: LeadpipeSettings) -> Iterator[tuple[object, str]
         yield wh, source
 
 
+def _written(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
 def _print_cycle(cycle, root: Path) -> None:  # type: ignore[no-untyped-def]
+    from flows.inbox import ERROR_FILE
+
     for o in cycle.outcomes:
         where = o.folder.relative_to(root) if o.folder.is_relative_to(root) else o.folder
         if o.status == "processed" and o.batch is not None:
             b = o.batch
             console.print(f"[green]processed[/] {o.name}: {b.rows_read} read = {b.rows_loaded} loaded + {b.rows_rejected} "
                           f"rejected + {b.rows_skipped} skipped{' (already loaded)' if b.status == 'already_loaded' else ''} -> {where}/")
-        else:
-            err.print(f"[bold red]failed[/] {o.name}: {o.error} -> {where}/error.txt")
+        else:  # failed/ always has an error.txt; a claim left in processing/ may have none (writing it failed)
+            report = f"{where}/{ERROR_FILE}" if _written(o.folder / ERROR_FILE) else f"{where}/"
+            err.print(f"[bold red]failed[/] {o.name}: {o.error} -> {report}")
     if cycle.summary is not None:
         console.print(_summary_table(cycle.summary))
 

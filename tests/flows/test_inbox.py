@@ -329,3 +329,31 @@ def test_files_are_filed_even_when_their_rejects_cannot_be_read(
     assert result["rejects_error"] == "OSError: warehouse unreadable" and result["reject_reasons"] == {}
     assert not (cycle.outcomes[0].folder / "rejects.csv").exists()
     assert list((tmp_path / "processing").iterdir()) == []
+
+
+def test_watch_output_points_at_the_report_that_exists(
+    tmp_path: Path, warehouse_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A claim left in processing/ has no error.txt when writing it failed: the output names the folder."""
+    from flows.cli_operations import _print_cycle
+
+    box = Inbox(tmp_path, settings())
+    drop(tmp_path, "a_form.csv")
+    drop(tmp_path, "b_form.csv")
+    drop(tmp_path, "c_broken.csv", "colour,shoe\nred,42\n")
+    monkeypatch.setattr(Inbox, "complete", fail_for("b_form.csv", Inbox.complete))
+    monkeypatch.setattr(Inbox, "fail", fail_for("b_form.csv", Inbox.fail))  # disk full: not even error.txt
+    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline({"c_broken.csv": "failed"}), lock_wait_seconds=0)
+    stuck = next(o for o in cycle.outcomes if o.name == "b_form.csv")
+    broken = next(o for o in cycle.outcomes if o.name == "c_broken.csv")
+    assert stuck.folder.parent == tmp_path / "processing" and not (stuck.folder / "error.txt").exists()
+
+    _print_cycle(cycle, box.root)
+    out = capsys.readouterr()
+    err = " ".join(out.err.split()) + " "  # rich wraps long lines
+    assert ("failed b_form.csv: could not file the result: OSError: [Errno 28] No space left on device "
+            f"(left in processing/; the next cycle retries it) -> processing/{stuck.folder.name}/ ") in err, out.err
+    assert "error.txt" not in err.replace(f"failed/{broken.folder.name}/error.txt", ""), out.err
+    assert f"failed c_broken.csv: no column maps to a lead field (hint: add a mapping) -> failed/{broken.folder.name}/error.txt " in err
+    assert (broken.folder / "error.txt").exists()
+    assert "processed a_form.csv: 4 read = 2 loaded + 1 rejected + 1 skipped -> processed/" in out.out
