@@ -243,7 +243,8 @@ class Inbox:
                     leftover.unlink()
                 folder.rmdir()
                 continue
-            name = str(info.get("file") or files[0].name)
+            results = {ERROR_FILE, RESULT_FILE, REJECTS_FILE}
+            name = str(info.get("file") or next((p.name for p in sorted(files) if p.name not in results), files[0].name))
             pid, host = int(info.get("pid") or 0), info.get("host")
             if host == socket.gethostname() and pid != os.getpid() and pid_alive(pid):
                 continue  # another live process (a watcher of another warehouse?) works on it
@@ -252,6 +253,11 @@ class Inbox:
                 report = interrupted_report(claim, self.root)
                 failed.append(self.fail(claim, report, {"status": "failed", "error": "interrupted", "attempts": claim.attempts}))
                 continue
+            for stale in results - {name}:  # what an earlier attempt that could not be filed wrote
+                try:
+                    (folder / stale).unlink(missing_ok=True)
+                except OSError:
+                    log.warning("could not remove %s", folder / stale, exc_info=True)
             claim.attempts += 1
             claim.write()
             log.warning("retrying %s (attempt %d of %d) after an interrupted run", name, claim.attempts, self.settings.max_attempts)
@@ -259,13 +265,17 @@ class Inbox:
         return retry, failed
 
     def _finish(self, claim: Claim, area: str) -> Path:
-        (claim.folder / CLAIM_FILE).unlink(missing_ok=True)
         target = self.root / area / claim.claim_id
         n = 1
         while target.exists():
             n += 1
             target = self.root / area / f"{claim.claim_id}.{n}"
         os.rename(claim.folder, target)
+        # Only once moved: a claim that cannot be moved keeps its claim.json (file name, attempts) for the retry.
+        try:
+            (target / CLAIM_FILE).unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not remove %s", target / CLAIM_FILE, exc_info=True)
         return target
 
     def complete(self, claim: Claim, result: dict[str, Any], rejects_frame: pl.DataFrame | None = None) -> Path:

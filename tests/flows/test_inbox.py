@@ -357,3 +357,35 @@ def test_watch_output_points_at_the_report_that_exists(
     assert f"failed c_broken.csv: no column maps to a lead field (hint: add a mapping) -> failed/{broken.folder.name}/error.txt " in err
     assert (broken.folder / "error.txt").exists()
     assert "processed a_form.csv: 4 read = 2 loaded + 1 rejected + 1 skipped -> processed/" in out.out
+
+
+def test_a_claim_whose_move_failed_keeps_its_claim_file_and_is_retried_clean(
+    tmp_path: Path, warehouse_file: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rename out of processing/ fails (permissions): the claim keeps claim.json, so the retry takes
+    the dropped file (not error.txt or result.json beside it) and files it without that attempt's error.txt."""
+    box = Inbox(tmp_path, settings())
+    drop(tmp_path, "b_form.csv")
+    real_rename = os.rename
+
+    def rename(src, dst):  # type: ignore[no-untyped-def]
+        if Path(dst).parent.name in ("processed", "failed"):
+            raise PermissionError(13, "Permission denied")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline(), lock_wait_seconds=0)
+    monkeypatch.setattr(os, "rename", real_rename)
+    stuck = cycle.outcomes[0]
+    assert stuck.folder.parent == tmp_path / "processing"
+    assert json.loads((stuck.folder / CLAIM_FILE).read_text())["file"] == "b_form.csv"
+    assert {"b_form.csv", "error.txt", "result.json"} <= {p.name for p in stuck.folder.iterdir()}
+
+    pipeline = FakePipeline({"b_form.csv": "already_loaded"})
+    again = run_inbox_cycle(box, warehouse_file, pipeline, lock_wait_seconds=0)
+    assert [Path(f).name for f in pipeline.calls[0]] == ["b_form.csv"]
+    assert [(o.name, o.status) for o in again.outcomes] == [("b_form.csv", "processed")]
+    filed = again.outcomes[0].folder
+    assert not (filed / "error.txt").exists() and not (filed / CLAIM_FILE).exists()
+    assert json.loads((filed / "result.json").read_text())["attempts"] == 2
+    assert list((tmp_path / "processing").iterdir()) == []
