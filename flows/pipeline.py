@@ -45,6 +45,7 @@ class PipelineResult:
     assigned: int = 0
     conversion: ConversionResult | None = None
     snapshot: str | None = None
+    snapshot_error: str | None = None  # why the snapshot of a completed run was not published
     summary: RunSummary | None = None  # the pipeline_runs row of this run
 
     @property
@@ -155,8 +156,16 @@ def lead_pipeline(
             raise
         result.summary = finish_run_task(path, run, result.batches, timer.seconds)
         if settings.warehouse.publish_snapshot:
-            with timer.stage("snapshot"):
-                result.snapshot = snapshot_task(path, target)
+            # The run is complete and recorded so: a snapshot that cannot be published (disk full) is
+            # logged as an error (console, Prefect UI) and leaves the previous snapshot; it does not fail
+            # the run, whose files would otherwise be reported failed although they are loaded.
+            try:
+                with timer.stage("snapshot"):
+                    result.snapshot = snapshot_task(path, target)
+            except Exception as exc:
+                result.snapshot_error = f"{type(exc).__name__}: {exc}"
+                _logger().exception("run %d completed, but its read-only snapshot %s was not published (readers keep "
+                                    "the previous one; the next run publishes it again): %s", run.run_id, target, result.snapshot_error)
             result.summary = stage_seconds_task(path, run.run_id, timer.seconds)
         run_summary_artifact_task(result.summary)
     return result

@@ -131,3 +131,32 @@ def test_a_failing_run_record_does_not_mask_the_stage_error(
         # Left as 'running': the next run marks it abandoned.
         assert wh.rows("SELECT status FROM pipeline_runs") == [("running",)]
     assert not lock_path(db_path).exists()
+
+
+def test_a_snapshot_failure_after_a_completed_run_is_logged_not_raised(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    import flows.tasks as tasks
+
+    first = lead_pipeline([str(one_lead_file(tmp_path))], str(db_path))
+    assert first.snapshot and first.snapshot_error is None
+    snapshot = Path(first.snapshot)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tasks, "publish_snapshot", broken)
+    other = tmp_path / "other_form.csv"
+    other.write_text("First Name,Last Name,Company,Email\nBo,Kim,Initech,bo@initech.com\n", encoding="utf-8")
+    with caplog.at_level("ERROR"):
+        result = lead_pipeline([str(other)], str(db_path))
+    assert [b.status for b in result.batches] == ["loaded"]
+    assert result.snapshot is None and result.snapshot_error == "OSError: [Errno 28] No space left on device"
+    assert result.summary is not None and result.summary.status == "completed" and result.summary.error is None
+    assert "snapshot" in result.summary.stage_seconds
+    assert any("completed, but its read-only snapshot" in r.getMessage() for r in caplog.records), caplog.text
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.rows("SELECT run_id, status, error FROM pipeline_runs ORDER BY run_id") == [(1, "completed", None), (2, "completed", None)]
+    with Warehouse.open(snapshot, read_only=True) as wh:  # readers keep the previous snapshot
+        assert wh.scalar("SELECT count(*) FROM pipeline_runs") == 1
+    assert not lock_path(db_path).exists()
