@@ -90,8 +90,12 @@ def watch(
 
     with _errors():
         settings = load_settings(config, db)
+        if poll is not None and not 0 < poll <= 86400:
+            raise LeadpipeError(f"--poll {poll:g}: must be more than 0 and at most 86400 seconds", hint="like [inbox] poll_seconds")
+        if stable is not None and not 0 <= stable <= 3600:
+            raise LeadpipeError(f"--stable {stable:g}: must be 0 to 3600 seconds", hint="like [inbox] stable_seconds")
         box = Inbox(inbox or settings.inbox.path, settings.inbox)
-    interval = poll or settings.inbox.poll_seconds
+    interval = settings.inbox.poll_seconds if poll is None else poll
     console.print(f"watching [bold]{box.root}[/] every {interval:g} s; warehouse [bold]{settings.warehouse.path}[/]"
                   + ("" if once else " (Ctrl-C to stop)"))
     # systemd and `kill` send SIGTERM: stop like Ctrl-C (a file being processed is retried on restart).

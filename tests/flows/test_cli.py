@@ -145,3 +145,15 @@ def test_writing_commands_with_no_wait_fail_while_another_run_holds_the_lock(
     assert f"another leadpipe run is writing this warehouse: pid {locked_by_another_run}" in result.stderr
     assert "without --no-wait" in result.stderr
     assert not db_path.exists(), "nothing was opened or migrated before the lock was taken"
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--poll", "0", "--poll 0: must be more than 0"), ("--poll", "-5", "--poll -5: must be more than 0"),
+    ("--stable", "-1", "--stable -1: must be 0 to 3600 seconds"),
+])
+def test_watch_refuses_poll_and_stable_values_the_config_would_refuse(
+    tmp_path: Path, db_path: Path, option: str, value: str, message: str,
+) -> None:
+    result = runner.invoke(app, ["watch", str(tmp_path), "--db", str(db_path), "--once", option, value])
+    assert result.exit_code == 1 and message in " ".join(result.stderr.split()), result.output
+    assert not (tmp_path / "processing").exists(), "nothing was set up"
