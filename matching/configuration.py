@@ -232,6 +232,8 @@ class DedupSettings(_Model):
         if len(set(names)) != len(names):
             raise ValueError("comparison names must be unique")
         rules = [r.name for r in self.blocking_rules]
+        if len(rules) > 63:
+            raise ValueError("at most 63 blocking rules (each is a bit of match_pairs' rules mask)")
         if len(set(rules)) != len(rules):
             raise ValueError("blocking rule names must be unique")
         for rule in [*self.must_link, *self.cannot_link]:

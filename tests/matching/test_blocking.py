@@ -75,3 +75,12 @@ def test_a_rule_can_set_a_smaller_block_cap_of_its_own() -> None:
     assert report.oversized.rows() == [("name", "n1", 4)]
     assert report.pairs_per_rule["name"] == 3
     assert report.pairs_per_rule["email"] == 1 + 3 + 1  # e0: 2 leads, e1: 3, e2: 2, all under the global cap
+
+
+def test_many_distinct_keys_stay_distinct_blocks() -> None:
+    # 3,000 keys held by two leads each: exactly 3,000 pairs, none oversized (block ids are hashes)
+    rules = [BlockingRule(name="email", parts=["email"]), BlockingRule(name="name", parts=["last_name"], max_block_size=2)]
+    frame = leads([{"lead_id": i, "email": f"e{i // 2}@acme.com", "last_name": f"n{i // 2}"} for i in range(6000)])
+    pairs, report = candidate_pairs(blocking_keys(frame, rules), None, rules, max_block_size=2)
+    assert pairs.height == 3000 and report.oversized.height == 0
+    assert report.pairs_per_rule == {"email": 3000, "name": 3000}
