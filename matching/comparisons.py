@@ -34,6 +34,7 @@ from functools import lru_cache
 from importlib import resources
 
 import nicknames
+import numpy as np
 import polars as pl
 
 from matching.blocking import LEFT, RIGHT, canonical_email
@@ -98,6 +99,19 @@ def _select(levels: tuple[str, ...], conditions: dict[str, pl.Expr], missing: pl
     return pl.when(missing).then(pl.lit(None, pl.Int8)).otherwise(expr)
 
 
+def _positions(sorted_ids: pl.Series, ids: pl.Series) -> pl.Series:
+    """Position of each of ``ids`` in ``sorted_ids`` (all present): a lookup array when the ids
+    are dense (lead ids are), else a binary search."""
+    if sorted_ids.is_empty():
+        return pl.Series([], dtype=pl.UInt32)
+    low, high = int(sorted_ids[0]), int(sorted_ids[-1])
+    if high - low > 4 * len(sorted_ids) + 1_000_000:
+        return sorted_ids.search_sorted(ids).cast(pl.UInt32)
+    lookup = np.zeros(high - low + 1, dtype=np.uint32)
+    lookup[sorted_ids.to_numpy() - low] = np.arange(len(sorted_ids), dtype=np.uint32)
+    return pl.Series(lookup[ids.to_numpy() - low])
+
+
 class _Pairs:
     """Both sides of every pair as integer codes into per-field vocabularies.
 
@@ -112,8 +126,7 @@ class _Pairs:
         ids = pl.concat([pairs[LEFT], pairs[RIGHT]]).unique()
         self.records = records.filter(pl.col(s.LEAD_ID).is_in(ids.implode())).sort(s.LEAD_ID)
         sorted_ids = self.records[s.LEAD_ID]
-        self.left = sorted_ids.search_sorted(pairs[LEFT]).cast(pl.UInt32)
-        self.right = sorted_ids.search_sorted(pairs[RIGHT]).cast(pl.UInt32)
+        self.left, self.right = _positions(sorted_ids, pairs[LEFT]), _positions(sorted_ids, pairs[RIGHT])
         self._codes: dict[str, tuple[pl.Series, pl.Series]] = {}
         self._cache: dict[str, pl.Series] = {}
 

@@ -264,6 +264,9 @@ def fit_model(
     identifying = _identifying(comparisons)
     levels = [[r.copy() for r in cls] for cls in ref_levels]
     shares = ref_shares.copy()
+    # a missing level is one more level, past the real ones, that every class gives probability 1
+    # (it says nothing): no masks in the loop
+    filled = [np.where(codes[:, k] >= 0, codes[:, k], size) for k, size in enumerate(n_levels)]
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - iterations is reported
         weighted = counts[:, None] * resp  # pairs per pattern and class
@@ -272,9 +275,7 @@ def fit_model(
         for cls in range(n_classes):
             per = []
             for k, size in enumerate(n_levels):
-                level = codes[:, k]
-                here = level >= 0
-                tally = np.bincount(level[here], weights=weighted[here, cls], minlength=size)
+                tally = np.bincount(filled[k], weights=weighted[:, cls], minlength=size + 1)[:size]
                 tally = tally + pseudo_pairs * new_shares[cls] * ref_levels[cls][k]
                 per.append(np.clip(tally / tally.sum(), _EPS, 1.0))
             new_levels.append(per)
@@ -286,11 +287,10 @@ def fit_model(
         levels, shares = new_levels, np.clip(new_shares, _EPS, 1.0)
         # E-step
         log_like = np.tile(np.log(shares), (len(codes), 1))
-        for cls in range(n_classes):
-            for k in range(len(comparisons)):
-                level = codes[:, k]
-                here = level >= 0
-                log_like[here, cls] += np.log(levels[cls][k][level[here]])
+        for k, size in enumerate(n_levels):
+            table = np.zeros((size + 1, n_classes))  # the extra row (missing) stays log 1 = 0
+            table[:size] = np.log(np.stack([levels[cls][k] for cls in range(n_classes)], axis=1))
+            log_like += table[filled[k]]
         log_like -= log_like.max(axis=1, keepdims=True)
         resp = np.exp(log_like)
         resp = _anchor(resp / resp.sum(axis=1, keepdims=True), anchors)
