@@ -127,6 +127,20 @@ def _rule_keys(records: pl.LazyFrame, rule: BlockingRule, columns: Sequence[str]
     return keys
 
 
+def with_key_parts(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.DataFrame:
+    """The records with a column per transformed key part of the rules (named as the part,
+    ``last_name:metaphone``), each computed once however many rules use it; parts already there are kept.
+
+    Comparisons reuse them (``email:canonical_email``), so computing them before blocking and
+    comparing spares doing it twice.
+    """
+    shared = {
+        part for rule in rules for part in rule.parts
+        if ":" in part and part.partition(":")[0] in records.columns and part not in records.columns
+    }
+    return records.with_columns([key_part(p.partition(":")[0], p.partition(":")[2]).alias(p) for p in sorted(shared)])
+
+
 def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.DataFrame:
     """Every lead's key under every rule: columns ``lead_id``, ``rule``, ``key``.
 
@@ -135,12 +149,7 @@ def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.Da
     """
     if not rules:
         return pl.DataFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String})
-    # each transformed part once, however many rules use it (the surname's metaphone: four rules)
-    shared = {
-        part for rule in rules for part in rule.parts
-        if ":" in part and part.partition(":")[0] in records.columns
-    }
-    records = records.with_columns([key_part(p.partition(":")[0], p.partition(":")[2]).alias(p) for p in sorted(shared)])
+    records = with_key_parts(records, rules)
     lazy = records.lazy()
     parts = [_rule_keys(lazy, rule, records.columns) for rule in rules]
     return pl.concat(parts).collect(engine="in-memory")

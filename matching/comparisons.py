@@ -37,7 +37,7 @@ import nicknames
 import numpy as np
 import polars as pl
 
-from matching.blocking import LEFT, RIGHT, canonical_email
+from matching.blocking import LEFT, RIGHT, key_part
 from matching.configuration import Comparison
 from matching.similarity import similarity, similarity_by_code
 from transforms import schema as s
@@ -420,7 +420,9 @@ def _made_of_last_name(local: pl.Expr) -> pl.Expr:
 
 
 def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
-    canonical = pl.col(p.derive(f"{c.field}.canonical", canonical_email(_lower(c.field))))
+    # the blocking rule's key part when the engine computed it already (same expression)
+    column = pl.col(p.derive(f"{c.field}:canonical_email", key_part(c.field, "canonical_email")))
+    canonical = pl.when(column.str.len_chars() > 0).then(column)
     # regex extracts, not split_exact: building a struct per record costs 6x more
     local = canonical.str.extract(r"^([^@]*)@", 1)
     domain = canonical.str.extract(r"^[^@]*@([^@]*)", 1)

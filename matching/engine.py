@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from matching.blocking import LEFT, RIGHT, RULES_MASK, BlockingReport, blocking_keys, candidate_pairs, rule_names
+from matching.blocking import LEFT, RIGHT, RULES_MASK, BlockingReport, blocking_keys, candidate_pairs, rule_names, with_key_parts
 from matching.clustering import RULE_LINK, STRENGTH, UNCUTTABLE, Clustering, cluster_leads
 from matching.comparisons import LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies, uses_value_counts
 from matching.configuration import Comparison, DedupSettings
@@ -171,8 +171,11 @@ def match_leads(
         pl.concat([new.select(columns), existing.select(columns)], how="vertical_relaxed").unique(s.LEAD_ID, keep="first")
         if existing.height else new.select(columns)
     )
+    if not existing.height:
+        # the transformed key parts once, for blocking and for the comparisons that reuse them
+        records = with_key_parts(records, settings.blocking_rules)
     if new_keys is None:
-        new_keys = blocking_keys(new, settings.blocking_rules)
+        new_keys = blocking_keys(records if not existing.height else new, settings.blocking_rules)
     pairs, report = candidate_pairs(new_keys, existing_keys, settings.blocking_rules, settings.max_block_size)
     timings["block"] = time.perf_counter() - clock
 
