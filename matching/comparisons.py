@@ -500,6 +500,16 @@ def _acronym(column: str) -> pl.Expr:
     return pl.when(words.list.len() >= 2).then(words.list.eval(pl.element().str.slice(0, 1)).list.join(""))
 
 
+def _same_domain(p: _Pairs, level: pl.Series) -> pl.Series:
+    """Company levels below 'domain' become 'domain' where both leads have one registrable domain."""
+    da, db = p.hashed(f"{s.COMPANY_DOMAIN}.lower", _lower(s.COMPANY_DOMAIN))
+    domain = LEVELS["company"].index("domain")
+    return pl.select(
+        pl.when(level.is_not_null() & (level > domain) & (da == db).fill_null(False)).then(pl.lit(domain, pl.Int8))
+        .otherwise(level.cast(pl.Int8))
+    ).to_series()
+
+
 def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     key = _lower(c.field)
     inputs: Inputs = {}
@@ -507,16 +517,17 @@ def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     # without spaces: a typo that joins or splits words (HunterAgritech, Johnsonm Foods) is still close
     squashed = pl.when(~key.is_in(_NOT_PROVIDED)).then(key.str.replace_all(" ", "", literal=True))
     _col_pair(p, c.field, squashed, "sa", "sb", inputs, key=f"{c.field}.squashed")
-    has_domain = p.has(s.COMPANY_DOMAIN)
-    if has_domain:
-        _col_pair(p, s.COMPANY_DOMAIN, _lower(s.COMPANY_DOMAIN), "da", "db", inputs, key=f"{s.COMPANY_DOMAIN}.lower")
+    # each company key's acronym, computed once per distinct key: the same codes as a / b, read
+    # through a vocabulary of acronyms (the 'domain' level is set per pair by _same_domain)
+    codes_a, vocab = inputs["a"]
+    acronyms = pl.DataFrame({"v": vocab}).select(_acronym("v"))["v"]
+    inputs["aa"], inputs["ab"] = (codes_a, acronyms), (inputs["b"][0], acronyms)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
         frame = frame.with_columns(ts=sim("token_set", "a", "b"), sq=sim("indel", "sa", "sb"))
-        acronym = (_acronym("a") == pl.col("b")) | (_acronym("b") == pl.col("a"))
+        acronym = (pl.col("aa") == pl.col("b")) | (pl.col("ab") == pl.col("a"))
         conditions = {
             "exact": pl.col("a") == pl.col("b"),
-            "domain": (pl.col("da") == pl.col("db")).fill_null(False) if has_domain else pl.lit(False),
             "close": (pl.col("ts") >= c.close) | (pl.col("sq") >= _SQUASHED_CLOSE) | acronym.fill_null(False),
             "partial": pl.col("ts") >= c.partial,
         }
@@ -630,6 +641,7 @@ def compare_pairs(
                 strings = []
             case "company":
                 inputs, build = _company(p, c)
+                strings = ["a", "b", "aa", "ab"]
             case "postal_code":
                 inputs, build = _postal_code(p, c)
                 strings = []
@@ -642,6 +654,8 @@ def compare_pairs(
         level = _evaluate(inputs, build, strings)
         if c.kind in ("first_name", "last_name"):
             level = _with_transposed(level, _swapped(p, first, last), LEVELS[c.kind].index("transposed"))
+        if c.kind == "company" and p.has(s.COMPANY_DOMAIN):
+            level = _same_domain(p, level)
         out = out.with_columns(level.cast(pl.Int8).alias(gamma_column(c.name)))
         if c.term_frequency and table is not None:
             # the frequency of each record's value, taken from the left record of exact pairs

@@ -176,6 +176,8 @@ def match_leads(
         records = with_key_parts(records, settings.blocking_rules)
     if new_keys is None:
         new_keys = blocking_keys(records if not existing.height else new, settings.blocking_rules)
+    # keep only the parts a comparison reuses (memory: each is a string per record)
+    records = records.drop([c for c in records.columns if ":" in c and not c.endswith(":canonical_email")])
     pairs, report = candidate_pairs(new_keys, existing_keys, settings.blocking_rules, settings.max_block_size)
     timings["block"] = time.perf_counter() - clock
 
