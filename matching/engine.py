@@ -179,6 +179,7 @@ def match_leads(
     # keep only the parts a comparison reuses (memory: each is a string per record)
     records = records.drop([c for c in records.columns if ":" in c and not c.endswith(":canonical_email")])
     pairs, report = candidate_pairs(new_keys, existing_keys, settings.blocking_rules, settings.max_block_size)
+    new_keys = existing_keys = None  # not needed any more: let the keys go before comparing (memory)
     timings["block"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
