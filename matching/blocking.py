@@ -30,6 +30,7 @@ KEY = "key"
 LEFT = "lead_id_l"
 RIGHT = "lead_id_r"
 RULES_MASK = "rules_mask"
+BLOCK = "block"
 IS_NEW = "_lp_is_new"
 
 #: Virtual field: a lead's phone and mobile phone, each its own key.
@@ -142,7 +143,9 @@ def with_key_parts(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.D
 
 
 def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.DataFrame:
-    """Every lead's key under every rule: columns ``lead_id``, ``rule``, ``key``.
+    """Every lead's key under every rule: columns ``lead_id``, ``rule``, ``key`` and ``block`` (the
+    ``block_id`` for these rules in this order; computed per rule, it saves ``candidate_pairs``
+    hashing millions of keys again).
 
     Example:
         >>> blocking_keys(leads, [BlockingRule(name="email", parts=["email:canonical_email"])])
@@ -151,8 +154,20 @@ def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.Da
         return pl.DataFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String})
     records = with_key_parts(records, rules)
     lazy = records.lazy()
-    parts = [_rule_keys(lazy, rule, records.columns) for rule in rules]
+    parts = [
+        _rule_keys(lazy, rule, records.columns).with_columns(block_id(pl.col(KEY), index).alias(BLOCK))
+        for index, rule in enumerate(rules)
+    ]
     return pl.concat(parts).collect(engine="in-memory")
+
+
+def block_id(key: pl.Expr, rule_index: int | pl.Expr) -> pl.Expr:
+    """One integer per (rule, key): the rule's index above 56 bits of the key's hash.
+
+    The joins of ``candidate_pairs`` run on it, not on strings. A hash collision between two keys
+    of a rule could only add a candidate pair, never lose one.
+    """
+    return key.hash(seed=1) // 256 + (pl.lit(rule_index, pl.UInt64) if isinstance(rule_index, int) else rule_index) * _RULE_SHIFT
 
 
 @dataclass(frozen=True)
@@ -183,15 +198,19 @@ def candidate_pairs(
     Returns:
         Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
     """
-    frames = [new_keys.select(s.LEAD_ID, RULE, KEY, pl.lit(True).alias(IS_NEW))]
-    if existing_keys is not None and existing_keys.height:
-        frames.append(existing_keys.select(s.LEAD_ID, RULE, KEY, pl.lit(False).alias(IS_NEW)))
-    # one integer per (rule, key): the rule's index in the top 8 bits, 56 bits of the key's hash
-    # below, so the joins run on integers, not strings. A hash collision between two keys could
-    # only add a candidate pair, never lose one.
     names = [r.name for r in rules]
-    index = pl.col(RULE).replace_strict(names, list(range(len(names))), return_dtype=pl.UInt64)
-    keys = pl.concat(frames).with_columns((pl.col(KEY).hash(seed=1) // 256 + index * _RULE_SHIFT).alias("_block"))
+
+    def blocks(frame: pl.DataFrame, new: bool) -> pl.DataFrame:
+        # the block ids blocking_keys computed, else (stored keys) computed here
+        ids = pl.col(BLOCK) if BLOCK in frame.columns else block_id(
+            pl.col(KEY), pl.col(RULE).replace_strict(names, list(range(len(names))), return_dtype=pl.UInt64)
+        )
+        return frame.select(s.LEAD_ID, ids.alias("_block"), pl.lit(new).alias(IS_NEW))
+
+    frames = [blocks(new_keys, True)]
+    if existing_keys is not None and existing_keys.height:
+        frames.append(blocks(existing_keys, False))
+    keys = pl.concat(frames)
     if len(frames) > 1:
         # a lead already stored and also passed as new counts once, as new
         keys = keys.sort(IS_NEW, descending=True).unique([s.LEAD_ID, "_block"], keep="first")
@@ -200,7 +219,13 @@ def candidate_pairs(
         (pl.col("_block") // _RULE_SHIFT).replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("_cap")
     ).collect()
     oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop("_cap")
-    named = keys.join(oversized.select("_block"), on="_block", how="semi").select("_block", RULE, KEY).unique("_block")
+    # the names of the oversized keys, from the new keys (an oversized block has a new lead)
+    new_blocks = frames[0]["_block"]
+    named = (
+        new_keys.filter(new_blocks.is_in(oversized["_block"].implode()))
+        .select(new_blocks.filter(new_blocks.is_in(oversized["_block"].implode())).alias("_block"), RULE, KEY)
+        .unique("_block")
+    )
     oversized = oversized.join(named, on="_block", how="left")
     usable = sizes.filter((pl.col("size") <= pl.col("_cap")) & pl.col("has_new") & (pl.col("size") > 1)).select("_block")
     keys = keys.lazy().join(usable.lazy(), on="_block", how="semi").select(
