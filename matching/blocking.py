@@ -261,7 +261,14 @@ def candidate_pairs(
 
 
 def rule_names(mask: pl.Expr, rules: Sequence[BlockingRule]) -> pl.Expr:
-    """The list of rule names encoded in a ``rules_mask`` column."""
-    return pl.concat_list(
-        [pl.when((mask & (1 << i)) > 0).then(pl.lit(rule.name)) for i, rule in enumerate(rules)]
-    ).list.drop_nulls()
+    """The list of rule names encoded in a ``rules_mask`` column (decoded once per distinct mask)."""
+    names = [r.name for r in rules]
+
+    def decode(masks: pl.Series) -> pl.Series:
+        distinct = masks.unique().drop_nulls()
+        lists = [[n for i, n in enumerate(names) if (m >> i) & 1] for m in distinct.to_list()]
+        table = pl.DataFrame({"_m": distinct, "_names": pl.Series(lists, dtype=pl.List(pl.String))})
+        decoded = pl.DataFrame({"_m": masks}).join(table, on="_m", how="left", maintain_order="left")["_names"]
+        return decoded.alias(masks.name)
+
+    return mask.map_batches(decode, return_dtype=pl.List(pl.String))
