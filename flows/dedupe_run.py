@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.blocking import blocking_keys
+from matching.blocking import blocking_keys, blocks_agree
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, unknown_rule_levels
@@ -90,6 +90,9 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     with wh.transaction():
         if not keys_valid:
             log.info("blocking rules changed: recomputing the stored keys")
+            wc.replace_all_keys(wh)
+        elif not blocks_agree(wc.stored_key_sample(wh), settings.blocking_rules):
+            log.info("stored block ids are missing or from another version: recomputing the stored keys")
             wc.replace_all_keys(wh)
         backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
         if backlog.height:

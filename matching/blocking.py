@@ -161,6 +161,22 @@ def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.Da
     return pl.concat(parts).collect(engine="in-memory")
 
 
+def blocks_agree(stored: pl.DataFrame, rules: Sequence[BlockingRule]) -> bool:
+    """Whether stored keys (``rule``, ``key``, ``block``) carry the block ids these rules give now.
+
+    A block id is a hash: another polars version, or the same rules in another order, may give
+    other ids, and stored keys would then silently stop matching new ones. A sample that
+    disagrees (or has no id) means every stored key must be computed again.
+    """
+    if stored.is_empty():
+        return True
+    names = [r.name for r in rules]
+    if stored[BLOCK].null_count() or not stored[RULE].is_in(names).all():
+        return False
+    index = pl.col(RULE).replace_strict(names, list(range(len(names))), return_dtype=pl.UInt64)
+    return bool(stored.select((block_id(pl.col(KEY), index) == pl.col(BLOCK)).all()).item())
+
+
 def block_id(key: pl.Expr, rule_index: int | pl.Expr) -> pl.Expr:
     """One integer per (rule, key): the rule's index above 56 bits of the key's hash.
 

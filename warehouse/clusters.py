@@ -20,7 +20,7 @@ _IDS = "_lp_ids"
 _FRAME = "_lp_frame"
 _VALUES = "_lp_values"
 
-KEY_COLUMNS = (s.LEAD_ID, "rule", "key")
+KEY_COLUMNS = (s.LEAD_ID, "rule", "key", "block")
 LABEL_COLUMNS = ("lead_id_l", "lead_id_r", "label", "source")
 #: Columns of match_pairs written from a run, in table order.
 PAIR_COMPARISONS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postal_code", "title")
@@ -58,12 +58,12 @@ def existing_matches(wh: Warehouse, new_keys: pl.DataFrame, columns: Sequence[st
 
     Returns:
         ``(records, keys)``: records with ``columns``, ``cluster_id`` and ``cluster_size``;
-        keys ``lead_id``, ``rule``, ``key`` (only the shared keys, which is all blocking needs).
+        keys ``lead_id``, ``block`` (only the shared keys, which is all blocking needs).
     """
-    with wh.registered(_NEW_KEYS, new_keys.select("rule", "key").unique()):
+    # on the block id (an integer): several times faster than on (rule, key) strings over millions of keys
+    with wh.registered(_NEW_KEYS, new_keys.select("block").unique()):
         keys = wh.frame(
-            f"SELECT k.lead_id, k.rule, k.key FROM lead_blocking_keys k "
-            f"JOIN {_NEW_KEYS} n ON k.rule = n.rule AND k.key = n.key ORDER BY k.lead_id, k.rule, k.key"
+            f"SELECT k.lead_id, k.block FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block ORDER BY k.lead_id, k.block"
         )
     if keys.is_empty():
         return pl.DataFrame(), keys
@@ -129,7 +129,15 @@ def replace_all_keys(wh: Warehouse) -> None:
 
 def insert_keys(wh: Warehouse, keys: pl.DataFrame) -> None:
     with wh.registered(_FRAME, keys.select(KEY_COLUMNS)):
-        wh.execute(f"INSERT INTO lead_blocking_keys SELECT lead_id, rule, key FROM {_FRAME}")
+        wh.execute(f"INSERT INTO lead_blocking_keys (lead_id, rule, key, block) SELECT lead_id, rule, key, block FROM {_FRAME}")
+
+
+def stored_key_sample(wh: Warehouse, rows: int = 64) -> pl.DataFrame:
+    """A few stored keys (``rule``, ``key``, ``block``), any with no block id first."""
+    return wh.frame(
+        f"(SELECT rule, key, block FROM lead_blocking_keys WHERE block IS NULL LIMIT 1) "
+        f"UNION ALL (SELECT rule, key, block FROM lead_blocking_keys WHERE block IS NOT NULL LIMIT {int(rows)})"
+    )
 
 
 def insert_pairs(wh: Warehouse, pairs: pl.DataFrame) -> None:

@@ -215,3 +215,22 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     assert exported.exit_code == 0 and out.exists()
     imported = runner.invoke(app, ["review", "import", str(out), "--db", str(db)])
     assert imported.exit_code == 0 and '"must_link": 0' in imported.output  # nothing answered yet
+
+
+@pytest.mark.parametrize("tamper", ["UPDATE lead_blocking_keys SET block = NULL", "UPDATE lead_blocking_keys SET block = block + 1"])
+def test_stored_keys_without_or_with_other_block_ids_are_recomputed(files: list[Path], tmp_path: Path, tamper: str) -> None:
+    # a warehouse from before migration 6 (no ids), or ids from another polars version: the run
+    # must not silently miss the old duplicates of its new leads
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, SETTINGS)
+        keys_before = wh.frame("SELECT lead_id, rule, key, block FROM lead_blocking_keys ORDER BY ALL")
+        wh.execute(tamper)
+        load(wh, files[1])
+        second = run_dedupe(wh, SETTINGS)
+        assert second.joined > 0  # new leads still found their duplicates among the old ones
+        assert wh.scalar("SELECT count(*) FROM lead_blocking_keys WHERE block IS NULL") == 0
+        old_ids = keys_before["lead_id"].implode()
+        again = wh.frame("SELECT lead_id, rule, key, block FROM lead_blocking_keys ORDER BY ALL").filter(pl.col("lead_id").is_in(old_ids))
+        assert again.equals(keys_before)

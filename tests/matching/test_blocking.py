@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.blocking import blocking_keys, candidate_pairs, canonical_email, key_part, rule_names
+from matching.blocking import blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, rule_names
 from matching.configuration import BlockingRule
 
 
@@ -84,3 +84,13 @@ def test_many_distinct_keys_stay_distinct_blocks() -> None:
     pairs, report = candidate_pairs(blocking_keys(frame, rules), None, rules, max_block_size=2)
     assert pairs.height == 3000 and report.oversized.height == 0
     assert report.pairs_per_rule == {"email": 3000, "name": 3000}
+
+
+def test_stored_block_ids_are_checked_against_the_rules() -> None:
+    rules = [BlockingRule(name="email", parts=["email"]), BlockingRule(name="name", parts=["last_name"])]
+    keys = blocking_keys(leads([{"lead_id": 1, "email": "a@x.com", "last_name": "Roe"}]), rules)
+    assert blocks_agree(keys, rules)
+    assert not blocks_agree(keys, list(reversed(rules)))  # another order gives other ids
+    assert not blocks_agree(keys.with_columns(pl.lit(None, pl.UInt64).alias("block")), rules)  # stored before ids existed
+    assert not blocks_agree(keys, rules[:1])  # a rule that no longer exists
+    assert blocks_agree(keys.head(0), rules)
