@@ -37,6 +37,29 @@ CLUSTER_KEY_SQL = "coalesce(cluster_id, lead_id)"
 #: million-row DISTINCTs cost over a second at 1M leads).
 CONVERTED_CLUSTERS_SQL = f"SELECT DISTINCT {CLUSTER_KEY_SQL} AS cluster_id FROM leads WHERE is_converted"
 
+
+def reached_mql_sql(alias: str = "") -> str:
+    """Predicate on ``leads``: the lead reached MQL (``mql_at`` set, MQL now, or converted).
+
+    The one definition of "reached MQL" for the code: the report's funnel and the run summary
+    use it, and it is the predicate of the ``v_funnel`` view (migration 003), which data teams
+    query. ``mql_at`` is kept when a cluster moves on (Working, Closed - Not Converted), so a
+    lead counted once stays counted: the run summary's "now minus before" is never negative.
+
+    Args:
+        alias: the table alias of ``leads`` in the query (``"l"``), or empty for none.
+
+    Example:
+        >>> reached_mql_sql("l")
+        "(l.mql_at IS NOT NULL OR l.status = 'MQL' OR l.is_converted)"
+    """
+    p = f"{alias}." if alias else ""
+    return f"({p}{MQL_AT} IS NOT NULL OR {p}status = 'MQL' OR {p}is_converted)"
+
+
+#: :func:`reached_mql_sql` on unaliased ``leads``.
+REACHED_MQL_SQL = reached_mql_sql()
+
 _SEEN_SQL = "coalesce(l.submitted_at, l.created_at)"
 
 #: Per-cluster aggregates :func:`cluster_state_sql` can compute (leads ``l``, reps ``r``).

@@ -11,6 +11,7 @@ import polars as pl
 
 from transforms.report_html import ReportData
 from warehouse.connection import Warehouse
+from warehouse.lifecycle import REACHED_MQL_SQL, reached_mql_sql
 from warehouse.runs import runs_frame
 
 #: Clusters whose members (and pair scores) the report shows.
@@ -18,7 +19,6 @@ LARGEST_CLUSTERS = 5
 #: Weeks of the weekly funnel.
 WEEKS = 26
 
-_REACHED_MQL = "(status = 'MQL' OR is_converted)"
 #: match_pairs comparison columns: (field, level column, weight column).
 MATCH_FIELDS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postal_code")
 
@@ -26,7 +26,7 @@ MATCH_FIELDS = ("first_name", "last_name", "email", "phone", "company", "street"
 def kpis_sql() -> str:
     return (
         "SELECT (SELECT count(*) FROM leads) AS leads, "
-        f"(SELECT count(*) FILTER (WHERE {_REACHED_MQL}) FROM leads) AS mqls, "
+        f"(SELECT count(*) FILTER (WHERE {REACHED_MQL_SQL}) FROM leads) AS mqls, "
         "(SELECT count(*) FILTER (WHERE is_converted) FROM leads) AS converted, "
         "(SELECT count(*) FROM lead_rejects) AS rejects, "
         "(SELECT count(*) FROM import_batches WHERE status = 'loaded') AS files_loaded, "
@@ -42,7 +42,7 @@ def kpis_sql() -> str:
 def funnel_by_source_sql() -> str:
     return (
         "SELECT coalesce(lead_source, '(none)') AS lead_source, count(*) AS leads, "
-        f"count(*) FILTER (WHERE {_REACHED_MQL}) AS mqls, count(*) FILTER (WHERE is_converted) AS converted "
+        f"count(*) FILTER (WHERE {REACHED_MQL_SQL}) AS mqls, count(*) FILTER (WHERE is_converted) AS converted "
         "FROM leads GROUP BY ALL ORDER BY leads DESC, lead_source"
     )
 
@@ -52,7 +52,7 @@ def funnel_by_week_sql() -> str:
     return (
         "SELECT * FROM (SELECT date_trunc('week', coalesce(submitted_at, created_at))::DATE AS week, "
         "count(*) AS leads, "
-        f"count(*) FILTER (WHERE {_REACHED_MQL}) AS mqls, count(*) FILTER (WHERE is_converted) AS converted "
+        f"count(*) FILTER (WHERE {REACHED_MQL_SQL}) AS mqls, count(*) FILTER (WHERE is_converted) AS converted "
         "FROM leads GROUP BY ALL ORDER BY week DESC LIMIT ?) ORDER BY week"
     )
 
@@ -115,7 +115,7 @@ def grades_sql() -> str:
 def per_rep_sql() -> str:
     return (
         "SELECT l.owner_id, coalesce(any_value(r.name), l.owner_id) AS rep, count(*) AS leads, "
-        f"count(*) FILTER (WHERE {_REACHED_MQL.replace('status', 'l.status').replace('is_converted', 'l.is_converted')}) AS mqls, "
+        f"count(*) FILTER (WHERE {reached_mql_sql('l')}) AS mqls, "
         "count(*) FILTER (WHERE l.is_converted) AS converted "
         "FROM leads l LEFT JOIN reps r ON r.rep_id = l.owner_id WHERE l.owner_id IS NOT NULL "
         "GROUP BY l.owner_id ORDER BY leads DESC, l.owner_id"

@@ -30,15 +30,12 @@ import polars as pl
 from transforms.clock import utc_now
 from warehouse.batches import BatchResult
 from warehouse.connection import Warehouse
+from warehouse.lifecycle import REACHED_MQL_SQL
 
 RUN_RUNNING = "running"
 RUN_COMPLETED = "completed"
 RUN_FAILED = "failed"
 RUN_ABANDONED = "abandoned"
-
-#: Lead statuses that count as "reached MQL" (a converted lead was qualified first).
-_MQL_SQL = "(status = 'MQL' OR is_converted)"
-
 
 @dataclass(frozen=True)
 class RunBaseline:
@@ -151,7 +148,7 @@ def baseline_sql() -> str:
         "SELECT (SELECT coalesce(max(run_id), 0) FROM pipeline_runs), "
         "(SELECT coalesce(max(batch_id), 0) FROM import_batches), "
         "(SELECT coalesce(max(event_id), 0) FROM cluster_events), "
-        f"(SELECT count(*) FILTER (WHERE {_MQL_SQL}) FROM leads), "
+        f"(SELECT count(*) FILTER (WHERE {REACHED_MQL_SQL}) FROM leads), "
         "(SELECT count(*) FILTER (WHERE is_converted) FROM leads)"
     )
 
