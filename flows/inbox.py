@@ -157,6 +157,18 @@ class StabilityTracker:
         return ready
 
 
+def ignored_name(name: str, patterns: Sequence[str]) -> bool:
+    """True when a file name matches one of the ``[inbox] ignore`` globs (case-insensitively).
+
+    The one rule for both ways files come in: the drop folder and the scheduled import.
+
+    Example:
+        >>> [ignored_name(n, ("~$*", "*.tmp")) for n in ("~$leads.xlsx", "leads.CSV.TMP", "leads.csv")]
+        [True, True, False]
+    """
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(name.lower(), p.lower()) for p in patterns)
+
+
 class Inbox:
     """A drop folder and its processing/, processed/ and failed/ subfolders."""
 
@@ -174,7 +186,7 @@ class Inbox:
 
     def ignored(self, name: str) -> bool:
         """True for names that are never picked up (temporary, hidden, Office lock files)."""
-        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(name.lower(), p.lower()) for p in self.settings.ignore)
+        return ignored_name(name, self.settings.ignore)
 
     def candidates(self) -> list[Path]:
         """Regular files directly in the drop folder that are not ignored, by name."""

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import glob
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from prefect import flow
 
 from flows.config import LeadpipeSettings, load_settings
-from flows.inbox import CycleResult, Inbox, run_inbox_cycle
+from flows.inbox import CycleResult, Inbox, ignored_name, run_inbox_cycle
+from flows.operations_config import DEFAULT_IGNORE
 from flows.pipeline import PipelineResult, lead_pipeline
 from transforms.errors import ConfigError, LeadpipeError
 
@@ -24,11 +26,15 @@ INBOX_DEPLOYMENT = "inbox-poll"
 IMPORT_DEPLOYMENT = "nightly-import"
 
 
-def import_files(pattern: str, inbox: Inbox | None = None) -> list[str]:
-    """The files a scheduled import reads: a path or a glob (``**`` recursive), sorted, hidden/temporary names left out."""
+def import_files(pattern: str, ignore: Sequence[str] = DEFAULT_IGNORE) -> list[str]:
+    """The files a scheduled import reads: a path or a glob (``**`` recursive), sorted.
+
+    Args:
+        ignore: file-name globs left out, the drop folder's ``[inbox] ignore`` (temporary,
+            partial, hidden and lock files), matched by the same :func:`~flows.inbox.ignored_name`.
+    """
     names = sorted(glob.glob(str(Path(pattern).expanduser()), recursive=True))
-    ignore = inbox.ignored if inbox is not None else (lambda name: name.startswith(".") or name.endswith(".part"))
-    return [str(Path(p).resolve()) for p in names if Path(p).is_file() and not ignore(Path(p).name)]
+    return [str(Path(p).resolve()) for p in names if Path(p).is_file() and not ignored_name(Path(p).name, ignore)]
 
 
 @flow(name="inbox-poll")
@@ -62,7 +68,7 @@ def scheduled_import(
     pattern = pattern or settings.schedule.import_path
     if not pattern:
         raise ConfigError("no files to import", key="schedule.import_path", hint="set [schedule] import_path")
-    files = import_files(pattern)
+    files = import_files(pattern, settings.inbox.ignore)
     if not files:
         log.warning("scheduled import: no file matches %s", pattern)
         return None

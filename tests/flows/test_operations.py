@@ -17,6 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app, sample_files
+from flows.config import load_settings
+from flows.inbox import Inbox
 from flows.operations import inbox_poll, scheduled_import
 from warehouse.connection import Warehouse
 from warehouse.run_lock import lock_path
@@ -84,6 +86,29 @@ def test_scheduled_import_of_a_glob(tmp_path: Path, db_path: Path) -> None:
     with Warehouse.open(db_path, read_only=True) as wh:
         assert wh.scalar("SELECT trigger FROM pipeline_runs") == "schedule"
     assert scheduled_import(str(folder / "nothing-*.csv"), str(db_path)) is None
+
+
+@pytest.mark.parametrize("ignore", [None, ["*.bak", ".*"]])
+def test_scheduled_import_ignores_what_the_drop_folder_ignores(tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                ignore: list[str] | None) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    names = ("a.csv", "~$a.csv", "b.csv.tmp", "c.csv.crdownload", "d.csv.partial", ".e.csv", "a.csv~", "old.csv.bak")
+    for name in names:
+        (folder / name).write_text("x")
+    config = None
+    if ignore is not None:
+        config = tmp_path / "leadpipe.toml"
+        config.write_text("[inbox]\nignore = [" + ", ".join(f"'{p}'" for p in ignore) + "]\n", "utf-8")
+    read: list[list[str]] = []
+    monkeypatch.setattr("flows.operations.lead_pipeline", lambda files, *args, **kwargs: read.append(files))
+
+    scheduled_import.fn(str(folder / "*"), str(db_path), str(config) if config else None)
+
+    settings = load_settings(config, db_path)
+    expected = sorted(p.name for p in Inbox(folder, settings.inbox).candidates())
+    assert [Path(f).name for f in read[0]] == expected
+    assert expected == (["a.csv", "old.csv.bak"] if ignore is None else sorted(set(names) - {".e.csv", "old.csv.bak"}))
 
 
 @pytest.mark.usefixtures("prefect_harness")
