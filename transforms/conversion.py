@@ -82,9 +82,20 @@ def _ranked_ids(frame: pl.DataFrame, group: str, start: int, name: str) -> pl.Da
     return firsts.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + start).alias(name)).select(group, name, "_first")
 
 
-def plan_accounts(eligible: pl.DataFrame, accounts: pl.DataFrame, next_account_id: int, settings: ConvertSettings) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Per cluster: ``account_id``, ``account_action``, ``account_match``, ``account_name``; new accounts; fills."""
-    matches = match_accounts(eligible, accounts.select("account_id", "domain", "company_key"), settings.fuzzy_account_threshold)
+def plan_accounts(
+    eligible: pl.DataFrame, accounts: pl.DataFrame, next_account_id: int, settings: ConvertSettings,
+    account_matches: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Per cluster: ``account_id``, ``account_action``, ``account_match``, ``account_name``; new accounts; fills.
+
+    Args:
+        account_matches: :func:`~transforms.accounts.match_accounts` of ``eligible`` and
+            ``accounts`` at ``settings.fuzzy_account_threshold`` when the caller already has it
+            (the warehouse needs it first to read the contacts); ``None`` computes it here.
+    """
+    matches = account_matches if account_matches is not None else match_accounts(
+        eligible, accounts.select("account_id", "domain", "company_key"), settings.fuzzy_account_threshold
+    )
     frame = eligible.join(matches, on=s.CLUSTER_ID, how="left").with_columns(
         usable_domain(pl.col(s.COMPANY_DOMAIN)).alias("_dom"), usable_key(pl.col(s.COMPANY_KEY), pl.col(s.COMPANY)).alias("_key")
     )
@@ -223,6 +234,7 @@ def plan_conversion(
     settings: ConvertSettings,
     as_of: date,
     skipped_not_user_owned: int = 0,
+    account_matches: pl.DataFrame | None = None,
 ) -> ConversionPlan:
     """The complete plan for eligible clusters (see the module docstring).
 
@@ -233,9 +245,11 @@ def plan_conversion(
         open_accounts: ids of accounts that already have an open opportunity.
         next_ids: the next account, contact and opportunity ids.
         as_of: conversion date (close date = as_of + N days).
+        account_matches: ``match_accounts(eligible, accounts, settings.fuzzy_account_threshold)``
+            if already computed (the fuzzy match is the costly step); ``None`` computes it.
     """
     next_account, next_contact, next_opp = next_ids
-    account_rows, new_accounts, account_fills = plan_accounts(eligible, accounts, next_account, settings)
+    account_rows, new_accounts, account_fills = plan_accounts(eligible, accounts, next_account, settings, account_matches)
     frame = eligible.join(account_rows, on=s.CLUSTER_ID, how="inner")
     contact_rows, new_contacts, contact_fills = plan_contacts(frame, contacts, next_contact, settings)
     frame = frame.join(contact_rows, on=s.CLUSTER_ID, how="inner")

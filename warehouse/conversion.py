@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from transforms import schema as s
+from transforms.accounts import ACCOUNT_ID, match_accounts
 from transforms.clock import utc_now
 from transforms.convert_config import ACCOUNT_COLUMNS, CONSENT_FIELDS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS, ConvertSettings
 from transforms.conversion import ConversionPlan, fields_read, plan_conversion, select_eligible
@@ -123,17 +124,19 @@ def plan_from_warehouse(wh: Warehouse, settings: ConvertSettings, now: datetime)
             "SELECT DISTINCT account_id FROM opportunities WHERE stage NOT IN (SELECT unnest(?::VARCHAR[]))", [list(settings.closed_stages)]
         )
     ]
-    # Contacts only of the accounts this run may attach to (all contacts would be wasteful).
+    # Contacts only of the accounts this run may attach to (all contacts would be wasteful). The
+    # account matches that pick them are computed once and handed to the plan, which would
+    # otherwise match (fuzzily) again.
     contacts = wh.frame("SELECT contact_id, account_id, email, first_name, last_name FROM contacts WHERE false")
+    matches = None
     if accounts.height and eligible.height:
-        from transforms.accounts import match_accounts  # local: only needed when accounts exist
-
-        matched = match_accounts(eligible, accounts, settings.fuzzy_account_threshold).drop_nulls("account_id")
-        with wh.registered(_ACC_IDS, matched.select(pl.col("account_id").cast(pl.Int64)).unique()):
+        matches = match_accounts(eligible, accounts, settings.fuzzy_account_threshold)
+        with wh.registered(_ACC_IDS, matches.select(pl.col(ACCOUNT_ID).cast(pl.Int64)).drop_nulls().unique()):
             contacts = wh.frame(
                 f"SELECT contact_id, account_id, email, first_name, last_name FROM contacts WHERE account_id IN (SELECT account_id FROM {_ACC_IDS})"
             )
-    return plan_conversion(eligible, accounts, contacts, open_accounts, _next_ids(wh), settings, now.date(), skipped)
+    return plan_conversion(eligible, accounts, contacts, open_accounts, _next_ids(wh), settings, now.date(), skipped,
+                           account_matches=matches)
 
 
 def _insert(wh: Warehouse, table: str, frame: pl.DataFrame, allowed: tuple[str, ...], fixed: tuple[str, ...], now: datetime) -> None:

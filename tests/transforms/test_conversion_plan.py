@@ -5,6 +5,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from transforms.accounts import match_accounts
 from transforms.convert_config import AmountRule, ConvertSettings
@@ -35,7 +36,8 @@ def test_account_matching_by_domain_never_freemail_then_key_then_fuzzy() -> None
     assert match_accounts(c, a, None).rows()[2] == (3, None, None)
 
 
-def test_plan_groups_new_accounts_attaches_contacts_and_limits_opportunities() -> None:
+def plan_inputs() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, ConvertSettings]:
+    """Four clusters (two of a new company, two of an existing account), that account, its contacts."""
     settings = ConvertSettings(
         amount_rules=(AmountRule(field="number_of_employees", op="gte", value=1000, amount=50000),), default_amount=5000
     )
@@ -48,6 +50,11 @@ def test_plan_groups_new_accounts_attaches_contacts_and_limits_opportunities() -
     accounts = pl.DataFrame({"account_id": [20], "name": ["Initech LLC"], "domain": [None], "company_key": ["initech"]}, schema_overrides={"domain": pl.String})
     contacts = pl.DataFrame({"contact_id": [30, 31], "account_id": [20, 20], "email": ["old@initech.com", None],
                              "first_name": ["Cy", "di"], "last_name": ["Doe", "RAY"]})
+    return eligible, accounts, contacts, settings
+
+
+def test_plan_groups_new_accounts_attaches_contacts_and_limits_opportunities() -> None:
+    eligible, accounts, contacts, settings = plan_inputs()
     plan = plan_conversion(eligible, accounts, contacts, open_accounts=[20], next_ids=(21, 32, 40), settings=settings, as_of=date(2026, 11, 23))
     rows = plan.clusters.select("cluster_id", "account_id", "account_action", "contact_id", "contact_action", "contact_match", "opportunity_id", "amount").rows()
     assert rows == [
@@ -62,6 +69,23 @@ def test_plan_groups_new_accounts_attaches_contacts_and_limits_opportunities() -
     always = plan_conversion(eligible, accounts, contacts, [20], (21, 32, 40), settings.model_copy(update={"create_opportunity": "always"}), date(2026, 11, 23))
     assert always.new_opportunities["amount"].to_list() == [5000.0, 50000.0, 5000.0, 5000.0]
     assert always.new_opportunities["name"].to_list()[2] == "Initech LLC - Other"
+
+
+def test_a_plan_with_precomputed_account_matches_is_the_plan_without() -> None:
+    eligible, accounts, contacts, settings = plan_inputs()
+    args = (eligible, accounts, contacts, [20], (21, 32, 40), settings, date(2026, 11, 23))
+    matches = match_accounts(eligible, accounts, settings.fuzzy_account_threshold)
+    without, given = plan_conversion(*args), plan_conversion(*args, account_matches=matches)
+    for name in ("clusters", "new_accounts", "account_fills", "new_contacts", "contact_fills", "new_opportunities"):
+        assert_frame_equal(getattr(given, name), getattr(without, name))
+    assert given.clusters["account_action"].to_list() == ["create", "create", "attach", "attach"]
+
+    # The matches given are the ones used (nothing is matched again): cluster 1 attached by hand.
+    by_hand = matches.with_columns(
+        pl.when(pl.col("cluster_id") == 1).then(pl.lit(20, pl.Int64)).otherwise(pl.col("account_id")).alias("account_id"),
+        pl.when(pl.col("cluster_id") == 1).then(pl.lit("domain")).otherwise(pl.col("account_match")).alias("account_match"),
+    )
+    assert plan_conversion(*args, account_matches=by_hand).clusters["account_action"].to_list() == ["attach", "create", "attach", "attach"]
 
 
 def test_only_user_owned_clusters_that_pass_the_criteria_are_eligible() -> None:

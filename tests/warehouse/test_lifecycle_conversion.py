@@ -217,6 +217,36 @@ def test_attaching_fills_only_empty_fields_and_lead_source_only_when_asked(wh: W
     assert leads(wh, "converted_account_id, converted_contact_id, converted_opportunity_id") == [(1, 7, 5, None)]
 
 
+def test_planning_a_conversion_matches_accounts_once(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warehouse matches accounts to pick the contacts to read; the plan reuses the matches."""
+    import transforms.accounts
+    import transforms.conversion
+
+    calls: list[int] = []
+    real = transforms.accounts.match_accounts
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(args[0]))
+        return real(*args, **kwargs)
+
+    for module in (transforms.accounts, transforms.conversion, conversion):
+        monkeypatch.setattr(module, "match_accounts", counting, raising=False)
+    wh.execute("INSERT INTO accounts (account_id, name, company_key, created_at, updated_at) "
+               "VALUES (7, 'Acme Corp', 'acme', now()::TIMESTAMP, now()::TIMESTAMP)")
+    wh.execute("INSERT INTO contacts (contact_id, account_id, first_name, last_name, email, created_at, updated_at) "
+               "VALUES (5, 7, 'Ann', 'Doe', 'ann@acme.com', now()::TIMESTAMP, now()::TIMESTAMP)")
+    hot(wh, 1, first_name="Ann", email="ann@acme.com", company_domain=None)
+    hot(wh, 2, first_name="Bob", email="bob@initech.com", company="Initech", company_key="initech", company_domain="initech.com")
+    build_golden(wh)
+    qualify_stage(wh, QualifySettings(), NOW)
+    route_stage(wh, ROUTING, NOW)
+
+    plan = conversion.plan_from_warehouse(wh, ConvertSettings(), NOW)
+    assert calls == [2]
+    assert plan.clusters.select("cluster_id", "account_id", "account_action", "contact_id", "contact_action").rows() == [
+        (1, 7, "attach", 5, "attach"), (2, 8, "create", 6, "create")]
+
+
 def test_an_opt_out_on_an_attaching_or_linked_lead_reaches_the_contact_and_is_never_cleared(wh: Warehouse) -> None:
     wh.execute(
         "INSERT INTO accounts (account_id, name, company_key, owner_id, created_at, updated_at) "
