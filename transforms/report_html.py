@@ -149,8 +149,8 @@ def _funnel(data: ReportData) -> str:
         week_series = _funnel_series(weeks)
         week_html = legend(week_series) + column_chart(labels, week_series, title="Funnel by week")
     body = (f"{chart}{table}<h3>By week (week of form submission, else of loading)</h3>{week_html}")
-    return _section("Funnel: leads, MQLs, conversions", "Every lead, the leads that reached MQL (open MQLs and converted "
-                    "leads), and the converted ones, by lead source and by week.", body, "funnel")
+    return _section("Funnel: leads, MQLs, conversions", "Every lead, the leads that reached MQL (scored MQL at some point: "
+                    "MQL now, worked or closed since, or converted), and the converted ones, by lead source and by week.", body, "funnel")
 
 
 def _rejects(data: ReportData) -> str:
