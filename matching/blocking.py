@@ -151,7 +151,7 @@ def blocking_keys(records: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.Da
         >>> blocking_keys(leads, [BlockingRule(name="email", parts=["email:canonical_email"])])
     """
     if not rules:
-        return pl.DataFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String})
+        return pl.DataFrame(schema={s.LEAD_ID: pl.Int64, RULE: pl.String, KEY: pl.String, BLOCK: pl.UInt64})
     records = with_key_parts(records, rules)
     lazy = records.lazy()
     parts = [
@@ -170,11 +170,15 @@ def blocks_agree(stored: pl.DataFrame, rules: Sequence[BlockingRule]) -> bool:
     """
     if stored.is_empty():
         return True
-    names = [r.name for r in rules]
-    if stored[BLOCK].null_count() or not stored[RULE].is_in(names).all():
+    if stored[BLOCK].null_count() or not stored[RULE].is_in([r.name for r in rules]).all():
         return False
-    index = pl.col(RULE).replace_strict(names, list(range(len(names))), return_dtype=pl.UInt64)
-    return bool(stored.select((block_id(pl.col(KEY), index) == pl.col(BLOCK)).all()).item())
+    return bool(stored.select((block_id(pl.col(KEY), _rule_index(rules)) == pl.col(BLOCK)).all()).item())
+
+
+def _rule_index(rules: Sequence[BlockingRule]) -> pl.Expr:
+    """The position of each row's ``rule`` among the rules."""
+    names = [r.name for r in rules]
+    return pl.col(RULE).replace_strict(names, list(range(len(names))), return_dtype=pl.UInt64)
 
 
 def block_id(key: pl.Expr, rule_index: int | pl.Expr) -> pl.Expr:
@@ -214,13 +218,9 @@ def candidate_pairs(
     Returns:
         Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
     """
-    names = [r.name for r in rules]
-
     def blocks(frame: pl.DataFrame, new: bool) -> pl.DataFrame:
-        # the block ids blocking_keys computed, else (stored keys) computed here
-        ids = pl.col(BLOCK) if BLOCK in frame.columns else block_id(
-            pl.col(KEY), pl.col(RULE).replace_strict(names, list(range(len(names))), return_dtype=pl.UInt64)
-        )
+        # the block ids blocking_keys computed, else (keys given without them) computed here
+        ids = pl.col(BLOCK) if BLOCK in frame.columns else block_id(pl.col(KEY), _rule_index(rules))
         return frame.select(s.LEAD_ID, ids.alias("_block"), pl.lit(new).alias(IS_NEW))
 
     frames = [blocks(new_keys, True)]
@@ -236,12 +236,10 @@ def candidate_pairs(
     ).collect()
     oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop("_cap")
     # the names of the oversized keys, from the new keys (an oversized block has a new lead)
+    # (filtered first: selecting the key strings of millions of keys would copy them)
     new_blocks = frames[0]["_block"]
-    named = (
-        new_keys.filter(new_blocks.is_in(oversized["_block"].implode()))
-        .select(new_blocks.filter(new_blocks.is_in(oversized["_block"].implode())).alias("_block"), RULE, KEY)
-        .unique("_block")
-    )
+    big = new_blocks.is_in(oversized["_block"].implode())
+    named = new_keys.filter(big).select(new_blocks.filter(big).alias("_block"), RULE, KEY).unique("_block")
     oversized = oversized.join(named, on="_block", how="left")
     usable = sizes.filter((pl.col("size") <= pl.col("_cap")) & pl.col("has_new") & (pl.col("size") > 1)).select("_block")
     keys = keys.lazy().join(usable.lazy(), on="_block", how="semi").select(

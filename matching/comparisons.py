@@ -99,6 +99,11 @@ def _select(levels: tuple[str, ...], conditions: dict[str, pl.Expr], missing: pl
     return pl.when(missing).then(pl.lit(None, pl.Int8)).otherwise(expr)
 
 
+def _falses(n: int) -> pl.Series:
+    """``n`` times False, built in polars (a Python list of millions of pairs is slow)."""
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+
+
 def _where(keep: pl.Series, values: pl.Series) -> pl.Series:
     """``values`` where ``keep`` is true, else null."""
     return pl.select(pl.when(keep).then(values)).to_series().alias(values.name)
@@ -260,7 +265,7 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
         return p._cache[key]
     n = len(p.left)
     if not (p.has(first) and p.has(last)):
-        p._cache[key] = pl.Series([False] * n)
+        p._cache[key] = _falses(n)
         return p._cache[key]
     _names(p, first, last)
     p.encode("initials", {"first": _lower(first).str.slice(0, 1), "last": _lower(last).str.slice(0, 1)})
@@ -292,7 +297,7 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
     )
     distinct = distinct.with_columns(flags["swapped"])
     found = codes.join(distinct, on=["fa", "fb", "la", "lb"], how="left", nulls_equal=True, maintain_order="left")["swapped"]
-    p._cache[key] = pl.Series([False] * n).scatter(rows, found.fill_null(False))
+    p._cache[key] = _falses(n).scatter(rows, found.fill_null(False))
     return p._cache[key]
 
 
@@ -331,7 +336,7 @@ def _typo_of_nickname(frame: pl.DataFrame, candidates: pl.Expr) -> pl.Series:
     rows = frame.select(pl.col("xa"), pl.col("xb"), candidates.fill_null(False).alias("_c")).with_row_index("_row")
     todo = rows.filter(pl.col("_c") & (pl.col("xa").str.len_chars() >= 3) & (pl.col("xb").str.len_chars() >= 3))
     if todo.is_empty():
-        return pl.Series([False] * frame.height)
+        return _falses(frame.height)
     forms = nickname_pairs()
     # each side against the other side's other forms (William -> bill, will, ...)
     crossed = pl.concat([
@@ -339,7 +344,7 @@ def _typo_of_nickname(frame: pl.DataFrame, candidates: pl.Expr) -> pl.Series:
         todo.join(forms, left_on="xa", right_on="a").select("_row", pl.col("xb").alias("typed"), pl.col("b").alias("form")),
     ]).filter(pl.col("typed").str.slice(0, 1) == pl.col("form").str.slice(0, 1)).unique()
     if crossed.is_empty():
-        return pl.Series([False] * frame.height)
+        return _falses(frame.height)
     hit = crossed.filter(similarity("edit_distance", crossed["typed"], crossed["form"]) <= 1)["_row"].unique()
     return rows.select(pl.col("_row").is_in(hit.implode())).to_series()
 
@@ -405,10 +410,13 @@ def _last_name(p: _Pairs, c: Comparison, first: str, counts: pl.DataFrame | None
     return inputs, build
 
 
+_NO_TEXT = pl.Series([], dtype=pl.String)  # the vocabulary of hashed inputs: none, they are only tested for equality
+
+
 def _hashed_pair(p: _Pairs, key: str, expr: pl.Expr, left: str, right: str, inputs: Inputs) -> None:
     a, b = p.hashed(key, expr)
-    inputs[left] = (a, pl.Series([], dtype=pl.String))
-    inputs[right] = (b, pl.Series([], dtype=pl.String))
+    inputs[left] = (a, _NO_TEXT)
+    inputs[right] = (b, _NO_TEXT)
 
 
 def _made_of_last_name(local: pl.Expr) -> pl.Expr:
@@ -440,8 +448,7 @@ def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
         named = p.records[involved].select(_made_of_last_name(local).fill_null(False).alias("_n"))["_n"]
         by_name = involved.filter(named).implode()
         la, lb = _where(~p.left.is_in(by_name), la), _where(~p.right.is_in(by_name), lb)
-    inputs["la"] = (la, pl.Series([], dtype=pl.String))
-    inputs["lb"] = (lb, pl.Series([], dtype=pl.String))
+    inputs["la"], inputs["lb"] = (la, _NO_TEXT), (lb, _NO_TEXT)
     _hashed_pair(p, f"{c.field}.domain", domain, "da", "db", inputs)
     # the local part without digits: john.smith2@ and john.smith@ at one company are two mailboxes
     _hashed_pair(p, f"{c.field}.undigited", pl.concat_str(local.str.replace_all(r"\d", ""), pl.lit("@"), domain),
