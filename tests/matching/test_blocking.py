@@ -94,3 +94,8 @@ def test_stored_block_ids_are_checked_against_the_rules() -> None:
     assert not blocks_agree(keys.with_columns(pl.lit(None, pl.UInt64).alias("block")), rules)  # stored before ids existed
     assert not blocks_agree(keys, rules[:1])  # a rule that no longer exists
     assert blocks_agree(keys.head(0), rules)
+
+
+def test_no_rules_give_no_keys_with_the_stored_columns() -> None:
+    keys = blocking_keys(leads([{"lead_id": 1, "email": "a@x.com"}]), [])
+    assert keys.is_empty() and keys.columns == ["lead_id", "rule", "key", "block"]
