@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.blocking import blocking_keys, blocks_agree
+from matching.blocking import BLOCK, blocking_keys, blocks_agree, leads_to_read
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, unknown_rule_levels
@@ -75,6 +75,25 @@ def rebuild_golden(wh: Warehouse, settings: DedupSettings, cluster_ids: pl.Serie
     return golden.height
 
 
+def _existing_matches(wh: Warehouse, new_keys: pl.DataFrame, settings: DedupSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Clustered leads a new lead can be paired with, and the stored keys sharing a block with a new lead.
+
+    All the stored keys are kept (they tell which blocks are oversized), but only the leads that
+    share a block small enough to compare are read: in a 1M-lead warehouse, less than half of
+    those sharing any key with a batch.
+    """
+    keys = wc.stored_keys_sharing(wh, new_keys[BLOCK])
+    if keys.is_empty():
+        return pl.DataFrame(), keys
+    wanted = leads_to_read(new_keys, keys, settings.blocking_rules, settings.max_block_size)
+    records = wc.clustered_leads(wh, wanted, MATCH_COLUMNS)
+    # a wanted lead with no cluster (none should be) takes its keys out of play, as if never stored
+    unread = wanted.filter(~wanted.is_in(records[s.LEAD_ID].implode()))
+    if unread.len():
+        keys = keys.filter(~pl.col(s.LEAD_ID).is_in(unread.implode()))
+    return records, keys
+
+
 def check_settings(settings: DedupSettings) -> None:
     problems = unknown_rule_levels(settings)
     if problems:
@@ -102,7 +121,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         if new.is_empty():
             return result
         new_keys = blocking_keys(new, settings.blocking_rules)
-        existing, existing_keys = wc.existing_matches(wh, new_keys, MATCH_COLUMNS)
+        existing, existing_keys = _existing_matches(wh, new_keys, settings)
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
         labels = wc.labels_touching(wh, in_play)
         tf_tables = {}

@@ -199,6 +199,54 @@ class BlockingReport:
     oversized: pl.DataFrame  # rule, key, size
 
 
+def _blocks(frame: pl.DataFrame, rules: Sequence[BlockingRule], *, new: bool) -> pl.DataFrame:
+    """``lead_id``, ``_block``, whether new: the block ids blocking_keys computed, else
+    (keys given without them) computed here."""
+    ids = pl.col(BLOCK) if BLOCK in frame.columns else block_id(pl.col(KEY), _rule_index(rules))
+    return frame.select(s.LEAD_ID, ids.alias("_block"), pl.lit(new).alias(IS_NEW))
+
+
+# a block worth joining: within its rule's cap, holding a new lead and another lead
+_USABLE = (pl.col("size") <= pl.col("_cap")) & pl.col("has_new") & (pl.col("size") > 1)
+
+
+def _block_sizes(
+    new_keys: pl.DataFrame, existing_keys: pl.DataFrame | None, rules: Sequence[BlockingRule], max_block_size: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The keys of new and existing leads (a lead both stored and new counts once, as new), and
+    per block its ``size``, whether it ``has_new`` lead and its rule's ``_cap``."""
+    frames = [_blocks(new_keys, rules, new=True)]
+    if existing_keys is not None and existing_keys.height:
+        frames.append(_blocks(existing_keys, rules, new=False))
+    keys = pl.concat(frames)
+    if len(frames) > 1:
+        keys = keys.sort(IS_NEW, descending=True).unique([s.LEAD_ID, "_block"], keep="first")
+    caps = [r.max_block_size or max_block_size for r in rules]
+    sizes = keys.lazy().group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new")).with_columns(
+        (pl.col("_block") // _RULE_SHIFT).replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("_cap")
+    ).collect()
+    return keys, sizes
+
+
+def leads_to_read(
+    new_keys: pl.DataFrame, existing_keys: pl.DataFrame, rules: Sequence[BlockingRule], max_block_size: int,
+) -> pl.Series:
+    """The existing leads ``candidate_pairs`` can pair with a new lead: those sharing a block that
+    is not oversized. Only these need reading from the warehouse; a lead met only in oversized
+    blocks (a switchboard number, a big company's name prefix) is never compared.
+
+    Returns:
+        Their lead ids (``lead_id``), unique, ascending.
+    """
+    if existing_keys.is_empty():
+        return pl.Series(s.LEAD_ID, [], dtype=pl.Int64)
+    keys, sizes = _block_sizes(new_keys, existing_keys, rules, max_block_size)
+    return (
+        keys.filter(~pl.col(IS_NEW)).join(sizes.filter(_USABLE).select("_block"), on="_block", how="semi")
+        .get_column(s.LEAD_ID).unique().sort()
+    )
+
+
 def candidate_pairs(
     new_keys: pl.DataFrame,
     existing_keys: pl.DataFrame | None,
@@ -218,30 +266,15 @@ def candidate_pairs(
     Returns:
         Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
     """
-    def blocks(frame: pl.DataFrame, new: bool) -> pl.DataFrame:
-        # the block ids blocking_keys computed, else (keys given without them) computed here
-        ids = pl.col(BLOCK) if BLOCK in frame.columns else block_id(pl.col(KEY), _rule_index(rules))
-        return frame.select(s.LEAD_ID, ids.alias("_block"), pl.lit(new).alias(IS_NEW))
-
-    frames = [blocks(new_keys, True)]
-    if existing_keys is not None and existing_keys.height:
-        frames.append(blocks(existing_keys, False))
-    keys = pl.concat(frames)
-    if len(frames) > 1:
-        # a lead already stored and also passed as new counts once, as new
-        keys = keys.sort(IS_NEW, descending=True).unique([s.LEAD_ID, "_block"], keep="first")
-    caps = [r.max_block_size or max_block_size for r in rules]
-    sizes = keys.lazy().group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new")).with_columns(
-        (pl.col("_block") // _RULE_SHIFT).replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("_cap")
-    ).collect()
+    keys, sizes = _block_sizes(new_keys, existing_keys, rules, max_block_size)
     oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop("_cap")
     # the names of the oversized keys, from the new keys (an oversized block has a new lead)
     # (filtered first: selecting the key strings of millions of keys would copy them)
-    new_blocks = frames[0]["_block"]
+    new_blocks = _blocks(new_keys, rules, new=True)["_block"]
     big = new_blocks.is_in(oversized["_block"].implode())
     named = new_keys.filter(big).select(new_blocks.filter(big).alias("_block"), RULE, KEY).unique("_block")
     oversized = oversized.join(named, on="_block", how="left")
-    usable = sizes.filter((pl.col("size") <= pl.col("_cap")) & pl.col("has_new") & (pl.col("size") > 1)).select("_block")
+    usable = sizes.filter(_USABLE).select("_block")
     keys = keys.lazy().join(usable.lazy(), on="_block", how="semi").select(
         s.LEAD_ID, "_block", IS_NEW, pl.lit(2, pl.Int64).pow(pl.col("_block") // _RULE_SHIFT).cast(pl.Int64).alias("_bit"),
     ).collect()

@@ -103,6 +103,9 @@ CREATED_AT: Final = "created_at"
 UPDATED_AT: Final = "updated_at"
 REASONS: Final = "reasons"
 
+#: Lead columns that ingestion stores lower-case and trimmed already (match keys).
+LOWER_CASE_COLUMNS: Final = frozenset({COMPANY_KEY})
+
 #: Lead columns as loaded by ingestion, in table order (after lead_id/batch_id/source_*).
 LEAD_DATA_COLUMNS: Final[tuple[str, ...]] = (
     LEAD_SOURCE,

@@ -53,34 +53,29 @@ def clustered_without_keys(wh: Warehouse, columns: Sequence[str]) -> pl.DataFram
     )
 
 
-def existing_matches(wh: Warehouse, new_keys: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Clustered leads sharing a key with the new leads, and all their stored keys for those rules.
-
-    Returns:
-        ``(records, keys)``: records with ``columns``, ``cluster_id`` and ``cluster_size``;
-        keys ``lead_id``, ``block`` (only the shared keys, which is all blocking needs).
-    """
+def stored_keys_sharing(wh: Warehouse, blocks: pl.Series) -> pl.DataFrame:
+    """Stored keys (``lead_id``, ``block``) in the given blocks: every lead already keyed there."""
     # on the block id (an integer): several times faster than on (rule, key) strings over millions of keys
-    with wh.registered(_NEW_KEYS, new_keys.select("block").unique()):
-        keys = wh.frame(
+    with wh.registered(_NEW_KEYS, pl.DataFrame({"block": blocks}).unique()):
+        return wh.frame(
             f"SELECT k.lead_id, k.block FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block ORDER BY k.lead_id, k.block"
         )
-    if keys.is_empty():
-        return pl.DataFrame(), keys
+
+
+def clustered_leads(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns: Sequence[str]) -> pl.DataFrame:
+    """The given leads that have a cluster, with ``columns``, ``cluster_id`` and ``cluster_size``
+    (the number of leads in their cluster), by lead id."""
     cols = ", ".join(f"l.{c}" for c in columns)
-    with wh.registered(_IDS, _ids_frame(keys[s.LEAD_ID])):
+    with wh.registered(_IDS, _ids_frame(lead_ids)):
         records = wh.frame(
-            f"""
-            WITH chosen AS (SELECT l.* FROM leads l JOIN {_IDS} i ON l.lead_id = i.id WHERE l.cluster_id IS NOT NULL),
-            sizes AS (
-                SELECT cluster_id, count(*) AS cluster_size FROM leads
-                WHERE cluster_id IN (SELECT cluster_id FROM chosen) GROUP BY cluster_id
-            )
-            SELECT {cols}, l.cluster_id, s.cluster_size FROM chosen l JOIN sizes s USING (cluster_id) ORDER BY l.lead_id
-            """
+            f"SELECT {cols}, l.cluster_id FROM leads l JOIN {_IDS} i ON l.lead_id = i.id "
+            "WHERE l.cluster_id IS NOT NULL ORDER BY l.lead_id"
         )
-    keys = keys.join(records.select(s.LEAD_ID), on=s.LEAD_ID, how="semi")
-    return records, keys
+    with wh.registered(_IDS, _ids_frame(records[s.CLUSTER_ID])):
+        sizes = wh.frame(
+            f"SELECT l.cluster_id, count(*) AS cluster_size FROM leads l JOIN {_IDS} i ON l.cluster_id = i.id GROUP BY l.cluster_id"
+        )
+    return records.join(sizes, on=s.CLUSTER_ID, how="left", maintain_order="left")
 
 
 def labels_touching(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
@@ -94,10 +89,12 @@ def labels_touching(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
 
 
 def term_frequencies_sql(column: str) -> str:
+    # a column stored lower-case is joined as is: lower(trim()) of a million company keys is half the query
+    value = f"l.{column}" if column in s.LOWER_CASE_COLUMNS else f"lower(trim(l.{column}))"
     return (
         f"SELECT v.value, count(l.lead_id)::DOUBLE / (SELECT greatest(count({column}), 1) FROM leads) AS tf, "
         "count(l.lead_id) AS count "
-        f"FROM {_VALUES} v JOIN leads l ON lower(trim(l.{column})) = v.value GROUP BY v.value"
+        f"FROM {_VALUES} v JOIN leads l ON {value} = v.value GROUP BY v.value"
     )
 
 

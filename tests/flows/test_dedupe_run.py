@@ -12,7 +12,9 @@ import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
 from flows.cli import app
 from flows.dedupe_run import export_review, import_review, run_dedupe, unmerge
+from matching.blocking import blocking_keys, candidate_pairs
 from matching.configuration import DedupSettings
+from matching.engine import MATCH_COLUMNS
 from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
 from transforms.configuration import IngestSettings
 from transforms.errors import MatchingError
@@ -234,3 +236,30 @@ def test_stored_keys_without_or_with_other_block_ids_are_recomputed(files: list[
         old_ids = keys_before["lead_id"].implode()
         again = wh.frame("SELECT lead_id, rule, key, block FROM lead_blocking_keys ORDER BY ALL").filter(pl.col("lead_id").is_in(old_ids))
         assert again.equals(keys_before)
+
+
+def test_an_incremental_run_reads_only_leads_it_can_pair_yet_finds_every_pair(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # small blocks, so that many stored leads share only oversized blocks with the new batch
+    settings = DedupSettings(max_block_size=4)
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, settings)
+        stored_keys = wh.frame("SELECT lead_id, rule, key, block FROM lead_blocking_keys")
+        pairs_before = wh.scalar("SELECT count(*) FROM match_pairs")
+        load(wh, files[1])
+        new = wc.unclustered_leads(wh, MATCH_COLUMNS)
+        read: list[int] = []
+        real = wc.clustered_leads
+        monkeypatch.setattr(wc, "clustered_leads", lambda w, ids, cols: read.extend(ids) or real(w, ids, cols))
+        second = run_dedupe(wh, settings)
+        assert second.oversized_blocks  # the case this is about
+        new_keys = blocking_keys(new, settings.blocking_rules)
+        sharing = stored_keys.join(new_keys.select("block").unique(), on="block", how="semi")["lead_id"].unique()
+        assert 0 < len(read) < sharing.len()
+        # the pairs stored are those of blocking against every stored key, not only the leads read
+        expected, _ = candidate_pairs(new_keys, stored_keys, settings.blocking_rules, settings.max_block_size)
+        stored = wh.frame("SELECT lead_id_l, lead_id_r FROM match_pairs").slice(pairs_before).sort("lead_id_l", "lead_id_r")
+        assert stored.equals(expected.select("lead_id_l", "lead_id_r").sort("lead_id_l", "lead_id_r"))

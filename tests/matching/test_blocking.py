@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.blocking import blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, rule_names
+from matching.blocking import blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, leads_to_read, rule_names
 from matching.configuration import BlockingRule
 
 
@@ -75,6 +75,23 @@ def test_a_rule_can_set_a_smaller_block_cap_of_its_own() -> None:
     assert report.oversized.rows() == [("name", "n1", 4)]
     assert report.pairs_per_rule["name"] == 3
     assert report.pairs_per_rule["email"] == 1 + 3 + 1  # e0: 2 leads, e1: 3, e2: 2, all under the global cap
+
+
+def test_only_existing_leads_in_comparable_blocks_are_read() -> None:
+    rules = [BlockingRule(name="phone", parts=["phone"]), BlockingRule(name="name", parts=["last_name"])]
+    # a switchboard shared by 6 stored leads; 7 and 8 share a name with the new lead 10; 9 shares nothing
+    old = leads([{"lead_id": i, "phone": "+1000", "last_name": f"x{i}"} for i in range(1, 7)]
+                + [{"lead_id": 7, "last_name": "Roe"}, {"lead_id": 8, "last_name": "Roe", "phone": "+1000"},
+                   {"lead_id": 9, "last_name": "Doe"}])
+    new = leads([{"lead_id": 10, "phone": "+1000", "last_name": "Roe"}, {"lead_id": 6, "phone": "+1000", "last_name": "x6"}])
+    new_keys, old_keys = blocking_keys(new, rules), blocking_keys(old, rules)
+    wanted = leads_to_read(new_keys, old_keys, rules, max_block_size=5)
+    # 1-5 only share the oversized phone block; 6 is stored and new (read as new); 8 shares the name
+    assert wanted.to_list() == [7, 8]
+    pairs, _ = candidate_pairs(new_keys, old_keys, rules, max_block_size=5)
+    paired = set(pairs["lead_id_l"]) | set(pairs["lead_id_r"])
+    assert paired - {6, 10} == set(wanted)  # every existing lead a pair needs, and no other
+    assert leads_to_read(new_keys, old_keys.head(0), rules, max_block_size=5).is_empty()
 
 
 def test_many_distinct_keys_stay_distinct_blocks() -> None:

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from transforms import schema as s
 from transforms.companies import company_key
 from transforms.emails import clean_email, is_valid_email
 from transforms.names import case_name, split_full_name
@@ -71,6 +75,15 @@ def test_case_name(raw: str, surname: bool, expected: str | None) -> None:
 )
 def test_company_key(raw: str, key: str | None) -> None:
     assert _one(company_key(pl.col("v")), raw) == key
+
+
+@given(st.lists(st.sampled_from([*"AbÉé &+.,-/_\t", "GmbH", "Inc", " Co. KG", "The ", "und"]), max_size=12).map("".join))
+@hsettings(max_examples=300, deadline=None)
+def test_company_key_is_stored_lower_case_and_trimmed(raw: str) -> None:
+    # the warehouse joins the column as is for term frequencies (schema.LOWER_CASE_COLUMNS)
+    assert s.COMPANY_KEY in s.LOWER_CASE_COLUMNS
+    key = _one(company_key(pl.col("v")), raw)
+    assert key is None or (key == key.lower() == key.strip() and key != "")
 
 
 @pytest.mark.parametrize(
