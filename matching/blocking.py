@@ -215,12 +215,11 @@ def _block_sizes(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The keys of new and existing leads (a lead both stored and new counts once, as new), and
     per block its ``size``, whether it ``has_new`` lead and its rule's ``_cap``."""
-    frames = [_blocks(new_keys, rules, new=True)]
+    keys = _blocks(new_keys, rules, new=True)
     if existing_keys is not None and existing_keys.height:
-        frames.append(_blocks(existing_keys, rules, new=False))
-    keys = pl.concat(frames)
-    if len(frames) > 1:
-        keys = keys.sort(IS_NEW, descending=True).unique([s.LEAD_ID, "_block"], keep="first")
+        # the stored keys of a lead passed as new too give way to its new keys
+        stored = existing_keys.filter(~pl.col(s.LEAD_ID).is_in(new_keys[s.LEAD_ID].unique().implode()))
+        keys = pl.concat([keys, _blocks(stored, rules, new=False)])
     caps = [r.max_block_size or max_block_size for r in rules]
     sizes = keys.lazy().group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new")).with_columns(
         (pl.col("_block") // _RULE_SHIFT).replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("_cap")

@@ -67,10 +67,10 @@ def clustered_leads(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns:
     (the number of leads in their cluster), by lead id."""
     cols = ", ".join(f"l.{c}" for c in columns)
     with wh.registered(_IDS, _ids_frame(lead_ids)):
+        # sorted in polars: an ORDER BY in DuckDB costs a fifth of the query
         records = wh.frame(
-            f"SELECT {cols}, l.cluster_id FROM leads l JOIN {_IDS} i ON l.lead_id = i.id "
-            "WHERE l.cluster_id IS NOT NULL ORDER BY l.lead_id"
-        )
+            f"SELECT {cols}, l.cluster_id FROM leads l JOIN {_IDS} i ON l.lead_id = i.id WHERE l.cluster_id IS NOT NULL"
+        ).sort(s.LEAD_ID)
     with wh.registered(_IDS, _ids_frame(records[s.CLUSTER_ID])):
         sizes = wh.frame(
             f"SELECT l.cluster_id, count(*) AS cluster_size FROM leads l JOIN {_IDS} i ON l.cluster_id = i.id GROUP BY l.cluster_id"

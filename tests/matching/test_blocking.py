@@ -77,6 +77,14 @@ def test_a_rule_can_set_a_smaller_block_cap_of_its_own() -> None:
     assert report.pairs_per_rule["email"] == 1 + 3 + 1  # e0: 2 leads, e1: 3, e2: 2, all under the global cap
 
 
+def test_a_lead_stored_and_passed_as_new_counts_once() -> None:
+    rules = [BlockingRule(name="name", parts=["last_name"])]
+    old = blocking_keys(leads([{"lead_id": 1, "last_name": "Roe"}]), rules)
+    new = blocking_keys(leads([{"lead_id": 1, "last_name": "Roe"}, {"lead_id": 2, "last_name": "Roe"}]), rules)
+    pairs, report = candidate_pairs(new, old, rules, max_block_size=2)
+    assert pairs.select("lead_id_l", "lead_id_r").rows() == [(1, 2)] and report.oversized.is_empty()
+
+
 def test_only_existing_leads_in_comparable_blocks_are_read() -> None:
     rules = [BlockingRule(name="phone", parts=["phone"]), BlockingRule(name="name", parts=["last_name"])]
     # a switchboard shared by 6 stored leads; 7 and 8 share a name with the new lead 10; 9 shares nothing
