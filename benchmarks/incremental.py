@@ -4,10 +4,11 @@ Builds a DuckDB warehouse of ``--existing`` generated leads (normalised as inges
 full dedup on them (timed), then adds ``--new`` leads of the same population (so many are
 duplicates of stored leads) and runs the dedup again (timed), in a process of its own. Both runs
 go through the same path as the pipeline (``flows.dedupe_run.run_dedupe``: read, match, write
-pairs, keys, clusters, events and golden records in one transaction), and both times include the
-checkpoint the pipeline runs after every run, which makes the run durable in the database file
-(DuckDB also checkpoints by itself at a commit with a big log). Prints both times, the engine's
-share, and the ratio.
+pairs, keys, clusters, events and golden records in one transaction). Both times include a
+checkpoint, which writes the run into the database file: DuckDB checkpoints by itself at a
+commit whose log passed 16 MB and the pipeline once per run (before its snapshot), so without it
+a run's time would depend on which side of that threshold its log fell. Prints both times, the
+engine's share, and the ratio.
 
     python benchmarks/incremental.py --existing 1000000 --new 10000
 """

@@ -19,7 +19,7 @@ import polars as pl
 from matching.blocking import BLOCK, blocking_keys, blocks_agree, leads_to_read
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, MUST_LINK, unknown_rule_levels
+from matching.decisions import CANNOT_LINK, MUST_LINK, labels_in_play, unknown_rule_levels
 from matching.engine import MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
 from matching.golden import GOLDEN_INPUT, golden_records
 from transforms import schema as s
@@ -85,13 +85,15 @@ def _existing_matches(wh: Warehouse, new_keys: pl.DataFrame, settings: DedupSett
     keys = wc.stored_keys_sharing(wh, new_keys[BLOCK])
     if keys.is_empty():
         return pl.DataFrame(), keys
-    wanted = leads_to_read(new_keys, keys, settings.blocking_rules, settings.max_block_size)
-    records = wc.clustered_leads(wh, wanted, MATCH_COLUMNS)
-    # a wanted lead with no cluster (none should be) takes its keys out of play, as if never stored
-    unread = wanted.filter(~wanted.is_in(records[s.LEAD_ID].implode()))
-    if unread.len():
+    while True:
+        wanted = leads_to_read(new_keys, keys, settings.blocking_rules, settings.max_block_size)
+        records = wc.clustered_leads(wh, wanted, MATCH_COLUMNS)
+        unread = wanted.filter(~wanted.is_in(records[s.LEAD_ID].implode()))
+        if unread.is_empty():
+            return records, keys
+        # keys of a lead with no cluster that is not new (none should be: a lead without a cluster
+        # is new): as if never stored; the blocks they were in change size, so decide again
         keys = keys.filter(~pl.col(s.LEAD_ID).is_in(unread.implode()))
-    return records, keys
 
 
 def check_settings(settings: DedupSettings) -> None:
@@ -123,7 +125,8 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         new_keys = blocking_keys(new, settings.blocking_rules)
         existing, existing_keys = _existing_matches(wh, new_keys, settings)
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
-        labels = wc.labels_touching(wh, in_play)
+        clusters_in_play = existing[s.CLUSTER_ID] if existing.height else None
+        labels = labels_in_play(wc.labels_touching(wh, in_play, clusters_in_play), in_play)
         tf_tables = {}
         for c in settings.comparisons:
             if uses_value_counts(c) and c.field in s.LEAD_DATA_COLUMNS:
@@ -132,7 +135,8 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         read_seconds = time.perf_counter() - clock
         outcome = match_leads(
             new, settings, new_keys=new_keys, existing=existing if existing.height else None,
-            existing_keys=existing_keys if existing.height else None, labels=labels, tf_tables=tf_tables, model=model,
+            # the stored keys even when no stored lead is read: they keep oversized blocks oversized
+            existing_keys=existing_keys if existing_keys.height else None, labels=labels, tf_tables=tf_tables, model=model,
         )
         clock = time.perf_counter()
         wc.insert_keys(wh, new_keys)

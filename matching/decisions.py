@@ -98,3 +98,24 @@ def decide(scored: pl.DataFrame, settings: DedupSettings, labels: pl.DataFrame |
             pl.when(pl.col(LABEL).is_not_null()).then(pl.lit("label:") + pl.col(SOURCE)).otherwise(pl.col(DECIDED_BY)).alias(DECIDED_BY),
         ).drop(LABEL, SOURCE)
     return frame
+
+
+def labels_in_play(labels: pl.DataFrame, in_play: pl.Series) -> pl.DataFrame:
+    """Labels for a run: a cannot-link side that is not among the leads in play stands for its
+    cluster (the cluster's id is a node tied to every member in play), so an unmerged lead keeps
+    its cluster apart from the other even when the run does not read it.
+
+    Args:
+        labels: ``lead_id_l``, ``lead_id_r``, ``label``, ``source``, ``cluster_id_l``, ``cluster_id_r``.
+        in_play: the new leads and the existing leads the run read.
+
+    Returns:
+        ``lead_id_l``, ``lead_id_r``, ``label``, ``source``, in the same order.
+    """
+    ids = in_play.implode()
+
+    def side(lead: str, cluster: str) -> pl.Expr:
+        stands_for_cluster = (pl.col(LABEL) == CANNOT_LINK) & ~pl.col(lead).is_in(ids) & pl.col(cluster).is_not_null()
+        return pl.when(stands_for_cluster).then(pl.col(cluster)).otherwise(pl.col(lead)).cast(pl.Int64).alias(lead)
+
+    return labels.select(side(LEFT, "cluster_id_l"), side(RIGHT, "cluster_id_r"), LABEL, SOURCE)

@@ -151,11 +151,14 @@ def match_leads(
         new: the leads to cluster (``lead_id`` and the compared fields).
         settings: the dedup settings.
         new_keys: their blocking keys (computed when None).
-        existing: clustered leads sharing a key with a new lead, with ``cluster_id`` and
-            ``cluster_size`` (the full size of their cluster).
-        existing_keys: the stored keys of those leads.
+        existing: clustered leads that share a block a new lead can be paired in (at least those:
+            ``blocking.leads_to_read``), with ``cluster_id`` and ``cluster_size`` (the full size of
+            their cluster).
+        existing_keys: the stored keys in the blocks of the new leads, also of leads not in
+            ``existing`` (they make a block oversized).
         labels: must/cannot-link labels touching these leads (``lead_id_l``, ``lead_id_r``,
-            ``label``, ``source``).
+            ``label``, ``source``); a cannot-link may name a cluster id for a member not read
+            (``decisions.labels_in_play``).
         tf_tables: term-frequency tables per comparison (computed from the records when None).
         model: a stored model, reused unless a refit is needed (``needs_fit``).
 

@@ -26,8 +26,9 @@ _EXTRA_TERMS = (
 def _key_text(expr: pl.Expr) -> pl.Expr:
     """Lower-case, strip accents, turn punctuation into nothing and '&'/'+' into 'and'."""
     return (
-        expr.str.to_lowercase()
-        .str.normalize("NFKD")
+        # lower-cased after NFKD too: compatibility capitals (𝐀, ℂ, 🄰) have no lower case of their own
+        expr.str.normalize("NFKD")
+        .str.to_lowercase()
         .str.replace_all(r"\p{Mn}", "")
         .str.replace_all(r"\s*[&+]\s*", " and ")
         .str.replace_all(r"[-/_]", " ")

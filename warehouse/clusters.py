@@ -1,7 +1,7 @@
 """Warehouse side of matching: read what a run needs, write what it found.
 
-A run reads the leads without a cluster, the stored blocking keys that equal theirs (and the
-leads holding them), the labels touching them, term frequencies and the latest model; it writes
+A run reads the leads without a cluster, the stored blocking keys that equal theirs (and those
+of the leads holding them that it can pair), the labels touching them or their clusters, term frequencies and the latest model; it writes
 keys, scored pairs, cluster ids, cluster events, golden records and, when refitted, the model.
 The writes of one run happen in one transaction (the caller opens it).
 """
@@ -54,7 +54,7 @@ def clustered_without_keys(wh: Warehouse, columns: Sequence[str]) -> pl.DataFram
 
 
 def stored_keys_sharing(wh: Warehouse, blocks: pl.Series) -> pl.DataFrame:
-    """Stored keys (``lead_id``, ``block``) in the given blocks: every lead already keyed there."""
+    """Stored keys (``lead_id``, ``block``) in the given blocks."""
     # on the block id (an integer): several times faster than on (rule, key) strings over millions of keys
     with wh.registered(_NEW_KEYS, pl.DataFrame({"block": blocks}).unique()):
         return wh.frame(
@@ -78,13 +78,17 @@ def clustered_leads(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns:
     return records.join(sizes, on=s.CLUSTER_ID, how="left", maintain_order="left")
 
 
-def labels_touching(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
-    """Must/cannot-link labels with at least one side among the leads, oldest first."""
-    with wh.registered(_IDS, _ids_frame(lead_ids)):
+def labels_touching(wh: Warehouse, lead_ids: pl.Series, cluster_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Must/cannot-link labels with a side among the leads or in one of the clusters, oldest first,
+    with each side's cluster id (``cluster_id_l``, ``cluster_id_r``; null for an unclustered lead)."""
+    clusters = cluster_ids if cluster_ids is not None else pl.Series([], dtype=pl.Int64)
+    with wh.registered(_IDS, _ids_frame(lead_ids)), wh.registered(_FRAME, _ids_frame(clusters)):
         return wh.frame(
-            f"SELECT lead_id_l, lead_id_r, label, source FROM match_labels "
-            f"WHERE lead_id_l IN (SELECT id FROM {_IDS}) OR lead_id_r IN (SELECT id FROM {_IDS}) "
-            "ORDER BY created_at, lead_id_l, lead_id_r"
+            "SELECT m.lead_id_l, m.lead_id_r, m.label, m.source, a.cluster_id AS cluster_id_l, b.cluster_id AS cluster_id_r "
+            "FROM match_labels m LEFT JOIN leads a ON a.lead_id = m.lead_id_l LEFT JOIN leads b ON b.lead_id = m.lead_id_r "
+            f"WHERE m.lead_id_l IN (SELECT id FROM {_IDS}) OR m.lead_id_r IN (SELECT id FROM {_IDS}) "
+            f"OR a.cluster_id IN (SELECT id FROM {_FRAME}) OR b.cluster_id IN (SELECT id FROM {_FRAME}) "
+            "ORDER BY m.created_at, m.lead_id_l, m.lead_id_r"
         )
 
 

@@ -13,7 +13,7 @@ from benchmarks.generate_leads import generate_leads
 from flows.cli import app
 from flows.dedupe_run import export_review, import_review, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
-from matching.configuration import DedupSettings
+from matching.configuration import BlockingRule, DedupSettings, LinkRule
 from matching.engine import MATCH_COLUMNS
 from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
 from transforms.configuration import IngestSettings
@@ -261,5 +261,59 @@ def test_an_incremental_run_reads_only_leads_it_can_pair_yet_finds_every_pair(
         assert 0 < len(read) < sharing.len()
         # the pairs stored are those of blocking against every stored key, not only the leads read
         expected, _ = candidate_pairs(new_keys, stored_keys, settings.blocking_rules, settings.max_block_size)
-        stored = wh.frame("SELECT lead_id_l, lead_id_r FROM match_pairs").slice(pairs_before).sort("lead_id_l", "lead_id_r")
+        new_ids = new["lead_id"].implode()
+        stored = wh.frame("SELECT lead_id_l, lead_id_r FROM match_pairs").filter(
+            pl.col("lead_id_l").is_in(new_ids) | pl.col("lead_id_r").is_in(new_ids)
+        ).sort("lead_id_l", "lead_id_r")
+        assert wh.scalar("SELECT count(*) FROM match_pairs") == pairs_before + stored.height
         assert stored.equals(expected.select("lead_id_l", "lead_id_r").sort("lead_id_l", "lead_id_r"))
+
+
+def _stored(wh: Warehouse, rows: list[tuple], rules: list) -> None:
+    """Insert clustered leads (lead_id, first, last, email, phone, cluster_id or None) and their keys."""
+    for r in rows:
+        wh.execute(
+            "INSERT INTO leads (lead_id, batch_id, source_file, source_kind, source_row, first_name, last_name, email, phone, "
+            "company, company_key, cluster_id, created_at, updated_at) VALUES (?, 1, 'f', 'bulk', ?, ?, ?, ?, ?, 'Acme', 'acme', ?, "
+            "now()::TIMESTAMP, now()::TIMESTAMP)", [r[0], r[0], *r[1:]],
+        )
+    clustered = wh.frame("SELECT " + ", ".join(MATCH_COLUMNS) + " FROM leads WHERE cluster_id IS NOT NULL")
+    wc.insert_keys(wh, blocking_keys(clustered, rules))
+
+
+def test_a_block_oversized_by_stored_leads_stays_oversized_when_none_is_read(tmp_path: Path) -> None:
+    # three stored leads and two new ones share a switchboard (cap 3) and nothing else: no stored
+    # lead is read, yet the block holds five leads and must not pair the two new ones
+    rules = [BlockingRule(name="email", parts=["email:canonical_email"]), BlockingRule(name="phone", parts=["any_phone"], max_block_size=3)]
+    settings = DedupSettings(blocking_rules=rules, random_pairs=1000)
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        _stored(wh, [(1, "Ann", "Alpha", "a@x.com", "+15550001", 1), (2, "Bob", "Beta", "b@x.com", "+15550001", 2),
+                     (3, "Cy", "Chi", "c@x.com", "+15550001", 3), (4, "Dan", "Delta", "d@x.com", "+15550001", None),
+                     (5, "Dan", "Delta", "d2@y.com", "+15550001", None)], rules)
+        result = run_dedupe(wh, settings)
+        assert ("phone", "+15550001", 5) in [tuple(b) for b in result.oversized_blocks]
+        assert wh.scalar("SELECT count(*) FROM match_pairs") == 0
+        assert clusters(wh)[5] == 5
+
+
+def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:
+    # lead 1 was unmerged from lead 2 (cannot-link). New leads 5 and 6 are the same people as 3
+    # (cluster 1) and 4 (cluster 2) and the same as each other (one e-mail): linking them all
+    # would undo the unmerge. Leads 1 and 2 share only an oversized phone block, so they are not read.
+    rules = [BlockingRule(name="email", parts=["email:canonical_email"]), BlockingRule(name="phone", parts=["any_phone"], max_block_size=2),
+             BlockingRule(name="name", parts=["last_name:lower"])]
+    settings = DedupSettings(
+        blocking_rules=rules, random_pairs=1000, cannot_link=[],
+        must_link=[LinkRule(name="e", when={"email": ["exact"]}), LinkRule(name="n", when={"last_name": ["exact"], "first_name": ["exact"]})],
+    )
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        _stored(wh, [(1, "Ann", "Alpha", "a1@x.com", "+15550001", 1), (2, "Bob", "Beta", "b1@x.com", "+15550001", 2),
+                     (3, "Cat", "Gamma", "ca@x.com", None, 1), (4, "Dan", "Delta", "da@x.com", None, 2),
+                     (5, "Cat", "Gamma", "ca@x.com", "+15550001", None), (6, "Dan", "Delta", "ca@x.com", None, None)], rules)
+        wh.execute("INSERT INTO match_labels VALUES (1, 2, 'cannot_link', 'unmerge', NULL, now()::TIMESTAMP)")
+        run_dedupe(wh, settings)
+        after = clusters(wh)
+        assert after[1] != after[2]  # the unmerge holds
+        assert after[3] == after[1] and after[4] == after[2]  # existing memberships are never cut

@@ -6,7 +6,7 @@ import polars as pl
 
 from matching.comparisons import LEVELS, gamma_column
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, DECISION, MATCH, MUST_LINK, decide, unknown_rule_levels
+from matching.decisions import CANNOT_LINK, DECISION, MATCH, MUST_LINK, decide, labels_in_play, unknown_rule_levels
 from matching.model import PROBABILITY
 
 
@@ -50,3 +50,19 @@ def test_swapped_names_with_two_mailboxes_at_one_domain_are_two_colleagues() -> 
     # a swap by mistake keeps the one address (or one side has none): left to the model
     assert decided(swapped | {"email": "exact"}) == (MUST_LINK, "rule:same_email_and_name")
     assert decided(swapped | {"email": None}) == (MATCH, "model")
+
+
+def test_a_cannot_link_side_not_in_play_stands_for_its_cluster() -> None:
+    labels = pl.DataFrame({
+        "lead_id_l": [7, 7, 8, 1], "lead_id_r": [9, 9, 20, 2], "label": [CANNOT_LINK, MUST_LINK, CANNOT_LINK, CANNOT_LINK],
+        "source": ["unmerge", "review", "unmerge", "unmerge"],
+        "cluster_id_l": [3, 3, 8, None], "cluster_id_r": [5, 5, 20, 2],
+    })
+    out = labels_in_play(labels, pl.Series([9, 20, 1]))
+    assert out.columns == ["lead_id_l", "lead_id_r", "label", "source"]
+    assert out.rows() == [
+        (3, 9, CANNOT_LINK, "unmerge"),  # 7 is not read: its cluster 3 keeps apart from 9
+        (7, 9, MUST_LINK, "review"),  # must-links only matter on candidate pairs: kept as they are
+        (8, 20, CANNOT_LINK, "unmerge"),  # 8 is its cluster's id already
+        (1, 2, CANNOT_LINK, "unmerge"),  # 1 is in play; 2 not read, its own cluster
+    ]

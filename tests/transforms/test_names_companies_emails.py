@@ -77,7 +77,7 @@ def test_company_key(raw: str, key: str | None) -> None:
     assert _one(company_key(pl.col("v")), raw) == key
 
 
-@given(st.lists(st.sampled_from([*"AbÉé &+.,-/_\t", "GmbH", "Inc", " Co. KG", "The ", "und"]), max_size=12).map("".join))
+@given(st.lists(st.sampled_from([*"AbÉé &+.,-/_\t𝐀ℂ🄰Ⅻ", "GmbH", "Inc", " Co. KG", "The ", "und"]), max_size=12).map("".join))
 @hsettings(max_examples=300, deadline=None)
 def test_company_key_is_stored_lower_case_and_trimmed(raw: str) -> None:
     # the warehouse joins the column as is for term frequencies (schema.LOWER_CASE_COLUMNS)
