@@ -58,6 +58,21 @@ def _written(path: Path) -> bool:
         return False
 
 
+def _check_overrides(settings: LeadpipeSettings, options: dict[str, tuple[str, float | None]]) -> None:
+    """Options that stand in for ``[inbox]`` settings obey the same bounds (checked by the settings model)."""
+    from pydantic import ValidationError
+
+    from flows.operations_config import InboxSettings
+
+    for option, (key, value) in options.items():
+        if value is None:
+            continue
+        try:
+            InboxSettings.model_validate({**settings.inbox.model_dump(), key: value})
+        except ValidationError as exc:
+            raise LeadpipeError(f"{option} {value:g}: {exc.errors()[0]['msg']}", hint=f"like [inbox] {key}") from exc
+
+
 def _print_cycle(cycle, root: Path) -> None:  # type: ignore[no-untyped-def]
     from flows.inbox import ERROR_FILE
 
@@ -90,10 +105,7 @@ def watch(
 
     with _errors():
         settings = load_settings(config, db)
-        if poll is not None and not 0 < poll <= 86400:
-            raise LeadpipeError(f"--poll {poll:g}: must be more than 0 and at most 86400 seconds", hint="like [inbox] poll_seconds")
-        if stable is not None and not 0 <= stable <= 3600:
-            raise LeadpipeError(f"--stable {stable:g}: must be 0 to 3600 seconds", hint="like [inbox] stable_seconds")
+        _check_overrides(settings, {"--poll": ("poll_seconds", poll), "--stable": ("stable_seconds", stable)})
         box = Inbox(inbox or settings.inbox.path, settings.inbox)
     interval = settings.inbox.poll_seconds if poll is None else poll
     console.print(f"watching [bold]{box.root}[/] every {interval:g} s; warehouse [bold]{settings.warehouse.path}[/]"

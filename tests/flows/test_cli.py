@@ -148,8 +148,9 @@ def test_writing_commands_with_no_wait_fail_while_another_run_holds_the_lock(
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
-    ("--poll", "0", "--poll 0: must be more than 0"), ("--poll", "-5", "--poll -5: must be more than 0"),
-    ("--stable", "-1", "--stable -1: must be 0 to 3600 seconds"),
+    ("--poll", "0", "--poll 0: Input should be greater than 0"), ("--poll", "-5", "--poll -5: Input should be greater than 0"),
+    ("--poll", "90000", "--poll 90000: Input should be less than or equal to 86400"),
+    ("--stable", "-1", "--stable -1: Input should be greater than or equal to 0"),
 ])
 def test_watch_refuses_poll_and_stable_values_the_config_would_refuse(
     tmp_path: Path, db_path: Path, option: str, value: str, message: str,
