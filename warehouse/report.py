@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.report_html import ReportData
+from warehouse.clusters import PAIR_COMPARISONS
 from warehouse.connection import Warehouse
 from warehouse.lifecycle import REACHED_MQL_SQL, reached_mql_sql
 from warehouse.runs import runs_frame
@@ -19,8 +20,8 @@ LARGEST_CLUSTERS = 5
 #: Weeks of the weekly funnel.
 WEEKS = 26
 
-#: match_pairs comparison columns: (field, level column, weight column).
-MATCH_FIELDS = ("first_name", "last_name", "email", "phone", "company", "street", "city", "postal_code")
+#: Comparisons whose level and weight columns (level_<name>, weight_<name>) match_pairs stores.
+MATCH_FIELDS = PAIR_COMPARISONS
 
 
 def kpis_sql() -> str:

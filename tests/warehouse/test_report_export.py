@@ -40,9 +40,10 @@ def test_largest_clusters_show_why_they_matched(wh: Warehouse) -> None:
     add_lead(wh, 4, 4, "bo@initech.com", last="Kim", score=5, grade="D")
     wh.execute(
         "INSERT INTO match_pairs (lead_id_l, lead_id_r, blocking_rules, level_email, weight_email, level_last_name, weight_last_name, "
-        "level_phone, weight_phone, prior_weight, match_weight, match_probability, decision, decided_by, created_at) VALUES "
-        "(1, 2, ['email'], 'exact', 9.5, 'exact', 3.2, 'different', -2.1, -8, 12.6, 0.9998, 'match', 'model', ?), "
-        "(1, 3, ['name'], 'jaro_winkler_0.9', 4.1, 'exact', 3.2, NULL, NULL, -8, 2.3, 0.83, 'match', 'model', ?)",
+        "level_phone, weight_phone, level_title, weight_title, prior_weight, match_weight, match_probability, decision, decided_by, "
+        "created_at) VALUES "
+        "(1, 2, ['email'], 'exact', 9.5, 'exact', 3.2, 'different', -2.1, 'exact', 1.7, -8, 12.6, 0.9998, 'match', 'model', ?), "
+        "(1, 3, ['name'], 'jaro_winkler_0.9', 4.1, 'exact', 3.2, NULL, NULL, NULL, NULL, -8, 2.3, 0.83, 'match', 'model', ?)",
         [NOW, NOW],
     )
     wh.execute("INSERT INTO cluster_events (event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at) "
@@ -66,6 +67,7 @@ def test_largest_clusters_show_why_they_matched(wh: Warehouse) -> None:
     html = render_report(data)
     assert "Cluster 1: 3 leads" in html and "No duplicates yet" not in html
     assert "email: exact +9.5" in html and "phone: different -2.1" in html and "0.830" in html
+    assert "title: exact +1.7" in html  # every comparison match_pairs stores is shown
     assert "email exact, last name exact" in html  # the cluster's history
 
 
