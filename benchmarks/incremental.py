@@ -61,7 +61,7 @@ def _incremental_child(db: str) -> None:
     with Warehouse.open(db) as wh:
         clock = time.perf_counter()
         result = run_dedupe(wh, DedupSettings())
-        wh.checkpoint()  # timed: the pipeline checkpoints after every run (DuckDB may do it at commit)
+        wh.checkpoint()  # timed, as in the full run: see the module docstring
         seconds = time.perf_counter() - clock
     print(json.dumps({"seconds": seconds, "result": dataclasses.asdict(result)}))
 
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         _insert(wh, old, 1)
         clock = time.perf_counter()
         full = run_dedupe(wh, settings)
-        wh.checkpoint()  # as the pipeline does after every run (before publishing its snapshot)
+        wh.checkpoint()  # as the pipeline does once per run (before publishing its snapshot)
         full_seconds = time.perf_counter() - clock
         _insert(wh, new, 2)
     # a later run, in its own process as a scheduled or drop-folder run would be

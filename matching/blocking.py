@@ -213,8 +213,8 @@ _USABLE = (pl.col("size") <= pl.col("_cap")) & pl.col("has_new") & (pl.col("size
 def _block_sizes(
     new_keys: pl.DataFrame, existing_keys: pl.DataFrame | None, rules: Sequence[BlockingRule], max_block_size: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The keys of new and existing leads (a lead both stored and new counts once, as new), and
-    per block its ``size``, whether it ``has_new`` lead and its rule's ``_cap``."""
+    """The keys of new and existing leads, the new ones first (a lead both stored and new counts
+    once, as new), and per block its ``size``, whether it ``has_new`` lead and its rule's ``_cap``."""
     keys = _blocks(new_keys, rules, new=True)
     if existing_keys is not None and existing_keys.height:
         # the stored keys of a lead passed as new too give way to its new keys
@@ -269,7 +269,7 @@ def candidate_pairs(
     oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop("_cap")
     # the names of the oversized keys, from the new keys (an oversized block has a new lead)
     # (filtered first: selecting the key strings of millions of keys would copy them)
-    new_blocks = _blocks(new_keys, rules, new=True)["_block"]
+    new_blocks = keys["_block"].head(new_keys.height)  # _block_sizes puts the new keys first
     big = new_blocks.is_in(oversized["_block"].implode())
     named = new_keys.filter(big).select(new_blocks.filter(big).alias("_block"), RULE, KEY).unique("_block")
     oversized = oversized.join(named, on="_block", how="left")

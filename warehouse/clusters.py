@@ -1,8 +1,9 @@
 """Warehouse side of matching: read what a run needs, write what it found.
 
 A run reads the leads without a cluster, the stored blocking keys that equal theirs (and those
-of the leads holding them that it can pair), the labels touching them or their clusters, term frequencies and the latest model; it writes
-keys, scored pairs, cluster ids, cluster events, golden records and, when refitted, the model.
+of the leads holding them that it can pair), the labels touching them or their clusters, term
+frequencies and the latest model; it writes keys, scored pairs, cluster ids, cluster events,
+golden records and, when refitted, the model.
 The writes of one run happen in one transaction (the caller opens it).
 """
 
