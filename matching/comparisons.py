@@ -149,6 +149,10 @@ class _Pairs:
             self.records = self.records.with_columns(expr.alias(name))
         return name
 
+    def lower(self, column: str) -> pl.Expr:
+        """The column trimmed and lower-cased (empty = null), computed once for all comparisons."""
+        return pl.col(self.derive(lower_column(column), _lower(column)))
+
     def encode(self, vocabulary: str, exprs: dict[str, pl.Expr]) -> None:
         """Encode record values of several expressions into one shared vocabulary (cached by name)."""
         if all(f"{vocabulary}.{name}" in self._codes for name in exprs):
@@ -247,9 +251,9 @@ def _names(p: _Pairs, first: str, last: str) -> None:
     exprs = {}
     # typographic apostrophes are the same letter as the typed one (O’Brien = O'Brien)
     if p.has(first):
-        exprs["first"] = _lower(first).str.replace_all("[’‘`´]", "'")
+        exprs["first"] = p.lower(first).str.replace_all("[’‘`´]", "'")
     if p.has(last):
-        exprs["last"] = _lower(last).str.replace_all("[’‘`´]", "'")
+        exprs["last"] = p.lower(last).str.replace_all("[’‘`´]", "'")
     p.encode("names", exprs)
 
 
@@ -268,7 +272,7 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
         p._cache[key] = _falses(n)
         return p._cache[key]
     _names(p, first, last)
-    p.encode("initials", {"first": _lower(first).str.slice(0, 1), "last": _lower(last).str.slice(0, 1)})
+    p.encode("initials", {"first": p.lower(first).str.slice(0, 1), "last": p.lower(last).str.slice(0, 1)})
     ifa, ifb, _ = p.sides("initials", "first")
     ila, ilb, _ = p.sides("initials", "last")
     rows = ((ifa == ilb) | (ila == ifb)).fill_null(False).arg_true()
@@ -479,7 +483,7 @@ def _phone(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     _hashed_pair(p, f"{c.field}.last7", pl.col(c.field).cast(pl.String).str.replace_all(r"\D", "").str.slice(-7), "sa", "sb", inputs)
     orgs = [org for org in (s.COMPANY_KEY, s.COMPANY_DOMAIN) if p.has(org)]
     for org in orgs:
-        _hashed_pair(p, f"{org}.org", _lower(org), f"{org}_a", f"{org}_b", inputs)
+        _hashed_pair(p, f"{org}.lower", p.lower(org), f"{org}_a", f"{org}_b", inputs)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
         missing_a, missing_b = pl.col("a").is_null(), pl.col("b").is_null()
@@ -509,7 +513,7 @@ def _acronym(column: str) -> pl.Expr:
 
 def _same_domain(p: _Pairs, level: pl.Series) -> pl.Series:
     """Company levels below 'domain' become 'domain' where both leads have one registrable domain."""
-    da, db = p.hashed(f"{s.COMPANY_DOMAIN}.lower", _lower(s.COMPANY_DOMAIN))
+    da, db = p.hashed(f"{s.COMPANY_DOMAIN}.lower", p.lower(s.COMPANY_DOMAIN))
     domain = LEVELS["company"].index("domain")
     return pl.select(
         pl.when(level.is_not_null() & (level > domain) & (da == db).fill_null(False)).then(pl.lit(domain, pl.Int8))
@@ -518,7 +522,7 @@ def _same_domain(p: _Pairs, level: pl.Series) -> pl.Series:
 
 
 def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
-    key = _lower(c.field)
+    key = p.lower(c.field)
     inputs: Inputs = {}
     _col_pair(p, c.field, pl.when(~key.is_in(_NOT_PROVIDED)).then(key), "a", "b", inputs, key=f"{c.field}.company")
     # without spaces: a typo that joins or splits words (HunterAgritech, Johnsonm Foods) is still close
@@ -666,7 +670,8 @@ def compare_pairs(
         out = out.with_columns(level.cast(pl.Int8).alias(gamma_column(c.name)))
         if c.term_frequency and table is not None:
             # the frequency of each record's value, taken from the left record of exact pairs
-            per_record = p.records.select(_lower(c.field).alias("value")).join(table, on="value", how="left", maintain_order="left")
+            value = p.lower(c.field)  # before reading p.records: it may add the column
+            per_record = p.records.select(value.alias("value")).join(table, on="value", how="left", maintain_order="left")
             tf = per_record["tf"].gather(p.left)
             out = out.with_columns(
                 pl.when(pl.col(gamma_column(c.name)) == 0).then(tf).otherwise(None).cast(pl.Float64).alias(tf_column(c.name))
@@ -679,8 +684,22 @@ def uses_value_counts(comparison: Comparison) -> bool:
     return comparison.term_frequency or (comparison.kind in ("first_name", "last_name") and comparison.common_name_count > 0)
 
 
+def lower_column(column: str) -> str:
+    """Name of the trimmed, lower-cased copy of a column that the comparisons share."""
+    return f"{column}:lower"
+
+
+def with_lower_columns(records: pl.DataFrame, comparisons: Sequence[Comparison]) -> pl.DataFrame:
+    """The records with the lower-cased copy of each field whose value counts are taken, so that
+    the counts (``term_frequencies``) and the comparisons lower-case it once."""
+    fields = sorted({c.field for c in comparisons if uses_value_counts(c) and c.field in records.columns})
+    return records.with_columns([_lower(f).alias(lower_column(f)) for f in fields if lower_column(f) not in records.columns])
+
+
 def term_frequencies(records: pl.DataFrame, comparison: Comparison) -> pl.DataFrame:
     """Share (``tf``) and number (``count``) of records holding each (lower-case) value of a field."""
-    values = records.select(_lower(comparison.field).alias("value")).drop_nulls()
+    lowered = lower_column(comparison.field)
+    value = pl.col(lowered) if lowered in records.columns else _lower(comparison.field)
+    values = records.select(value.alias("value")).drop_nulls()
     total = max(values.height, 1)
     return values.group_by("value").agg((pl.len() / total).alias("tf"), pl.len().cast(pl.Int64).alias("count"))

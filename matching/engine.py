@@ -19,7 +19,9 @@ import polars as pl
 
 from matching.blocking import LEFT, RIGHT, RULES_MASK, BlockingReport, blocking_keys, candidate_pairs, rule_names, with_key_parts
 from matching.clustering import RULE_LINK, STRENGTH, UNCUTTABLE, Clustering, cluster_leads
-from matching.comparisons import LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies, uses_value_counts
+from matching.comparisons import (
+    LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies, uses_value_counts, with_lower_columns,
+)
 from matching.configuration import Comparison, DedupSettings
 from matching.decisions import CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, decide, rule_anchor
 from matching.model import (
@@ -191,6 +193,7 @@ def match_leads(
     sample = random_pairs(records, settings.random_pairs, settings.seed) if refitted else None
     both = pairs if sample is None else pl.concat([pairs, sample.with_columns(pl.lit(0, pl.Int64).alias(RULES_MASK))])
     if tf_tables is None:
+        records = with_lower_columns(records, settings.comparisons)
         tf_tables = term_frequency_tables(records, settings.comparisons)
     compared = compare_pairs(both, records, settings.comparisons, tf_tables)
     gammas = compared.head(pairs.height)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from matching.comparisons import LEVELS, compare_pairs, gamma_column
-from matching.configuration import Comparison, default_comparisons
+from benchmarks.matching_data import generated_leads
+from matching.blocking import blocking_keys, candidate_pairs
+from matching.comparisons import LEVELS, compare_pairs, gamma_column, term_frequencies, with_lower_columns
+from matching.configuration import Comparison, DedupSettings, default_comparisons
+from matching.engine import MATCH_COLUMNS
 
 COLUMNS = ("lead_id", "first_name", "last_name", "email", "phone", "mobile_phone", "company_key", "company_domain",
            "street", "city", "postal_code", "title")
@@ -179,3 +182,21 @@ def test_typographic_apostrophes_do_not_matter() -> None:
 ])
 def test_title_levels(a: str | None, b: str, expected: str) -> None:
     assert level("title", {"title": a}, {"title": b}) == expected
+
+
+def test_shared_lower_case_columns_change_no_level_and_no_count() -> None:
+    """The engine lower-cases the counted fields once (``with_lower_columns``) and the comparisons
+    reuse that copy: the levels and the term frequencies must be those computed from the raw fields."""
+    settings = DedupSettings()
+    records = generated_leads(3_000, seed=3).select(MATCH_COLUMNS).with_columns(
+        # stray spaces and capitals, which the lower-cased copy must absorb like the raw path
+        pl.concat_str(pl.lit(" "), pl.col("first_name").str.to_uppercase()).alias("first_name"),
+    )
+    pairs, _ = candidate_pairs(blocking_keys(records, settings.blocking_rules), None, settings.blocking_rules,
+                               settings.max_block_size)
+    lowered = with_lower_columns(records, settings.comparisons)
+    assert lowered.width > records.width
+    for c in settings.comparisons:
+        if c.term_frequency:
+            assert term_frequencies(lowered, c).sort("value").equals(term_frequencies(records, c).sort("value"))
+    assert compare_pairs(pairs, lowered, settings.comparisons).equals(compare_pairs(pairs, records, settings.comparisons))
