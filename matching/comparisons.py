@@ -200,23 +200,52 @@ def _evaluate(inputs: Inputs, build: Build, strings: Sequence[str] | None = None
     With ``strings`` empty the level depends on code equalities only and is evaluated directly
     on the pairs' integer codes. Otherwise it runs once per distinct combination of input codes,
     with the named inputs (all when ``strings`` is None) turned back into strings, and is joined
-    back to the pairs.
+    back to the pairs. Inputs that share their codes (the same values read through another
+    vocabulary: a company key and its acronym) count once in the combination, and two code
+    columns are packed into one 64-bit key: de-duplicating and joining back millions of pairs is
+    most of the cost.
     """
-    codes = pl.DataFrame({name: c for name, (c, _) in inputs.items()})
     if strings is not None and not strings:
+        codes = pl.DataFrame({name: c for name, (c, _) in inputs.items()})
         frame, level = build(codes, _no_sim)
         return frame.select(level.alias("_level")).to_series()
-    keys = codes.columns
-    distinct = codes.unique()
-    wanted = keys if strings is None else list(strings)
+    owner: dict[int, str] = {}  # id of a codes series -> the first input name holding it
+    for name, (c, _) in inputs.items():
+        owner.setdefault(id(c), name)
+    keys = list(owner.values())
+    codes = pl.DataFrame({name: inputs[name][0] for name in keys})
+    packed = len(keys) == 2 and all(codes[k].dtype == pl.UInt32 for k in keys)
+    if packed:
+        codes = codes.select(_pack(pl.col(keys[0]), pl.col(keys[1])).alias(_KEY))
+        distinct = codes.unique().with_columns(_unpack(pl.col(_KEY), keys))
+    else:
+        distinct = codes.unique()
+    distinct = distinct.with_columns([pl.col(owner[id(c)]).alias(name) for name, (c, _) in inputs.items() if name not in keys])
+    wanted = list(inputs) if strings is None else list(strings)
     texts = distinct.with_columns([pl.Series(name, inputs[name][1].gather(distinct[name])) for name in wanted])
 
     def sim(scorer: str, a: str, b: str) -> pl.Series:
         return similarity_by_code(scorer, distinct[a], distinct[b], inputs[a][1])
 
     frame, level = build(texts, sim)
-    distinct = distinct.with_columns(frame.select(level.alias("_level")))
-    return codes.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")["_level"]
+    on = [_KEY] if packed else keys
+    distinct = distinct.select(*on, frame.select(level.alias("_level")).to_series())
+    return codes.join(distinct, on=on, how="left", nulls_equal=True, maintain_order="left")["_level"]
+
+
+_KEY = "_key"
+_NULL_CODE = 0xFFFFFFFF  # a null code in a packed key (vocabulary codes are below it)
+
+
+def _pack(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Two UInt32 code columns (null allowed) as one UInt64."""
+    return a.cast(pl.UInt64).fill_null(_NULL_CODE) * (1 << 32) + b.cast(pl.UInt64).fill_null(_NULL_CODE)
+
+
+def _unpack(key: pl.Expr, names: Sequence[str]) -> list[pl.Expr]:
+    """The two code columns of a packed key, nulls restored."""
+    high, low = (key // (1 << 32)).cast(pl.UInt32), (key % (1 << 32)).cast(pl.UInt32)
+    return [pl.when(part != _NULL_CODE).then(part).alias(name) for part, name in zip((high, low), names, strict=True)]
 
 
 def _no_sim(*args: object) -> pl.Series:
@@ -525,14 +554,15 @@ def _company(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     key = p.lower(c.field)
     inputs: Inputs = {}
     _col_pair(p, c.field, pl.when(~key.is_in(_NOT_PROVIDED)).then(key), "a", "b", inputs, key=f"{c.field}.company")
-    # without spaces: a typo that joins or splits words (HunterAgritech, Johnsonm Foods) is still close
-    squashed = pl.when(~key.is_in(_NOT_PROVIDED)).then(key.str.replace_all(" ", "", literal=True))
-    _col_pair(p, c.field, squashed, "sa", "sb", inputs, key=f"{c.field}.squashed")
-    # each company key's acronym, computed once per distinct key: the same codes as a / b, read
-    # through a vocabulary of acronyms (the 'domain' level is set per pair by _same_domain)
+    # each company key without spaces (a typo that joins or splits words, HunterAgritech, Johnsonm
+    # Foods, is still close) and its acronym, computed once per distinct key: the same codes as
+    # a / b, read through other vocabularies (the 'domain' level is set per pair by _same_domain)
     codes_a, vocab = inputs["a"]
+    codes_b = inputs["b"][0]
+    squashed = vocab.str.replace_all(" ", "", literal=True)
     acronyms = pl.DataFrame({"v": vocab}).select(_acronym("v"))["v"]
-    inputs["aa"], inputs["ab"] = (codes_a, acronyms), (inputs["b"][0], acronyms)
+    inputs["sa"], inputs["sb"] = (codes_a, squashed), (codes_b, squashed)
+    inputs["aa"], inputs["ab"] = (codes_a, acronyms), (codes_b, acronyms)
 
     def build(frame: pl.DataFrame, sim: Sim) -> tuple[pl.DataFrame, pl.Expr]:
         frame = frame.with_columns(ts=sim("token_set", "a", "b"), sq=sim("indel", "sa", "sb"))

@@ -200,3 +200,19 @@ def test_shared_lower_case_columns_change_no_level_and_no_count() -> None:
         if c.term_frequency:
             assert term_frequencies(lowered, c).sort("value").equals(term_frequencies(records, c).sort("value"))
     assert compare_pairs(pairs, lowered, settings.comparisons).equals(compare_pairs(pairs, records, settings.comparisons))
+
+
+def test_each_pair_gets_the_levels_it_gets_when_compared_alone() -> None:
+    """Levels are computed once per distinct combination of values and joined back to the pairs
+    (codes packed two by two, inputs that share codes counted once): no pair may get another's."""
+    settings = DedupSettings()
+    records = generated_leads(2_000, seed=11).select(MATCH_COLUMNS)
+    pairs, _ = candidate_pairs(blocking_keys(records, settings.blocking_rules), None, settings.blocking_rules,
+                               settings.max_block_size)
+    together = compare_pairs(pairs, records, settings.comparisons)
+    gammas = [gamma_column(c.name) for c in settings.comparisons]
+    assert together.select(gammas).null_count().sum_horizontal()[0] > 0  # missing values are in play
+    for row in pairs.sample(30, seed=1).iter_rows(named=True):
+        alone = compare_pairs(pl.DataFrame([row], schema=pairs.schema), records, settings.comparisons)
+        expected = together.filter((pl.col("lead_id_l") == row["lead_id_l"]) & (pl.col("lead_id_r") == row["lead_id_r"]))
+        assert alone.select(gammas).rows() == expected.select(gammas).rows()
