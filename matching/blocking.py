@@ -246,24 +246,22 @@ def leads_to_read(
     )
 
 
-def candidate_pairs(
-    new_keys: pl.DataFrame,
-    existing_keys: pl.DataFrame | None,
-    rules: Sequence[BlockingRule],
-    max_block_size: int,
-) -> tuple[pl.DataFrame, BlockingReport]:
-    """Pairs of leads sharing a key, at least one of them new, each pair once.
+@dataclass(frozen=True)
+class BlockPlan:
+    """The keys worth joining (integers only: ``lead_id``, ``_block``, whether new, the rule's
+    bit) and the oversized blocks, named. Made by ``plan_blocks``, joined by ``pairs_in_blocks``."""
 
-    Args:
-        new_keys: keys of the leads being clustered now.
-        existing_keys: keys of already clustered leads (the stored ``lead_blocking_keys`` that
-            share a key with a new lead is enough), or None.
-        rules: the rules, in order: bit i of ``rules_mask`` is rule i.
-        max_block_size: keys held by more leads than this are skipped for their rule (unless the
-            rule sets its own ``max_block_size``).
+    keys: pl.DataFrame
+    oversized: pl.DataFrame  # _block, size, has_new, rule, key
 
-    Returns:
-        Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
+
+def plan_blocks(
+    new_keys: pl.DataFrame, existing_keys: pl.DataFrame | None, rules: Sequence[BlockingRule], max_block_size: int,
+) -> BlockPlan:
+    """Which keys ``pairs_in_blocks`` joins: those of blocks within their cap holding a new lead.
+
+    The plan keeps no key strings, so a caller can let the keys go before the join, which holds
+    the run's peak memory (see ``candidate_pairs`` for the arguments).
     """
     keys, sizes = _block_sizes(new_keys, existing_keys, rules, max_block_size)
     oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop("_cap")
@@ -272,11 +270,16 @@ def candidate_pairs(
     new_blocks = keys["_block"].head(new_keys.height)  # _block_sizes puts the new keys first
     big = new_blocks.is_in(oversized["_block"].implode())
     named = new_keys.filter(big).select(new_blocks.filter(big).alias("_block"), RULE, KEY).unique("_block")
-    oversized = oversized.join(named, on="_block", how="left")
     usable = sizes.filter(_USABLE).select("_block")
     keys = keys.lazy().join(usable.lazy(), on="_block", how="semi").select(
         s.LEAD_ID, "_block", IS_NEW, pl.lit(2, pl.Int64).pow(pl.col("_block") // _RULE_SHIFT).cast(pl.Int64).alias("_bit"),
     ).collect()
+    return BlockPlan(keys=keys, oversized=oversized.join(named, on="_block", how="left"))
+
+
+def pairs_in_blocks(plan: BlockPlan, rules: Sequence[BlockingRule]) -> tuple[pl.DataFrame, BlockingReport]:
+    """The pairs of a plan, each once with the rules that made it (see ``candidate_pairs``)."""
+    keys = plan.keys
     left = keys.select(pl.col(s.LEAD_ID).alias(LEFT), "_block", pl.col(IS_NEW).alias("_new_l"), "_bit")
     right = keys.select(pl.col(s.LEAD_ID).alias(RIGHT), "_block", pl.col(IS_NEW).alias("_new_r"))
     joined = (
@@ -301,9 +304,31 @@ def candidate_pairs(
     report = BlockingReport(
         pairs=pairs.height,
         pairs_per_rule=per_rule,
-        oversized=oversized.select(RULE, KEY, "size").sort(["size", RULE, KEY], descending=[True, False, False]),
+        oversized=plan.oversized.select(RULE, KEY, "size").sort(["size", RULE, KEY], descending=[True, False, False]),
     )
     return pairs, report
+
+
+def candidate_pairs(
+    new_keys: pl.DataFrame,
+    existing_keys: pl.DataFrame | None,
+    rules: Sequence[BlockingRule],
+    max_block_size: int,
+) -> tuple[pl.DataFrame, BlockingReport]:
+    """Pairs of leads sharing a key, at least one of them new, each pair once.
+
+    Args:
+        new_keys: keys of the leads being clustered now.
+        existing_keys: keys of already clustered leads (the stored ``lead_blocking_keys`` that
+            share a key with a new lead is enough), or None.
+        rules: the rules, in order: bit i of ``rules_mask`` is rule i.
+        max_block_size: keys held by more leads than this are skipped for their rule (unless the
+            rule sets its own ``max_block_size``).
+
+    Returns:
+        Pairs ``lead_id_l < lead_id_r`` with ``rules_mask`` (in no particular order); and the report.
+    """
+    return pairs_in_blocks(plan_blocks(new_keys, existing_keys, rules, max_block_size), rules)
 
 
 def rule_names(mask: pl.Expr, rules: Sequence[BlockingRule]) -> pl.Expr:
