@@ -135,11 +135,8 @@ def insert_keys(wh: Warehouse, keys: pl.DataFrame) -> None:
 
 
 def stored_key_sample(wh: Warehouse, rows: int = 64) -> pl.DataFrame:
-    """A few stored keys (``rule``, ``key``, ``block``), any with no block id first."""
-    return wh.frame(
-        f"(SELECT rule, key, block FROM lead_blocking_keys WHERE block IS NULL LIMIT 1) "
-        f"UNION ALL (SELECT rule, key, block FROM lead_blocking_keys WHERE block IS NOT NULL LIMIT {int(rows)})"
-    )
+    """A few stored keys (``rule``, ``key``, ``block``); every stored key has a block id (migration 8)."""
+    return wh.frame(f"SELECT rule, key, block FROM lead_blocking_keys LIMIT {int(rows)}")
 
 
 def insert_pairs(wh: Warehouse, pairs: pl.DataFrame) -> None:

@@ -219,16 +219,26 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     assert imported.exit_code == 0 and '"must_link": 0' in imported.output  # nothing answered yet
 
 
-@pytest.mark.parametrize("tamper", ["UPDATE lead_blocking_keys SET block = NULL", "UPDATE lead_blocking_keys SET block = block + 1"])
-def test_stored_keys_without_or_with_other_block_ids_are_recomputed(files: list[Path], tmp_path: Path, tamper: str) -> None:
-    # a warehouse from before migration 6 (no ids), or ids from another polars version: the run
-    # must not silently miss the old duplicates of its new leads
+# keys stored before migration 6 (no ids; migration 8 drops them), or ids from another polars version
+WITHOUT_IDS = [
+    "ALTER TABLE lead_blocking_keys ALTER block DROP NOT NULL", "UPDATE lead_blocking_keys SET block = NULL",
+    "DELETE FROM schema_migrations WHERE version = 8",
+]
+OTHER_IDS = ["UPDATE lead_blocking_keys SET block = block + 1"]
+
+
+@pytest.mark.parametrize("tamper", [WITHOUT_IDS, OTHER_IDS], ids=["without_ids", "other_ids"])
+def test_stored_keys_without_or_with_other_block_ids_are_recomputed(files: list[Path], tmp_path: Path, tamper: list[str]) -> None:
+    # the run must not silently miss the old duplicates of its new leads
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         migrate(wh)
         load(wh, files[0])
         run_dedupe(wh, SETTINGS)
         keys_before = wh.frame("SELECT lead_id, rule, key, block FROM lead_blocking_keys ORDER BY ALL")
-        wh.execute(tamper)
+        for statement in tamper:
+            wh.execute(statement)
+        if migrate(wh):  # the warehouse as an older version left it, upgraded
+            assert wh.scalar("SELECT count(*) FROM lead_blocking_keys") == 0
         load(wh, files[1])
         second = run_dedupe(wh, SETTINGS)
         assert second.joined > 0  # new leads still found their duplicates among the old ones
@@ -317,3 +327,22 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
         after = clusters(wh)
         assert after[1] != after[2]  # the unmerge holds
         assert after[3] == after[1] and after[4] == after[2]  # existing memberships are never cut
+
+
+def test_stored_level_and_decision_types_hold_every_label_the_engine_writes(tmp_path: Path) -> None:
+    # match_pairs stores levels and decisions as ENUM types (migration 7): a label the engine can
+    # write but the type lacks would fail the run's insert
+    from matching.comparisons import LEVELS, MISSING
+    from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, NON_MATCH, REVIEW
+
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        levels = wh.scalar("SELECT enum_range(NULL::match_level)")
+        decisions = wh.scalar("SELECT enum_range(NULL::match_decision)")
+        types = dict(wh.rows("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'match_pairs'"))
+        level_type, decision_type = wh.rows("SELECT typeof(NULL::match_level), typeof(NULL::match_decision)")[0]
+    assert set(levels) == {label for labels in LEVELS.values() for label in labels} | {MISSING}
+    assert set(decisions) == {MATCH, REVIEW, NON_MATCH, MUST_LINK, CANNOT_LINK}
+    assert level_type.startswith("ENUM(")
+    assert {c: t for c, t in types.items() if c.startswith("level_")} == {f"level_{n}": level_type for n in wc.PAIR_COMPARISONS}
+    assert types["decision"] == decision_type

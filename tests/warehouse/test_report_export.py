@@ -43,7 +43,7 @@ def test_largest_clusters_show_why_they_matched(wh: Warehouse) -> None:
         "level_phone, weight_phone, level_title, weight_title, prior_weight, match_weight, match_probability, decision, decided_by, "
         "created_at) VALUES "
         "(1, 2, ['email'], 'exact', 9.5, 'exact', 3.2, 'different', -2.1, 'exact', 1.7, -8, 12.6, 0.9998, 'match', 'model', ?), "
-        "(1, 3, ['name'], 'jaro_winkler_0.9', 4.1, 'exact', 3.2, NULL, NULL, NULL, NULL, -8, 2.3, 0.83, 'match', 'model', ?)",
+        "(1, 3, ['name'], 'same_local', 4.1, 'exact', 3.2, NULL, NULL, NULL, NULL, -8, 2.3, 0.83, 'match', 'model', ?)",
         [NOW, NOW],
     )
     wh.execute("INSERT INTO cluster_events (event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at) "
