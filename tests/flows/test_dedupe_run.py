@@ -13,7 +13,9 @@ from benchmarks.generate_leads import generate_leads
 from flows.cli import app
 from flows.dedupe_run import export_review, import_review, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
+from matching.comparisons import LEVELS, MISSING
 from matching.configuration import BlockingRule, DedupSettings, LinkRule
+from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, NON_MATCH, REVIEW
 from matching.engine import MATCH_COLUMNS
 from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
 from transforms.configuration import IngestSettings
@@ -332,9 +334,6 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
 def test_stored_level_and_decision_types_hold_every_label_the_engine_writes(tmp_path: Path) -> None:
     # match_pairs stores levels and decisions as ENUM types (migration 7): a label the engine can
     # write but the type lacks would fail the run's insert
-    from matching.comparisons import LEVELS, MISSING
-    from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, NON_MATCH, REVIEW
-
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         migrate(wh)
         levels = wh.scalar("SELECT enum_range(NULL::match_level)")

@@ -3,7 +3,7 @@
 -- (level_email = 'exact' still holds), but each is stored as one byte instead of a string: a run
 -- writes and checkpoints its pairs faster, and a value outside the set is refused at insert.
 -- The level labels are those of matching.comparisons.LEVELS (every label any version stored);
--- a new label needs a migration of its own (tests/warehouse/test_migrations.py checks the two agree).
+-- a new label needs a migration of its own (tests/flows/test_dedupe_run.py checks the two agree).
 
 CREATE TYPE match_level AS ENUM (
     'exact', 'nickname', 'transposed', 'close', 'initial', 'partial', 'other_name', 'different',
