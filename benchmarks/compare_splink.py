@@ -28,6 +28,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.generate_leads import RARE_NAMES  # noqa: E402
 from benchmarks.matching_data import best_threshold, generated_leads, pair_scores, true_pairs  # noqa: E402
 
 RUNNER = Path(__file__).with_name("splink_runner.py")
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", choices=("normal", "hard"), default="hard")
     parser.add_argument("--dup-rate", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rare-names", type=float, default=RARE_NAMES,
+                        help="share of names from the generator's tail of rarer names (0: as before 2026-12-05)")
     parser.add_argument("--splink-python", default=sys.executable, help="a python with splink>=5 installed")
     parser.add_argument("--child", choices=("leadpipe",), help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="lp_vs_splink_"))
     data = work / "leads.parquet"
     clock = time.perf_counter()
-    leads = generated_leads(args.rows, dup_rate=args.dup_rate, noise=args.noise, seed=args.seed)
+    leads = generated_leads(args.rows, dup_rate=args.dup_rate, noise=args.noise, seed=args.seed, rare_names=args.rare_names)
     leads.write_parquet(data)
     print(f"generated {leads.height:,} leads ({args.noise} noise, {args.dup_rate:.0%} duplicates) in "
           f"{time.perf_counter() - clock:.1f} s -> {data}")

@@ -99,7 +99,8 @@ _EN_US, _EN_GB, _DE, _FR = range(4)
 # people's gender, and "Geschäftsführerin" next to "Herr" would be a mess nobody makes.
 
 # Roughly in order of frequency: pools are drawn with Zipf-like weights, so "John Smith" and
-# "Thomas Müller" occur often enough to produce realistic namesakes in large files.
+# "Thomas Müller" occur often enough to produce namesakes in large files; rarer names come from
+# the tail lists (see RARE_NAMES below).
 _FIRST_EN = _words("""
 James, John, Robert, Michael, William, David, Richard, Joseph, Thomas, Charles, Christopher,
 Daniel, Matthew, Anthony, Mark, Donald, Steven, Paul, Andrew, Joshua, Kenneth, Kevin, Brian,
@@ -147,6 +148,28 @@ Léa, Manon, Emma, Inès, Louise, Jade, Alice, Lina, Élisabeth, Hélène, Anne,
 Marie-Hélène, Anne-Sophie, Brigitte, Monique, Mathilde, Margaux, Océane, Clémence, Juliette,
 Amélie, Agnès, Nico, Fred, Seb, Alex, Cathy, Véro, Steph, Babeth, Max
 """)
+
+# Names outside the curated lists above: the longer lists of the Faker library, extracted once
+# by benchmarks/extract_name_tails.py (Faker 40.63.0) into a committed CSV. The curated lists
+# alone drew 29-39% of first names from the 10 most common ones and made one American in 22 a
+# Smith (one in 126 in the 2010 census); two US people shared a full name with probability
+# 1.5e-4, 9 times what Faker's census-based US lists give (1.7e-5). Namesakes at one company were
+# then so common in large files that they, not matching, set the F1. With the tail taking
+# RARE_NAMES of the draws: 2.1e-5 for US people, 4.6e-5 to 5.5e-5 for German and French ones
+# (shorter curated lists), still above real life (the census lists stop at the 1,000 most
+# common names). The hard-noise look-alikes come on top, unchanged.
+_NAME_TAILS = Path(__file__).with_name("data") / "name_tails.csv"
+#: Default share of first and last names drawn from the tail lists (0: the curated lists alone,
+#: as the generator did before 2026-12-05).
+RARE_NAMES = 0.4
+
+
+def _name_tails() -> dict[str, list[str]]:
+    """The tail names of each pool (first_en, last_us, ...), in file order."""
+    frame = pl.read_csv(_NAME_TAILS, schema={"pool": pl.String, "name": pl.String})
+    return {pool: names for pool, names in
+            frame.group_by("pool", maintain_order=True).agg("name").iter_rows()}
+
 
 # formal name -> nicknames (the first is the usual one). Used both ways for duplicates.
 _NICKNAMES: dict[str, tuple[str, ...]] = {
@@ -794,7 +817,8 @@ class _Pool:
     """Several string lists flattened into one Series, so that one gather picks for every row.
 
     ``pick(rng, groups)`` draws one entry per row from that row's group, uniformly or with
-    Zipf-like weights (lists are ordered roughly by frequency).
+    Zipf-like weights (lists are ordered roughly by frequency). ``head_sizes`` is, per group, how
+    many leading entries are the curated common ones (all of them unless built ``with_tail``).
     """
 
     def __init__(self, groups: Sequence[Sequence[str]], zipf: float = 0.0,
@@ -808,6 +832,25 @@ class _Pool:
             self.cdfs = [_cdf(w) for w in weights]
         elif zipf:
             self.cdfs = [_cdf(1.0 / (np.arange(size) + 3.0) ** zipf) for size in self.sizes]
+        self.head_sizes = self.sizes.copy()
+
+    @classmethod
+    def with_tail(cls, heads: Sequence[Sequence[str]], tails: Sequence[Sequence[str]], zipf: float,
+                  tail_share: float) -> _Pool:
+        """Curated lists (most common first, Zipf-like weights) each followed by its tail: the
+        rarer names not in the list, equally likely, drawn ``tail_share`` of the time together."""
+        groups, weights = [], []
+        for head, tail in zip(heads, tails, strict=True):
+            known = set(head)
+            extra = [name for name in dict.fromkeys(tail) if name not in known] if tail_share else []
+            share = tail_share if extra else 0.0
+            w = 1.0 / (np.arange(len(head)) + 3.0) ** zipf
+            weights.append(np.concatenate([(1 - share) * w / w.sum(),
+                                           np.full(len(extra), share / max(len(extra), 1))]))
+            groups.append([*head, *extra])
+        pool = cls(groups, weights=weights)
+        pool.head_sizes = np.array([len(head) for head in heads], dtype=np.int64)
+        return pool
 
     @classmethod
     def weighted(cls, groups: Sequence[Sequence[tuple[str, float]]]) -> _Pool:
@@ -936,17 +979,20 @@ class _Tables:
     country_mobile_n: np.ndarray
 
 
-def _build_tables(codes: Sequence[str]) -> _Tables:
+def _build_tables(codes: Sequence[str], rare_names: float) -> _Tables:
     countries = [_COUNTRIES[c] for c in codes]
     cities = [(ci, city) for ci, spec in enumerate(countries) for city in spec.cities]
 
-    first_groups = [_FIRST_EN, _FIRST_EN, _FIRST_DE, _FIRST_FR]
-    first = _Pool(first_groups, zipf=0.9)
+    tails = _name_tails()
+    first = _Pool.with_tail([_FIRST_EN, _FIRST_EN, _FIRST_DE, _FIRST_FR],
+                            [tails["first_en"], tails["first_en"], tails["first_de"], tails["first_fr"]],
+                            zipf=0.9, tail_share=rare_names)
     flat_first = first.values.to_list()
     first_alt = np.arange(len(flat_first), dtype=np.int64)
     cand_off, cand_n, cand_flat = [], [], []
-    for g, names in enumerate(first_groups):
+    for g, names in enumerate(first.groups):
         off = int(first.offsets[g])
+        head = names[: first.head_sizes[g]]
         where = {name: off + i for i, name in enumerate(names)}
         formal_of = {nick: formal for formal, nicks in _NICKNAMES.items() for nick in nicks}
         for i, name in enumerate(names):
@@ -957,15 +1003,17 @@ def _build_tables(codes: Sequence[str]) -> _Tables:
                 alt = formal_of[name]
             if alt is not None:
                 first_alt[off + i] = where[alt]
-            # lookalike colleagues: another name with the same initial, not a nickname of it
+            # lookalike colleagues: another common name with the same initial, not a nickname of it
             related = {name, alt} | set(_NICKNAMES.get(name, ()))
-            cands = [where[n] for n in names if n[0] == name[0] and n not in related]
+            cands = [where[n] for n in head if n[0] == name[0] and n not in related]
             cand_off.append(len(cand_flat))
             cand_n.append(len(cands))
             cand_flat.extend(cands)
     first_slug = pl.Series([_slug(n) for n in flat_first])
 
-    last = _Pool([_LAST_US, _LAST_GB, _LAST_DE, _LAST_FR], zipf=0.8)
+    last = _Pool.with_tail([_LAST_US, _LAST_GB, _LAST_DE, _LAST_FR],
+                           [tails["last_us"], tails["last_gb"], tails["last_de"], tails["last_fr"]],
+                           zipf=0.8, tail_share=rare_names)
     last_slug = pl.Series([_slug(n) for n in last.values.to_list()])
 
     ranges: list[tuple[PhoneRange, bool]] = []
@@ -1692,6 +1740,7 @@ def generate_leads(
     noise: Noise = "normal",
     seed: int = 0,
     countries: Sequence[str] | Mapping[str, float] = ("US", "GB", "DE", "FR"),
+    rare_names: float = RARE_NAMES,
 ) -> pl.DataFrame:
     """Generate ``n`` synthetic leads with known duplicates.
 
@@ -1705,6 +1754,9 @@ def generate_leads(
         seed: the same seed (and arguments) gives the same frame.
         countries: ISO codes of the people's countries (see ``SUPPORTED_COUNTRIES``), equally
             weighted, or a mapping code -> weight.
+        rare_names: share of first and last names drawn from the long tail of rarer names
+            (``RARE_NAMES``); 0 draws only the few hundred most common names of each language,
+            which makes namesakes several times as common (the generator before 2026-12-05).
 
     Returns:
         A frame of ``n`` rows: ``record_id``, the ``EXPORT_COLUMNS`` (strings, null = blank) and
@@ -1720,6 +1772,8 @@ def generate_leads(
         raise ValueError(f"dup_rate must be in [0, 1), got {dup_rate}")
     if noise not in ("normal", "hard"):
         raise ValueError(f"noise must be 'normal' or 'hard', got {noise!r}")
+    if not 0 <= rare_names < 1:
+        raise ValueError(f"rare_names must be in [0, 1), got {rare_names}")
     weights = dict(countries) if isinstance(countries, Mapping) else dict.fromkeys(countries, 1.0)
     unknown = sorted(set(weights) - set(_COUNTRIES))
     if not weights or unknown:
@@ -1736,7 +1790,7 @@ def generate_leads(
         )
 
     rng = np.random.default_rng(seed)
-    t = _build_tables(codes)
+    t = _build_tables(codes, rare_names)
     n_dup = min(int(round(n * dup_rate)), n - 1)
     n_base = n - n_dup
 
@@ -1834,11 +1888,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=("csv", "tsv", "parquet"), default="csv")
     parser.add_argument("--keep-truth", action="store_true",
                         help="also keep entity_id in the lead file")
+    parser.add_argument("--rare-names", type=float, default=RARE_NAMES,
+                        help="share of names from the long tail of rarer names (0: common names only)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     frame = generate_leads(args.rows, dup_rate=args.dup_rate, noise=args.noise, seed=args.seed,
-                           countries=[c.strip().upper() for c in args.countries.split(",")])
+                           countries=[c.strip().upper() for c in args.countries.split(",")],
+                           rare_names=args.rare_names)
     generated = time.perf_counter()
     out, truth = write_leads(frame, args.out, fmt=args.format, drop_truth=not args.keep_truth)
     written = time.perf_counter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from benchmarks.generate_leads import ENTITY_ID, EXPORT_COLUMNS, RECORD_ID, generate_leads
+from benchmarks.generate_leads import ENTITY_ID, EXPORT_COLUMNS, RARE_NAMES, RECORD_ID, generate_leads
 from transforms import schema as s
 from transforms.headers import apply_mapping, map_headers
 from transforms.normalise import normalise_leads
@@ -18,9 +18,10 @@ from transforms.normalise import normalise_leads
 TRUTH = "entity_id"
 
 
-def generated_leads(n: int, *, dup_rate: float = 0.1, noise: str = "hard", seed: int = 7) -> pl.DataFrame:
+def generated_leads(n: int, *, dup_rate: float = 0.1, noise: str = "hard", seed: int = 7,
+                    rare_names: float = RARE_NAMES) -> pl.DataFrame:
     """``n`` normalised leads with ``lead_id`` (1..n) and the truth column ``entity_id``."""
-    raw = generate_leads(n, dup_rate=dup_rate, seed=seed, noise=noise)  # type: ignore[arg-type]
+    raw = generate_leads(n, dup_rate=dup_rate, seed=seed, noise=noise, rare_names=rare_names)  # type: ignore[arg-type]
     frame = raw.select(EXPORT_COLUMNS).with_columns(pl.int_range(1, raw.height + 1, dtype=pl.Int64).alias(s.SOURCE_ROW))
     mapping = map_headers(list(EXPORT_COLUMNS))
     mapped = apply_mapping(frame, mapping)
