@@ -28,7 +28,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.generate_leads import RARE_NAMES  # noqa: E402
+from benchmarks.generate_leads import add_rare_names_option  # noqa: E402
 from benchmarks.matching_data import best_threshold, generated_leads, pair_scores, true_pairs  # noqa: E402
 
 RUNNER = Path(__file__).with_name("splink_runner.py")
@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", choices=("normal", "hard"), default="hard")
     parser.add_argument("--dup-rate", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rare-names", type=float, default=RARE_NAMES,
-                        help="share of names from the generator's tail of rarer names (0: as before 2026-12-05)")
+    add_rare_names_option(parser)
     parser.add_argument("--splink-python", default=sys.executable, help="a python with splink>=5 installed")
     parser.add_argument("--child", choices=("leadpipe",), help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)

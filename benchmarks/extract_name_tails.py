@@ -52,9 +52,10 @@ def main() -> int:
         seen: set[str] = set()
         for locale, attribute in sources:
             for name in faker_names(locale, attribute):
-                # one word per name part: "Le Gall" or "Da Silva" would need the particle rules
-                # the generator does not model
-                if name.strip() == name and name and " " not in name and name not in seen:
+                # single words: Faker's 36 others mix real names (Le Gall, Hans Peter) with junk
+                # ("Dussen van", "Koch II") and abbreviations ("Hans-J."); the curated lists hold
+                # the common multi-word names (Da Silva, van der Berg)
+                if name and " " not in name and "." not in name and name not in seen:
                     seen.add(name)
                     rows.append((pool, name))
     TARGET.parent.mkdir(exist_ok=True)

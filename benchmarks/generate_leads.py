@@ -19,7 +19,9 @@ exchanges); the test in ``tests/benchmarks`` checks this on a sample.
 
 The vocabularies live in this one module on purpose: the module is a self-contained benchmark
 script, not part of the package, and splitting the word lists out would add a file to import
-for no gain in readability.
+for no gain in readability. The one exception is the long tail of rarer names,
+``benchmarks/data/name_tails.csv``: thousands of names extracted from the Faker library by
+``benchmarks/extract_name_tails.py``.
 
 Usage::
 
@@ -50,7 +52,11 @@ import numpy as np
 import polars as pl
 
 __all__ = [
+    "COMMON_FIRST_NAMES",
+    "COMMON_LAST_NAMES",
     "COUNTRY_VARIANTS",
+    "RARE_NAMES",
+    "add_rare_names_option",
     "EXPORT_COLUMNS",
     "SUPPORTED_COUNTRIES",
     "country_code",
@@ -151,13 +157,14 @@ Amélie, Agnès, Nico, Fred, Seb, Alex, Cathy, Véro, Steph, Babeth, Max
 
 # Names outside the curated lists above: the longer lists of the Faker library, extracted once
 # by benchmarks/extract_name_tails.py (Faker 40.63.0) into a committed CSV. The curated lists
-# alone drew 29-39% of first names from the 10 most common ones and made one American in 22 a
-# Smith (one in 126 in the 2010 census); two US people shared a full name with probability
-# 1.5e-4, 9 times what Faker's census-based US lists give (1.7e-5). Namesakes at one company were
-# then so common in large files that they, not matching, set the F1. With the tail taking
-# RARE_NAMES of the draws: 2.1e-5 for US people, 4.6e-5 to 5.5e-5 for German and French ones
-# (shorter curated lists), still above real life (the census lists stop at the 1,000 most
-# common names). The hard-noise look-alikes come on top, unchanged.
+# alone drew 29-39% of first names from the 10 most common ones and one surname of the US list in
+# 22 was Smith (one American in 126 in the 2010 census); two people drawing from the US lists
+# shared a full name with probability 1.5e-4, 9 times what Faker's census-based US lists give
+# (1.7e-5). Namesakes at one company were then so common in large files that they, not matching,
+# set the F1. With the tail taking RARE_NAMES of the draws: 2.1e-5 for the US lists, 4.6e-5 to
+# 5.5e-5 for the German and French ones (shorter curated lists), still above real life (Faker's US
+# lists stop at the 1,000 most common surnames and 690 first names). The hard-noise look-alike
+# colleagues keep a common first name when one has the right initial.
 _NAME_TAILS = Path(__file__).with_name("data") / "name_tails.csv"
 #: Default share of first and last names drawn from the tail lists (0: the curated lists alone,
 #: as the generator did before 2026-12-05).
@@ -273,6 +280,10 @@ Aubry, Guyot, Carré, Charles, Renault, Charpentier, Ménard, Maillard, Baron, B
 Hervé, Schneider, Le Gall, Le Goff, Le Roux, de la Fontaine, de Villiers, Saint-Martin,
 d'Arnaud, Benali, Haddad, Nguyen, Diallo, Da Silva, Ferreira, Lefort
 """)
+
+#: The curated common names of every language (what ``rare_names=0`` draws from).
+COMMON_FIRST_NAMES = frozenset(_FIRST_EN + _FIRST_DE + _FIRST_FR)
+COMMON_LAST_NAMES = frozenset(_LAST_US + _LAST_GB + _LAST_DE + _LAST_FR)
 
 _TITLES_EN = _words("""
 Marketing Manager, VP of Sales, Chief Technology Officer, CTO, Head of Marketing,
@@ -831,7 +842,7 @@ class _Pool:
         if weights is not None:
             self.cdfs = [_cdf(w) for w in weights]
         elif zipf:
-            self.cdfs = [_cdf(1.0 / (np.arange(size) + 3.0) ** zipf) for size in self.sizes]
+            self.cdfs = [_cdf(_zipf_weights(size, zipf)) for size in self.sizes]
         self.head_sizes = self.sizes.copy()
 
     @classmethod
@@ -843,10 +854,10 @@ class _Pool:
         for head, tail in zip(heads, tails, strict=True):
             known = set(head)
             extra = [name for name in dict.fromkeys(tail) if name not in known] if tail_share else []
-            share = tail_share if extra else 0.0
-            w = 1.0 / (np.arange(len(head)) + 3.0) ** zipf
-            weights.append(np.concatenate([(1 - share) * w / w.sum(),
-                                           np.full(len(extra), share / max(len(extra), 1))]))
+            w = _zipf_weights(len(head), zipf)
+            weights.append(np.concatenate([(1 - tail_share) * w / w.sum(),
+                                           np.full(len(extra), tail_share / len(extra))])
+                           if extra else w)
             groups.append([*head, *extra])
         pool = cls(groups, weights=weights)
         pool.head_sizes = np.array([len(head) for head in heads], dtype=np.int64)
@@ -885,6 +896,11 @@ def _nulls(n: int) -> pl.Series:
 def _weighted(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
     p = np.asarray(weights, dtype=float)
     return rng.choice(len(p), size=n, p=p / p.sum())
+
+
+def _zipf_weights(size: int, zipf: float) -> np.ndarray:
+    """Weights of a list ordered by frequency: the i-th entry weighs 1 / (i + 3) ** zipf."""
+    return 1.0 / (np.arange(size) + 3.0) ** zipf
 
 
 def _cdf(weights: Sequence[float]) -> np.ndarray:
@@ -992,20 +1008,24 @@ def _build_tables(codes: Sequence[str], rare_names: float) -> _Tables:
     cand_off, cand_n, cand_flat = [], [], []
     for g, names in enumerate(first.groups):
         off = int(first.offsets[g])
-        head = names[: first.head_sizes[g]]
+        head, tail = names[: first.head_sizes[g]], names[first.head_sizes[g]:]
+        common = set(head)
         where = {name: off + i for i, name in enumerate(names)}
         formal_of = {nick: formal for formal, nicks in _NICKNAMES.items() for nick in nicks}
         for i, name in enumerate(names):
             alt = None
-            if name in _NICKNAMES:
-                alt = next((n for n in _NICKNAMES[name] if n in where), None)
+            if name in _NICKNAMES:  # the usual nickname among the common names, else among all
+                alt = next((n for n in _NICKNAMES[name] if n in common), None) \
+                    or next((n for n in _NICKNAMES[name] if n in where), None)
             elif name in formal_of and formal_of[name] in where:
                 alt = formal_of[name]
             if alt is not None:
                 first_alt[off + i] = where[alt]
-            # lookalike colleagues: another common name with the same initial, not a nickname of it
+            # lookalike colleagues: another name with the same initial, not a nickname of it; a
+            # common one when there is one (a rarer one otherwise, not the same name)
             related = {name, alt} | set(_NICKNAMES.get(name, ()))
-            cands = [where[n] for n in head if n[0] == name[0] and n not in related]
+            cands = [where[n] for n in head if n[0] == name[0] and n not in related] \
+                or [where[n] for n in tail if n[0] == name[0] and n not in related]
             cand_off.append(len(cand_flat))
             cand_n.append(len(cands))
             cand_flat.extend(cands)
@@ -1754,9 +1774,10 @@ def generate_leads(
         seed: the same seed (and arguments) gives the same frame.
         countries: ISO codes of the people's countries (see ``SUPPORTED_COUNTRIES``), equally
             weighted, or a mapping code -> weight.
-        rare_names: share of first and last names drawn from the long tail of rarer names
-            (``RARE_NAMES``); 0 draws only the few hundred most common names of each language,
-            which makes namesakes several times as common (the generator before 2026-12-05).
+        rare_names: share of first and last names drawn from the long tail of rarer names, in
+            [0, 1) (default ``RARE_NAMES``); 0 draws only the few hundred most common names of
+            each language, which makes namesakes several times as common (the generator before
+            2026-12-05).
 
     Returns:
         A frame of ``n`` rows: ``record_id``, the ``EXPORT_COLUMNS`` (strings, null = blank) and
@@ -1876,6 +1897,14 @@ def write_leads(
     return path, truth
 
 
+def add_rare_names_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--rare-names`` option of every script that generates leads."""
+    parser.add_argument("--rare-names", type=float, default=RARE_NAMES, metavar="SHARE",
+                        help=f"share of first and last names drawn from the long tail of rarer names, "
+                             f"in [0, 1) (default {RARE_NAMES}; 0: the common names only, the data "
+                             f"of the benchmarks before 2026-12-05)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, required=True)
@@ -1888,8 +1917,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=("csv", "tsv", "parquet"), default="csv")
     parser.add_argument("--keep-truth", action="store_true",
                         help="also keep entity_id in the lead file")
-    parser.add_argument("--rare-names", type=float, default=RARE_NAMES,
-                        help="share of names from the long tail of rarer names (0: common names only)")
+    add_rare_names_option(parser)
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

@@ -30,7 +30,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.generate_leads import RARE_NAMES  # noqa: E402
+from benchmarks.generate_leads import add_rare_names_option  # noqa: E402
 from benchmarks.matching_data import generated_leads  # noqa: E402
 from flows.dedupe_run import DedupResult, run_dedupe  # noqa: E402
 from matching.configuration import DedupSettings  # noqa: E402
@@ -74,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--existing", type=int, default=1_000_000)
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--noise", choices=("normal", "hard"), default="hard")
-    parser.add_argument("--rare-names", type=float, default=RARE_NAMES,
-                        help="share of names from the generator's tail of rarer names (0: as before 2026-12-05)")
+    add_rare_names_option(parser)
     args = parser.parse_args(argv)
     if args.incremental_child:
         _incremental_child(args.incremental_child)

@@ -461,9 +461,7 @@ BULK_COLUMNS = {
 
 
 def bulk_tsv() -> str:
-    frame = generate_leads(BULK_ARGS["n"], dup_rate=BULK_ARGS["dup_rate"],
-                           noise=BULK_ARGS["noise"], seed=BULK_ARGS["seed"],
-                           rare_names=BULK_ARGS["rare_names"])
+    frame = generate_leads(**BULK_ARGS)
     frame = frame.with_columns(pl.lit("Purchased List").alias("Lead Source"))
     frame = frame.select(list(BULK_COLUMNS)).rename(BULK_COLUMNS)
     bad = pl.DataFrame([

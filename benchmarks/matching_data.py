@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from benchmarks.generate_leads import ENTITY_ID, EXPORT_COLUMNS, RARE_NAMES, RECORD_ID, generate_leads
+from benchmarks.generate_leads import (
+    ENTITY_ID,
+    EXPORT_COLUMNS,
+    RARE_NAMES,
+    RECORD_ID,
+    generate_leads,
+)
 from transforms import schema as s
 from transforms.headers import apply_mapping, map_headers
 from transforms.normalise import normalise_leads
