@@ -89,6 +89,12 @@ def nickname_pairs() -> pl.DataFrame:
     return pl.DataFrame({"a": a, "b": b}).unique()
 
 
+def _computed(frame: pl.DataFrame, *exprs: pl.Expr) -> pl.DataFrame:
+    """``frame.select(*exprs)`` through the lazy engine: an eager select evaluates a shared
+    sub-expression (``when(v.len() > 0).then(v)``) once per use, the lazy one once."""
+    return frame.lazy().select(*exprs).collect()
+
+
 def _select(levels: tuple[str, ...], conditions: dict[str, pl.Expr], missing: pl.Expr) -> pl.Expr:
     """Index of the first true condition in level order; null when missing."""
     expr = pl.lit(len(levels) - 1, pl.Int8)  # the last level ("different") is the fallback
@@ -140,18 +146,13 @@ class _Pairs:
         self._codes: dict[str, tuple[pl.Series, pl.Series]] = {}
         self._cache: dict[str, pl.Series] = {}
 
-    def _select(self, *exprs: pl.Expr) -> pl.DataFrame:
-        """Per-record expressions, through the lazy engine: an eager select evaluates a shared
-        sub-expression (``when(v.len() > 0).then(v)``) once per use, the lazy one once."""
-        return self.records.lazy().select(*exprs).collect()
-
     def has(self, column: str) -> bool:
         return column in self.records.columns
 
     def derive(self, name: str, expr: pl.Expr) -> str:
         """Add a computed column to the records once; return its name."""
         if name not in self.records.columns:
-            self.records = self.records.with_columns(self._select(expr.alias(name)))
+            self.records = self.records.with_columns(_computed(self.records, expr.alias(name)))
         return name
 
     def lower(self, column: str) -> pl.Expr:
@@ -162,7 +163,7 @@ class _Pairs:
         """Encode record values of several expressions into one shared vocabulary (cached by name)."""
         if all(f"{vocabulary}.{name}" in self._codes for name in exprs):
             return
-        values = self._select(*[e.cast(pl.String).alias(n) for n, e in exprs.items()])
+        values = _computed(self.records, *[e.cast(pl.String).alias(n) for n, e in exprs.items()])
         vocab = pl.concat([values[n] for n in exprs]).drop_nulls().unique()
         lookup = pl.DataFrame({"_v": vocab, "_c": pl.int_range(0, vocab.len(), dtype=pl.UInt32, eager=True)})
         for name in exprs:
@@ -177,7 +178,7 @@ class _Pairs:
         of a million-lead run, which is far below any other source of error.
         """
         if key not in self._cache:
-            value = self._select(expr.alias("v"))["v"]
+            value = _computed(self.records, expr.alias("v"))["v"]
             self._cache[key] = _where(value.is_not_null(), value.hash(seed=7))
         codes = self._cache[key]
         return codes.gather(self.left), codes.gather(self.right)
@@ -213,7 +214,7 @@ def _evaluate(inputs: Inputs, build: Build, strings: Sequence[str] | None = None
     if strings is not None and not strings:
         codes = pl.DataFrame({name: c for name, (c, _) in inputs.items()})
         frame, level = build(codes, _no_sim)
-        return frame.lazy().select(level.alias("_level")).collect().to_series()
+        return _computed(frame, level.alias("_level")).to_series()
     owner: dict[int, str] = {}  # id of a codes series -> the first input name holding it
     for name, (c, _) in inputs.items():
         owner.setdefault(id(c), name)
@@ -234,7 +235,7 @@ def _evaluate(inputs: Inputs, build: Build, strings: Sequence[str] | None = None
 
     frame, level = build(texts, sim)
     on = [_KEY] if packed else keys
-    distinct = distinct.select(*on, frame.lazy().select(level.alias("_level")).collect().to_series())
+    distinct = distinct.select(*on, _computed(frame, level.alias("_level")).to_series())
     return codes.join(distinct, on=on, how="left", nulls_equal=True, maintain_order="left")["_level"]
 
 
