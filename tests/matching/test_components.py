@@ -48,3 +48,18 @@ def test_long_chain_converges() -> None:
     result = connected_components(frame)
     assert result["label"].unique().to_list() == [1]
     assert result.height == n
+
+
+def test_empty_graph_and_isolated_nodes() -> None:
+    empty = pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})
+    assert connected_components(empty).is_empty()
+    result = connected_components(empty, pl.Series([9, 3, 3], dtype=pl.Int64))
+    assert result.rows() == [(3, 3), (9, 9)]
+
+
+def test_large_sparse_ids_and_self_loops() -> None:
+    # lead ids far apart (positions, not ids, size the graph) and a self loop
+    big = 10**15
+    frame = pl.DataFrame({"a": [big, 5, 7, big + 2], "b": [5, 5, big + 2, 7]})
+    result = connected_components(frame)
+    assert dict(result.iter_rows()) == {5: 5, 7: 7, big: 5, big + 2: 7}
