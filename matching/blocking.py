@@ -220,10 +220,17 @@ def _block_sizes(
         # the stored keys of a lead passed as new too give way to its new keys
         stored = existing_keys.filter(~pl.col(s.LEAD_ID).is_in(new_keys[s.LEAD_ID].unique().implode()))
         keys = pl.concat([keys, _blocks(stored, rules, new=False)])
+        sizes = keys.group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new"))
+    else:
+        # every key is new: the run lengths of the sorted block ids. Most blocks hold one lead (an
+        # e-mail, a phone), and a hash group-by of millions of singleton groups takes twice the
+        # time and memory of this sort (8M keys: 0.67 s and +650 MB against 0.27 s and +370 MB)
+        runs = keys["_block"].sort().rle().struct.unnest()
+        sizes = runs.select(pl.col("value").alias("_block"), pl.col("len").alias("size"), pl.lit(True).alias("has_new"))
     caps = [r.max_block_size or max_block_size for r in rules]
-    sizes = keys.lazy().group_by("_block").agg(pl.len().alias("size"), pl.col(IS_NEW).any().alias("has_new")).with_columns(
+    sizes = sizes.with_columns(
         (pl.col("_block") // _RULE_SHIFT).replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("_cap")
-    ).collect()
+    )
     return keys, sizes
 
 
