@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow  # noqa: F401  DuckDB and polars exchange frames through Arrow: loaded with this module, not by the first query
 
 from transforms.errors import WarehouseError
 
