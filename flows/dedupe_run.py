@@ -127,11 +127,10 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
         clusters_in_play = existing[s.CLUSTER_ID] if existing.height else None
         labels = labels_in_play(wc.labels_touching(wh, in_play, clusters_in_play), in_play)
-        tf_tables = {}
-        for c in settings.comparisons:
-            if uses_value_counts(c) and c.field in s.LEAD_DATA_COLUMNS:
-                values = pl.concat([new.get_column(c.field), existing.get_column(c.field)]) if existing.height else new[c.field]
-                tf_tables[c.name] = wc.term_frequencies(wh, c.field, values.cast(pl.String).str.strip_chars().str.to_lowercase())
+        counted = sorted({c.field for c in settings.comparisons if uses_value_counts(c) and c.field in s.LEAD_DATA_COLUMNS})
+        in_records = pl.concat([new.select(counted), existing.select(counted)]) if existing.height else new.select(counted)
+        counts = wc.term_frequencies(wh, {f: in_records[f].cast(pl.String).str.strip_chars().str.to_lowercase() for f in counted})
+        tf_tables = {c.name: counts[c.field] for c in settings.comparisons if c.field in counts and uses_value_counts(c)}
         read_seconds = time.perf_counter() - clock
         outcome = match_leads(
             new, settings, new_keys=new_keys, existing=existing if existing.height else None,

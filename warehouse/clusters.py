@@ -9,7 +9,7 @@ The writes of one run happen in one transaction (the caller opens it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -93,22 +93,27 @@ def labels_touching(wh: Warehouse, lead_ids: pl.Series, cluster_ids: pl.Series |
         )
 
 
-def term_frequencies_sql(column: str) -> str:
+def term_counts_sql(column: str) -> str:
     # a column stored lower-case is joined as is: lower(trim()) of a million company keys is half the query
     value = f"l.{column}" if column in s.LOWER_CASE_COLUMNS else f"lower(trim(l.{column}))"
-    return (
-        f"SELECT v.value, count(l.lead_id)::DOUBLE / (SELECT greatest(count({column}), 1) FROM leads) AS tf, "
-        "count(l.lead_id) AS count "
-        f"FROM {_VALUES} v JOIN leads l ON {value} = v.value GROUP BY v.value"
-    )
+    return f"SELECT v.value, count(l.lead_id) AS count FROM {_VALUES} v JOIN leads l ON {value} = v.value GROUP BY v.value"
 
 
-def term_frequencies(wh: Warehouse, column: str, values: pl.Series) -> pl.DataFrame:
-    """Share (``tf``) and number (``count``) of all leads holding each given lower-case value of ``column``."""
-    if column not in s.LEAD_DATA_COLUMNS:
-        raise ValueError(f"not a lead column: {column}")
-    with wh.registered(_VALUES, pl.DataFrame({"value": values.drop_nulls().unique()})):
-        return wh.frame(term_frequencies_sql(column))
+def term_frequencies(wh: Warehouse, values: Mapping[str, pl.Series]) -> dict[str, pl.DataFrame]:
+    """Per lead column: the share (``tf``, of the leads with a value there) and number (``count``)
+    of all leads holding each given lower-case value. The totals of every column take one scan."""
+    unknown = [c for c in values if c not in s.LEAD_DATA_COLUMNS]
+    if unknown:
+        raise ValueError(f"not a lead column: {', '.join(unknown)}")
+    if not values:
+        return {}
+    totals = wh.rows("SELECT " + ", ".join(f"count({c})" for c in values) + " FROM leads")[0]
+    tables = {}
+    for (column, wanted), total in zip(values.items(), totals, strict=True):
+        with wh.registered(_VALUES, pl.DataFrame({"value": wanted.drop_nulls().unique()})):
+            counts = wh.frame(term_counts_sql(column))
+        tables[column] = counts.select("value", (pl.col("count") / max(total, 1)).alias("tf"), "count")
+    return tables
 
 
 def latest_model(wh: Warehouse) -> tuple[str, str] | None:
@@ -150,29 +155,19 @@ def insert_pairs(wh: Warehouse, pairs: pl.DataFrame) -> None:
         wh.execute(f"INSERT INTO match_pairs ({cols}, created_at) SELECT {cols}, now()::TIMESTAMP FROM {_FRAME}")
 
 
-def apply_clusters(wh: Warehouse, assignment: pl.DataFrame, merges: pl.DataFrame) -> int:
-    """Write cluster ids: merged clusters take the survivor's id, then each assigned lead its own.
-
-    Returns:
-        The number of lead rows whose cluster id changed.
-    """
-    changed = 0
+def apply_clusters(wh: Warehouse, assignment: pl.DataFrame, merges: pl.DataFrame) -> None:
+    """Write cluster ids: merged clusters take the survivor's id, then each assigned lead its own."""
     if merges.height:
         with wh.registered(_FRAME, merges.select(pl.col("old_cluster_id").cast(pl.Int64), pl.col("new_cluster_id").cast(pl.Int64))):
-            changed += int(wh.scalar(f"SELECT count(*) FROM leads l JOIN {_FRAME} m ON l.cluster_id = m.old_cluster_id"))
             wh.execute(
                 f"UPDATE leads SET cluster_id = m.new_cluster_id, updated_at = now()::TIMESTAMP FROM {_FRAME} m "
                 "WHERE leads.cluster_id = m.old_cluster_id"
             )
     with wh.registered(_FRAME, assignment.select(pl.col(s.LEAD_ID).cast(pl.Int64), pl.col(s.CLUSTER_ID).cast(pl.Int64))):
-        changed += int(wh.scalar(
-            f"SELECT count(*) FROM leads l JOIN {_FRAME} c ON l.lead_id = c.lead_id WHERE l.cluster_id IS DISTINCT FROM c.cluster_id"
-        ))
         wh.execute(
             f"UPDATE leads SET cluster_id = c.cluster_id, updated_at = now()::TIMESTAMP FROM {_FRAME} c "
             "WHERE leads.lead_id = c.lead_id AND leads.cluster_id IS DISTINCT FROM c.cluster_id"
         )
-    return changed
 
 
 def insert_events(wh: Warehouse, events: pl.DataFrame) -> int:
