@@ -18,9 +18,10 @@ import polars as pl
 
 from matching.blocking import BLOCK, blocking_keys, blocks_agree, leads_to_read
 from matching.comparisons import uses_value_counts
+from matching.clustering import members_after
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, labels_in_play, unknown_rule_levels
-from matching.engine import MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
+from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
 from matching.golden import GOLDEN_INPUT, golden_records
 from transforms import schema as s
 from transforms.errors import ConfigError, MatchingError
@@ -75,22 +76,37 @@ def rebuild_golden(wh: Warehouse, settings: DedupSettings, cluster_ids: pl.Serie
     return golden.height
 
 
-def _existing_matches(wh: Warehouse, new_keys: pl.DataFrame, settings: DedupSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Clustered leads a new lead can be paired with, and the stored keys sharing a block with a new lead.
+#: What a run reads of the leads it compares and of the other members of their clusters.
+_READ_COLUMNS = tuple(dict.fromkeys([*MATCH_COLUMNS, *GOLDEN_INPUT]))
+
+
+def _existing_matches(
+    wh: Warehouse, new_keys: pl.DataFrame, settings: DedupSettings,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+    """Clustered leads a new lead can be paired with, the stored keys sharing a block with a new
+    lead, and every member of the clusters of those leads (``GOLDEN_INPUT``: the clusters a run can
+    change, whose golden records it rebuilds).
 
     All the stored keys are kept (they tell which blocks are oversized), but only the leads that
     share a block small enough to compare are read: in a 1M-lead warehouse, less than half of
-    those sharing any key with a batch.
+    those sharing any key with a batch. Their cluster sizes are counted on the members read.
     """
     keys = wc.stored_keys_sharing(wh, new_keys[BLOCK])
     if keys.is_empty():
-        return pl.DataFrame(), keys
+        return pl.DataFrame(), keys, None
     while True:
         wanted = leads_to_read(new_keys, keys, settings.blocking_rules, settings.max_block_size)
-        records = wc.clustered_leads(wh, wanted, MATCH_COLUMNS)
+        members = wc.clusters_of(wh, wanted, _READ_COLUMNS)
+        sizes = members.group_by(s.CLUSTER_ID).agg(pl.len().cast(pl.Int64).alias(CLUSTER_SIZE))
+        records = (
+            members.filter(pl.col(s.LEAD_ID).is_in(wanted.implode()))
+            .select(*MATCH_COLUMNS, s.CLUSTER_ID)
+            .join(sizes, on=s.CLUSTER_ID, how="left")
+            .sort(s.LEAD_ID)
+        )
         unread = wanted.filter(~wanted.is_in(records[s.LEAD_ID].implode()))
         if unread.is_empty():
-            return records, keys
+            return records, keys, members.select(GOLDEN_INPUT)
         # keys of a lead with no cluster that is not new (none should be: a lead without a cluster
         # is new): as if never stored; the blocks they were in change size, so decide again
         keys = keys.filter(~pl.col(s.LEAD_ID).is_in(unread.implode()))
@@ -123,7 +139,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         if new.is_empty():
             return result
         new_keys = blocking_keys(new, settings.blocking_rules)
-        existing, existing_keys = _existing_matches(wh, new_keys, settings)
+        existing, existing_keys, members = _existing_matches(wh, new_keys, settings)
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
         clusters_in_play = existing[s.CLUSTER_ID] if existing.height else None
         labels = labels_in_play(wc.labels_touching(wh, in_play, clusters_in_play), in_play)
@@ -138,6 +154,12 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
             existing_keys=existing_keys if existing_keys.height else None, labels=labels, tf_tables=tf_tables, model=model,
         )
         clock = time.perf_counter()
+        # the golden records are built from the leads as read before the writes (the new ones and
+        # every member of the clusters they can join), with the clusters the run gives them
+        before = wc.unclustered_leads(wh, GOLDEN_INPUT)
+        before = pl.concat([members, before]) if members is not None else before
+        golden_seconds = time.perf_counter() - clock
+        clock = time.perf_counter()
         wc.insert_keys(wh, new_keys)
         wc.insert_pairs(wh, pairs_for_storage(outcome.pairs, settings))
         wc.apply_clusters(wh, outcome.clustering.assignment, outcome.clustering.merges)
@@ -150,9 +172,10 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         # never cut): the existing leads in play that kept their cluster keep their golden record
         assignment = outcome.clustering.assignment
         gained = assignment.filter(pl.col(s.LEAD_ID).is_in(new[s.LEAD_ID].implode()))[s.CLUSTER_ID]
-        affected = pl.concat([gained, outcome.clustering.merges["new_cluster_id"]])
-        rebuild_golden(wh, settings, affected, outcome.clustering.merges["old_cluster_id"])
-        golden_seconds = time.perf_counter() - clock
+        affected = pl.concat([gained, outcome.clustering.merges["new_cluster_id"]]).drop_nulls().unique()
+        golden = golden_records(members_after(before, outcome.clustering, affected), settings.survivorship)
+        wc.replace_golden(wh, golden, pl.concat([affected, outcome.clustering.merges["old_cluster_id"]]))
+        golden_seconds += time.perf_counter() - clock
     events = outcome.events["event"].value_counts()
     counts = dict(zip(events["event"].to_list(), events["count"].to_list(), strict=True))
     result.candidate_pairs = outcome.pairs.height

@@ -148,3 +148,28 @@ def cluster_leads(
         merges=merges,
         splits=cut,
     )
+
+
+def members_after(before: pl.DataFrame, clustering: Clustering, cluster_ids: pl.Series) -> pl.DataFrame:
+    """The leads of the given clusters once a clustering is written, by lead id.
+
+    Args:
+        before: leads with their ``cluster_id`` before the run (null for a new lead): at least
+            every member of the clusters the run touched, and its new leads.
+        clustering: the run's clustering, applied as ``warehouse.clusters.apply_clusters`` writes
+            it (a merged cluster's leads take the survivor's id, then each assigned lead its own).
+        cluster_ids: the clusters wanted.
+    """
+    assigned = clustering.assignment.select(s.LEAD_ID, pl.col(s.CLUSTER_ID).cast(pl.Int64).alias("_assigned"))
+    merged = clustering.merges.select(
+        pl.col("old_cluster_id").cast(pl.Int64).alias(s.CLUSTER_ID), pl.col("new_cluster_id").cast(pl.Int64).alias("_merged"),
+    )
+    return (
+        before.with_columns(pl.col(s.CLUSTER_ID).cast(pl.Int64))
+        .join(assigned, on=s.LEAD_ID, how="left")
+        .join(merged, on=s.CLUSTER_ID, how="left")
+        .with_columns(pl.coalesce("_assigned", "_merged", s.CLUSTER_ID).alias(s.CLUSTER_ID))
+        .drop("_assigned", "_merged")
+        .filter(pl.col(s.CLUSTER_ID).is_in(cluster_ids.cast(pl.Int64).implode()))
+        .sort(s.LEAD_ID)
+    )

@@ -1,8 +1,8 @@
 """Warehouse side of matching: read what a run needs, write what it found.
 
-A run reads the leads without a cluster, the stored blocking keys that equal theirs (and those
-of the leads holding them that it can pair), the labels touching them or their clusters, term
-frequencies and the latest model; it writes keys, scored pairs, cluster ids, cluster events,
+A run reads the leads without a cluster, the stored blocking keys that equal theirs, the leads
+holding them that it can pair with every member of their clusters, the labels touching them or
+their clusters, term frequencies and the latest model; it writes keys, scored pairs, cluster ids, cluster events,
 golden records and, when refitted, the model.
 The writes of one run happen in one transaction (the caller opens it).
 """
@@ -63,20 +63,20 @@ def stored_keys_sharing(wh: Warehouse, blocks: pl.Series) -> pl.DataFrame:
         )
 
 
-def clustered_leads(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns: Sequence[str]) -> pl.DataFrame:
-    """The given leads that have a cluster, with ``columns``, ``cluster_id`` and ``cluster_size``
-    (the number of leads in their cluster), by lead id."""
-    cols = ", ".join(f"l.{c}" for c in columns)
+def clusters_of(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns: Sequence[str]) -> pl.DataFrame:
+    """Every lead of the clusters of the given leads (those that have one), with ``columns`` and
+    ``cluster_id``, in no order.
+
+    A run reads in one scan the leads it compares and the other members of their clusters, whose
+    golden records it may rebuild: DuckDB reads whole columns of the table to fetch a few thousand
+    rows, so two scans would cost about twice one.
+    """
+    cols = ", ".join(f"l.{c}" for c in columns if c != s.CLUSTER_ID)
     with wh.registered(_IDS, _ids_frame(lead_ids)):
-        # sorted in polars: an ORDER BY in DuckDB costs a fifth of the query
-        records = wh.frame(
-            f"SELECT {cols}, l.cluster_id FROM leads l JOIN {_IDS} i ON l.lead_id = i.id WHERE l.cluster_id IS NOT NULL"
-        ).sort(s.LEAD_ID)
-    with wh.registered(_IDS, _ids_frame(records[s.CLUSTER_ID])):
-        sizes = wh.frame(
-            f"SELECT l.cluster_id, count(*) AS cluster_size FROM leads l JOIN {_IDS} i ON l.cluster_id = i.id GROUP BY l.cluster_id"
+        return wh.frame(
+            f"SELECT {cols}, l.cluster_id FROM leads l WHERE l.cluster_id IN "
+            f"(SELECT w.cluster_id FROM leads w JOIN {_IDS} i ON w.lead_id = i.id WHERE w.cluster_id IS NOT NULL)"
         )
-    return records.join(sizes, on=s.CLUSTER_ID, how="left", maintain_order="left")
 
 
 def labels_touching(wh: Warehouse, lead_ids: pl.Series, cluster_ids: pl.Series | None = None) -> pl.DataFrame:

@@ -264,8 +264,8 @@ def test_an_incremental_run_reads_only_leads_it_can_pair_yet_finds_every_pair(
         load(wh, files[1])
         new = wc.unclustered_leads(wh, MATCH_COLUMNS)
         read: list[int] = []
-        real = wc.clustered_leads
-        monkeypatch.setattr(wc, "clustered_leads", lambda w, ids, cols: read.extend(ids) or real(w, ids, cols))
+        real = wc.clusters_of
+        monkeypatch.setattr(wc, "clusters_of", lambda w, ids, cols: read.extend(ids) or real(w, ids, cols))
         second = run_dedupe(wh, settings)
         assert second.oversized_blocks  # the case this is about
         new_keys = blocking_keys(new, settings.blocking_rules)

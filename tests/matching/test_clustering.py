@@ -1,10 +1,10 @@
-"""Clusters: chaining guard, size cap, stable ids, merges."""
+"""Clusters: chaining guard, size cap, stable ids, merges, members after a run."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from matching.clustering import UNCUTTABLE, cluster_leads
+from matching.clustering import UNCUTTABLE, cluster_leads, members_after
 
 
 def links(rows: list[tuple[int, int, float]]) -> pl.DataFrame:
@@ -73,3 +73,21 @@ def test_a_cannot_link_label_beats_must_link_rules() -> None:
                            max_cluster_size=50)
     got = clusters(result)
     assert got[1] != got[2]
+
+
+def test_members_after_a_run_are_those_its_writes_give() -> None:
+    # stored: cluster 5 = {5, 7, 9} (9 not in play: it shared no block with a new lead),
+    # cluster 2 = {2}, cluster 40 = {40, 41} (untouched); new leads 20, 21, 30
+    existing = pl.DataFrame({"lead_id": [5, 7, 2], "cluster_id": [5, 5, 2], "cluster_size": [3, 3, 1]})
+    result = cluster_leads(pl.Series([20, 21, 30]), links([(7, 20, 10.0), (5, 21, 10.0), (2, 21, 10.0)]), existing, pairs([]),
+                           max_cluster_size=50)
+    before = pl.DataFrame({
+        "lead_id": [2, 5, 7, 9, 40, 41, 20, 21, 30],
+        "cluster_id": [2, 5, 5, 5, 40, 40, None, None, None],
+        "first_name": ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+    })
+    after = members_after(before, result, pl.Series([2, 30, 40]))
+    # the merged cluster keeps its unread member 9; the new singleton 30; 40 as it was
+    assert after.select("lead_id", "cluster_id").rows() == [(2, 2), (5, 2), (7, 2), (9, 2), (20, 2), (21, 2), (30, 30), (40, 40), (41, 40)]
+    assert after["first_name"].to_list() == ["a", "b", "c", "d", "g", "h", "i", "e", "f"]
+    assert members_after(before, result, pl.Series([5])).is_empty()  # merged away
