@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for _ in range(args.repeat):
         shutil.copyfile(template, db)
+        os.sync()  # the copy on disk before the run, as a scheduled run finds its warehouse
         done = subprocess.run([sys.executable, __file__, "--incremental-child", str(db)], capture_output=True, text=True, check=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         runs.append((figures["seconds"], DedupResult(**figures["result"])))
