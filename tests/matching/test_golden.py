@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime
 
 import polars as pl
+import pytest
 
 from matching.configuration import Survivorship
-from matching.golden import GOLDEN_INPUT, golden_records
+from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, GROUPS, golden_records
+from transforms import schema as s
 
 
 def leads() -> pl.DataFrame:
@@ -47,3 +50,77 @@ def test_source_priority_and_oldest() -> None:
     first = golden_records(leads(), rules).row(0, named=True)
     assert first["first_name"] == "Bob"  # bulk ranks first
     assert first["title"] == "CTO"  # oldest with a value
+
+
+def _random_leads(seed: int, n: int = 400) -> pl.DataFrame:
+    """Leads in clusters of 1 to 6 with sparse fields, shared timestamps (ties) and all sources."""
+    rng = random.Random(seed)
+    rows, cluster, lead = [], 0, 0
+    while lead < n:
+        cluster = lead + 1
+        for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 6])):
+            lead += 1
+            row: dict[str, object] = {
+                s.CLUSTER_ID: cluster, s.LEAD_ID: lead, s.SOURCE_KIND: rng.choice(["form", "trade_show", "bulk"]),
+                s.SUBMITTED_AT: rng.choice([None, datetime(2026, 1, rng.randint(1, 3))]),
+                s.CREATED_AT: datetime(2026, 2, rng.randint(1, 3)),
+            }
+            for field in GOLDEN_FIELDS:
+                row[field] = rng.choice(["x", "yy", "zzz"]) + f"{lead}" if rng.random() < 0.6 else None
+            row[s.IS_FREEMAIL] = rng.choice([None, True, False])
+            rows.append(row)
+    return pl.DataFrame(rows, schema={**{c: pl.String for c in GOLDEN_INPUT}, s.CLUSTER_ID: pl.Int64, s.LEAD_ID: pl.Int64,
+                                      s.SUBMITTED_AT: pl.Datetime("us"), s.CREATED_AT: pl.Datetime("us"),
+                                      s.IS_FREEMAIL: pl.Boolean}).select(GOLDEN_INPUT)
+
+
+def _oracle(leads: pl.DataFrame, rules: Survivorship) -> dict[int, dict[str, object]]:
+    """Golden records the slow, obvious way: per cluster, per field group, the best lead by the rule."""
+    by_cluster: dict[int, list[dict[str, object]]] = {}
+    for row in leads.iter_rows(named=True):
+        by_cluster.setdefault(row[s.CLUSTER_ID], []).append(row)
+    out = {}
+    for cluster, members in by_cluster.items():
+        record: dict[str, object] = {"lead_count": len(members), "lead_ids": sorted(m[s.LEAD_ID] for m in members)}
+        provenance = {}
+        for group in GROUPS:
+            rule = rules.fields.get(group[0], rules.default)
+            candidates = [m for m in members if m[group[0]] is not None]
+
+            def key(m: dict[str, object], group: tuple[str, ...] = group, rule: str = rule) -> tuple:
+                seen = m[s.SUBMITTED_AT] or m[s.CREATED_AT]
+                if rule == "oldest":
+                    return (-seen.timestamp(), -m[s.LEAD_ID])  # type: ignore[union-attr]
+                if rule == "most_complete":
+                    return (sum(m[f] is not None for f in group), len(str(m[group[0]])), seen, m[s.LEAD_ID])
+                if rule == "source_priority":
+                    order = rules.source_priority
+                    rank = order.index(m[s.SOURCE_KIND]) if m[s.SOURCE_KIND] in order else len(order)
+                    return (-rank, seen, m[s.LEAD_ID])
+                return (seen, m[s.LEAD_ID])
+
+            best = max(candidates, key=key) if candidates else None
+            for f in group:
+                record[f] = best[f] if best else None
+                provenance[f] = best[s.LEAD_ID] if best else None
+        record["provenance"] = provenance
+        out[cluster] = record
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("rules", [
+    Survivorship(),
+    Survivorship(default="oldest", fields={"email": "most_complete", "first_name": "source_priority"}),
+    Survivorship(default="source_priority", fields={}, source_priority=["trade_show", "form"]),
+    Survivorship(default="most_complete", fields={"phone": "most_recent", "street": "oldest"}),
+])
+def test_matches_a_brute_force_oracle(seed: int, rules: Survivorship) -> None:
+    leads = _random_leads(seed)
+    golden = golden_records(leads, rules)
+    expected = _oracle(leads, rules)
+    assert golden[s.CLUSTER_ID].to_list() == sorted(expected)
+    for row in golden.iter_rows(named=True):
+        want = expected[row[s.CLUSTER_ID]]
+        assert {k: row[k] for k in want if k != "provenance"} == {k: v for k, v in want.items() if k != "provenance"}
+        assert json.loads(row["provenance"]) == want["provenance"]
