@@ -40,6 +40,7 @@ GOLDEN_FIELDS: tuple[str, ...] = tuple(f for group in GROUPS for f in group)
 #: Columns a golden-record build needs from each lead.
 GOLDEN_INPUT: tuple[str, ...] = (s.CLUSTER_ID, s.LEAD_ID, s.SOURCE_KIND, s.SUBMITTED_AT, s.CREATED_AT, *GOLDEN_FIELDS)
 SEEN = "_lp_seen"
+SIZE = "_lp_size"
 
 
 def _order(rule: str, group: tuple[str, ...], priority: list[str]) -> tuple[list[pl.Expr], list[bool]]:
@@ -60,40 +61,69 @@ def _order(rule: str, group: tuple[str, ...], priority: list[str]) -> tuple[list
             return [seen, lead], [True, True]
 
 
+def _single_lead_records(frame: pl.LazyFrame) -> pl.LazyFrame:
+    # a lead alone in its cluster is its golden record (a group's fields where its first field has a value)
+    return frame.select(
+        s.CLUSTER_ID,
+        pl.lit(1, pl.Int32).alias("lead_count"),
+        pl.concat_list(s.LEAD_ID).alias("lead_ids"),
+        pl.concat_list(s.SOURCE_KIND).list.drop_nulls().alias("source_kinds"),
+        pl.col(SEEN).alias("first_seen_at"),
+        pl.col(SEEN).alias("last_seen_at"),
+        *[pl.when(pl.col(group[0]).is_not_null()).then(pl.col(f)).alias(f) for group in GROUPS for f in group],
+        *[pl.when(pl.col(group[0]).is_not_null()).then(pl.col(s.LEAD_ID)).alias(f"_from_{group[0]}") for group in GROUPS],
+    )
+
+
+def _chosen(frame: pl.LazyFrame, groups: list[tuple[str, ...]], by: list[pl.Expr], descending: list[bool]) -> pl.LazyFrame:
+    # one sort for every group under the same order; a group takes the first lead with its first field
+    # (polars keeps the order of the rows within each group)
+    picks = []
+    for group in groups:
+        present = pl.col(group[0]).is_not_null()
+        picks += [pl.col(f).filter(present).first() for f in group]
+        picks.append(pl.col(s.LEAD_ID).filter(present).first().alias(f"_from_{group[0]}"))
+    return frame.sort([s.CLUSTER_ID, *by], descending=[False, *descending]).group_by(s.CLUSTER_ID).agg(picks)
+
+
 def golden_records(leads: pl.DataFrame, settings: Survivorship) -> pl.DataFrame:
     """One golden record per cluster.
+
+    A lead alone in its cluster (most of them) is its own record. The others are sorted once per
+    distinct order (a rule; ``most_complete`` orders by its group's fields), not once per group.
 
     Args:
         leads: every lead of the clusters to build, with ``GOLDEN_INPUT`` columns.
         settings: survivorship rules.
 
     Returns:
-        One row per cluster: ``cluster_id``, ``lead_count``, ``lead_ids``, ``source_kinds``,
-        ``first_seen_at``, ``last_seen_at``, the golden fields and ``provenance`` (JSON object
-        field -> lead id).
+        One row per cluster, by ``cluster_id``: ``cluster_id``, ``lead_count``, ``lead_ids``,
+        ``source_kinds``, ``first_seen_at``, ``last_seen_at``, the golden fields and
+        ``provenance`` (JSON object field -> lead id).
     """
-    # one lazy plan: the per-group choices run in parallel and the input is read once
-    frame = leads.lazy().with_columns(pl.coalesce(s.SUBMITTED_AT, s.CREATED_AT).alias(SEEN))
-    result = frame.group_by(s.CLUSTER_ID).agg(
+    # one lazy plan: the parts run in parallel and the input is read once
+    frame = leads.lazy().with_columns(
+        pl.coalesce(s.SUBMITTED_AT, s.CREATED_AT).alias(SEEN), pl.len().over(s.CLUSTER_ID).alias(SIZE)
+    )
+    single = _single_lead_records(frame.filter(pl.col(SIZE) == 1))
+    shared = frame.filter(pl.col(SIZE) > 1)
+    result = shared.group_by(s.CLUSTER_ID).agg(
         pl.len().cast(pl.Int32).alias("lead_count"),
         pl.col(s.LEAD_ID).sort().alias("lead_ids"),
         pl.col(s.SOURCE_KIND).drop_nulls().unique().sort().alias("source_kinds"),
         pl.col(SEEN).min().alias("first_seen_at"),
         pl.col(SEEN).max().alias("last_seen_at"),
     )
-    provenance = []
+    orders: dict[tuple[str, tuple[str, ...]], list[tuple[str, ...]]] = {}
     for group in GROUPS:
         rule = settings.fields.get(group[0], settings.default)
-        by, descending = _order(rule, group, settings.source_priority)
-        chosen = (
-            frame.filter(pl.col(group[0]).is_not_null())
-            .sort([s.CLUSTER_ID, *by], descending=[False, *descending])
-            .unique(s.CLUSTER_ID, keep="first", maintain_order=True)
-            .select(s.CLUSTER_ID, *group, pl.col(s.LEAD_ID).alias(f"_from_{group[0]}"))
-        )
-        result = result.join(chosen, on=s.CLUSTER_ID, how="left")
-        provenance.extend(pl.col(f"_from_{group[0]}").alias(f) for f in group)
-    result = result.with_columns(pl.struct(provenance).struct.json_encode().alias("provenance"))
+        orders.setdefault((rule, group if rule == "most_complete" else ()), []).append(group)
+    for (rule, _), groups in orders.items():
+        by, descending = _order(rule, groups[0], settings.source_priority)
+        result = result.join(_chosen(shared, groups, by, descending), on=s.CLUSTER_ID, how="left")
+    result = pl.concat([single, result.select(single.collect_schema().names())])
+    provenance = pl.struct([pl.col(f"_from_{group[0]}").alias(f) for group in GROUPS for f in group])
     return result.select(
-        s.CLUSTER_ID, "lead_count", "lead_ids", "source_kinds", "first_seen_at", "last_seen_at", *GOLDEN_FIELDS, "provenance"
+        s.CLUSTER_ID, "lead_count", "lead_ids", "source_kinds", "first_seen_at", "last_seen_at", *GOLDEN_FIELDS,
+        provenance.struct.json_encode().alias("provenance"),
     ).sort(s.CLUSTER_ID).collect(engine="in-memory")
