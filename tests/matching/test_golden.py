@@ -53,7 +53,7 @@ def test_source_priority_and_oldest() -> None:
 
 
 def _random_leads(seed: int, n: int = 400) -> pl.DataFrame:
-    """Leads in clusters of 1 to 6 with sparse fields, shared timestamps (ties) and all sources."""
+    """Leads in clusters of 1 to 6 with sparse fields, shared timestamps (ties), all sources and none."""
     rng = random.Random(seed)
     rows, cluster, lead = [], 0, 0
     while lead < n:
@@ -61,7 +61,7 @@ def _random_leads(seed: int, n: int = 400) -> pl.DataFrame:
         for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 6])):
             lead += 1
             row: dict[str, object] = {
-                s.CLUSTER_ID: cluster, s.LEAD_ID: lead, s.SOURCE_KIND: rng.choice(["form", "trade_show", "bulk"]),
+                s.CLUSTER_ID: cluster, s.LEAD_ID: lead, s.SOURCE_KIND: rng.choice(["form", "trade_show", "bulk", None]),
                 s.SUBMITTED_AT: rng.choice([None, datetime(2026, 1, rng.randint(1, 3))]),
                 s.CREATED_AT: datetime(2026, 2, rng.randint(1, 3)),
             }
@@ -81,7 +81,12 @@ def _oracle(leads: pl.DataFrame, rules: Survivorship) -> dict[int, dict[str, obj
         by_cluster.setdefault(row[s.CLUSTER_ID], []).append(row)
     out = {}
     for cluster, members in by_cluster.items():
-        record: dict[str, object] = {"lead_count": len(members), "lead_ids": sorted(m[s.LEAD_ID] for m in members)}
+        seen = [m[s.SUBMITTED_AT] or m[s.CREATED_AT] for m in members]
+        record: dict[str, object] = {
+            "lead_count": len(members), "lead_ids": sorted(m[s.LEAD_ID] for m in members),
+            "source_kinds": sorted({m[s.SOURCE_KIND] for m in members if m[s.SOURCE_KIND] is not None}),
+            "first_seen_at": min(seen), "last_seen_at": max(seen),  # type: ignore[type-var]
+        }
         provenance = {}
         for group in GROUPS:
             rule = rules.fields.get(group[0], rules.default)
