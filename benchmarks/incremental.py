@@ -1,17 +1,20 @@
 """Incremental matching: a batch of new leads against a large clustered warehouse.
 
 Builds a DuckDB warehouse of ``--existing`` generated leads (normalised as ingest does), runs the
-full dedup on them (timed), then adds ``--new`` leads of the same population (so many are
-duplicates of stored leads) and runs the dedup again (timed), in a process of its own, ``--repeat``
-times on a fresh copy of that warehouse (one run's time varies 10-30% on a shared machine: the
-median is the figure, every run is printed). Both runs
-go through the same path as the pipeline (``flows.dedupe_run.run_dedupe``: read, match, write
-pairs, keys, clusters, events and golden records in one transaction). Both times include a
-checkpoint, which writes the run into the database file: DuckDB checkpoints by itself at a
-commit whose log passed 16 MB and the pipeline once per run (before its snapshot), so without it
-a run's time would depend on which side of that threshold its log fell. Prints both times with
-their stages, the ratio, and the same ratio for the matching engine alone (block, compare,
-score, cluster: no reading or writing).
+full dedup on them, then adds ``--new`` leads of the same population (so many are duplicates of
+stored leads) and runs the dedup again. Both kinds of run are measured alike: each in a process
+of its own (as a scheduled or drop-folder run would be), on a fresh copy of its warehouse synced
+to disk, ``--repeat`` times, a full run and an incremental run in turn, so that a slower or
+faster stretch of a shared machine (one run's time varies 10-30%) touches both. The medians are
+the figures; every run is printed, with the ratio of each full run to the incremental run after it.
+
+Both runs go through the same path as the pipeline (``flows.dedupe_run.run_dedupe``: read,
+match, write pairs, keys, clusters, events and golden records in one transaction). Both times
+include a checkpoint, which writes the run into the database file: DuckDB checkpoints by itself
+at a commit whose log passed 16 MB and the pipeline once per run (before its snapshot), so
+without it a run's time would depend on which side of that threshold its log fell. Prints both
+times with their stages, the ratio, and the same ratio for the matching engine alone (block,
+compare, score, cluster: no reading or writing).
 
     python benchmarks/incremental.py --existing 1000000 --new 10000
 """
@@ -64,71 +67,85 @@ def _stages(timings: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
 
 
-def _incremental_child(db: str) -> None:
+def _run_child(db: str) -> None:
+    """One timed dedup run of the warehouse ``db``; prints its figures as JSON."""
     with Warehouse.open(db) as wh:
         clock = time.perf_counter()
         result = run_dedupe(wh, DedupSettings())
-        wh.checkpoint()  # timed, as in the full run: see the module docstring
+        wh.checkpoint()  # timed: see the module docstring
         seconds = time.perf_counter() - clock
     print(json.dumps({"seconds": seconds, "result": dataclasses.asdict(result)}))
 
 
+def _timed_run(template: Path, db: Path) -> tuple[float, DedupResult]:
+    """Time a dedup run in a process of its own, on a fresh copy of ``template`` at ``db``."""
+    shutil.copyfile(template, db)
+    os.sync()  # the copy on disk before the run, as a scheduled run finds its warehouse
+    done = subprocess.run([sys.executable, __file__, "--run-child", str(db)], capture_output=True, text=True, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["seconds"], DedupResult(**figures["result"])
+
+
+#: The matching engine's stages (no reading or writing).
+ENGINE = ("block", "compare", "score", "cluster")
+
+
+def _engine_seconds(result: DedupResult) -> float:
+    return sum(result.timings.get(k, 0.0) for k in ENGINE)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--incremental-child", help=argparse.SUPPRESS)
+    parser.add_argument("--run-child", help=argparse.SUPPRESS)
     parser.add_argument("--existing", type=int, default=1_000_000)
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--noise", choices=("normal", "hard"), default="hard")
-    parser.add_argument("--repeat", type=int, default=3, help="incremental runs, each on a fresh copy (the median is reported)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each kind, each on a fresh copy (the medians are reported)")
     add_rare_names_option(parser)
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    if args.incremental_child:
-        _incremental_child(args.incremental_child)
+    if args.run_child:
+        _run_child(args.run_child)
         return 0
 
     leads = generated_leads(args.existing + args.new, noise=args.noise, seed=17, rare_names=args.rare_names)
     old, new = leads.head(args.existing), leads.tail(args.new)
-    settings = DedupSettings()
     work = Path(tempfile.mkdtemp(prefix="lp_incremental_"))
-    template, db = work / "before_incremental.duckdb", work / "warehouse.duckdb"
-    with Warehouse.open(template) as wh:
+    unclustered, clustered, db = work / "unclustered.duckdb", work / "clustered.duckdb", work / "warehouse.duckdb"
+    with Warehouse.open(unclustered) as wh:
         migrate(wh)
         _insert(wh, old, 1)
         wh.checkpoint()
-        os.sync()  # the full run, like the incremental ones, starts from a warehouse on disk
-        clock = time.perf_counter()
-        full = run_dedupe(wh, settings)
-        wh.checkpoint()  # as the pipeline does once per run (before publishing its snapshot)
-        full_seconds = time.perf_counter() - clock
-        _insert(wh, new, 2)
-        wh.checkpoint()
-    print(f"full dedup of {args.existing:,} leads: {full_seconds:.2f} s "
-          f"({_stages(full.timings)}, {full.candidate_pairs:,} pairs, model fitted: {full.model_refitted})")
-    # a later run, in its own process as a scheduled or drop-folder run would be; repeated on a
-    # fresh copy of the same warehouse, as one run's time varies 10-30% on a shared machine
-    runs = []
+    full_runs: list[tuple[float, DedupResult]] = []
+    incremental_runs: list[tuple[float, DedupResult]] = []
     for _ in range(args.repeat):
-        shutil.copyfile(template, db)
-        os.sync()  # the copy on disk before the run, as a scheduled run finds its warehouse
-        done = subprocess.run([sys.executable, __file__, "--incremental-child", str(db)], capture_output=True, text=True, check=True)
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
-        runs.append((figures["seconds"], DedupResult(**figures["result"])))
-        seconds, incremental = runs[-1]
+        full_runs.append(_timed_run(unclustered, db))
+        seconds, full = full_runs[-1]
+        print(f"full dedup of {args.existing:,} leads: {seconds:.2f} s "
+              f"({_stages(full.timings)}, {full.candidate_pairs:,} pairs, model fitted: {full.model_refitted})")
+        if not clustered.exists():  # the first full run's result, with the new leads added
+            with Warehouse.open(db) as wh:
+                _insert(wh, new, 2)
+                wh.checkpoint()
+            shutil.copyfile(db, clustered)
+        incremental_runs.append(_timed_run(clustered, db))
+        seconds, incremental = incremental_runs[-1]
         print(f"{args.new:,} new leads against them: {seconds:.2f} s "
               f"({_stages(incremental.timings)}, {incremental.candidate_pairs:,} pairs, "
               f"{incremental.joined:,} joined existing clusters, model fitted: {incremental.model_refitted})")
-    # the median (the mean of the two middle runs when --repeat is even)
-    incremental_seconds = statistics.median(seconds for seconds, _ in runs)
-    label = f"median of {len(runs)} runs" if len(runs) > 1 else "one run"
-    print(f"ratio incremental ({label}) / full: {incremental_seconds / full_seconds:.3f} (1/{full_seconds / incremental_seconds:.0f}); "
-          f"every run: " + ", ".join(f"1/{full_seconds / seconds:.0f}" for seconds, _ in runs))
+    shutil.rmtree(work, ignore_errors=True)
+    # medians (the mean of the two middle runs when --repeat is even)
+    full_seconds = statistics.median(seconds for seconds, _ in full_runs)
+    incremental_seconds = statistics.median(seconds for seconds, _ in incremental_runs)
+    label = f"medians of {args.repeat} runs each" if args.repeat > 1 else "one run each"
+    print(f"full {full_seconds:.2f} s, incremental {incremental_seconds:.2f} s ({label}): ratio "
+          f"{incremental_seconds / full_seconds:.3f} (1/{full_seconds / incremental_seconds:.0f}); each full run to the "
+          "incremental run after it: " + ", ".join(f"1/{f / i:.0f}" for (f, _), (i, _) in zip(full_runs, incremental_runs, strict=True)))
     # the same ratio for the matching engine alone, without reading and writing the warehouse
-    engine = ("block", "compare", "score", "cluster")
-    full_engine = sum(full.timings.get(k, 0.0) for k in engine)
-    incremental_engine = statistics.median(sum(run.timings.get(k, 0.0) for k in engine) for _, run in runs)
-    print(f"engine only ({', '.join(engine)}, {label}): {incremental_engine:.2f} s / {full_engine:.2f} s = "
+    full_engine = statistics.median(_engine_seconds(run) for _, run in full_runs)
+    incremental_engine = statistics.median(_engine_seconds(run) for _, run in incremental_runs)
+    print(f"engine only ({', '.join(ENGINE)}, {label}): {incremental_engine:.2f} s / {full_engine:.2f} s = "
           f"{incremental_engine / full_engine:.3f} (1/{full_engine / incremental_engine:.0f})")
     return 0
 
