@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import polars as pl
 import pytest
 
 from benchmarks.matching_data import generated_leads
 from matching.blocking import blocking_keys, candidate_pairs
+from matching import comparisons
 from matching.comparisons import LEVELS, compare_pairs, gamma_column, term_frequencies, with_lower_columns
 from matching.configuration import Comparison, DedupSettings, default_comparisons
 from matching.engine import MATCH_COLUMNS
@@ -216,3 +219,31 @@ def test_each_pair_gets_the_levels_it_gets_when_compared_alone() -> None:
         alone = compare_pairs(pl.DataFrame([row], schema=pairs.schema), records, settings.comparisons)
         expected = together.filter((pl.col("lead_id_l") == row["lead_id_l"]) & (pl.col("lead_id_r") == row["lead_id_r"]))
         assert alone.select(gammas).rows() == expected.select(gammas).rows()
+
+
+def test_comparisons_in_threads_give_what_one_thread_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparisons run side by side and share the records' derived columns and codes: the
+    levels, term frequencies and column order must be those of one comparison at a time."""
+    settings = DedupSettings()
+    records = generated_leads(3_000, seed=5).select(MATCH_COLUMNS).drop("title")  # a compared field absent
+    pairs, _ = candidate_pairs(blocking_keys(records, settings.blocking_rules), None, settings.blocking_rules,
+                               settings.max_block_size)
+    monkeypatch.setattr(comparisons, "comparison_threads", lambda pairs: 1)
+    alone = compare_pairs(pairs, records, settings.comparisons)
+    assert alone[gamma_column("title")].null_count() == alone.height
+    assert [c for c in alone.columns if c.startswith("tf_")]
+    monkeypatch.setattr(comparisons, "comparison_threads", lambda pairs: 9)
+    computed = comparisons._computed
+
+    def slow(*args: object) -> pl.DataFrame:  # widens the window of a race between threads
+        time.sleep(0.002)
+        return computed(*args)
+
+    monkeypatch.setattr(comparisons, "_computed", slow)
+    for _ in range(3):
+        assert compare_pairs(pairs, records, settings.comparisons).equals(alone)
+
+
+def test_large_runs_compare_two_at_a_time() -> None:
+    assert comparisons.comparison_threads(comparisons.MANY_PAIRS - 1) > 2
+    assert comparisons.comparison_threads(comparisons.MANY_PAIRS) == 2
