@@ -81,7 +81,9 @@ def _timed_run(template: Path, db: Path) -> tuple[float, DedupResult]:
     """Time a dedup run in a process of its own, on a fresh copy of ``template`` at ``db``."""
     shutil.copyfile(template, db)
     os.sync()  # the copy on disk before the run, as a scheduled run finds its warehouse
-    done = subprocess.run([sys.executable, __file__, "--run-child", str(db)], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, __file__, "--run-child", str(db)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"a timed run failed (exit {done.returncode}):\n{done.stderr}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return figures["seconds"], DedupResult(**figures["result"])
 
@@ -113,28 +115,30 @@ def main(argv: list[str] | None = None) -> int:
     old, new = leads.head(args.existing), leads.tail(args.new)
     work = Path(tempfile.mkdtemp(prefix="lp_incremental_"))
     unclustered, clustered, db = work / "unclustered.duckdb", work / "clustered.duckdb", work / "warehouse.duckdb"
-    with Warehouse.open(unclustered) as wh:
-        migrate(wh)
-        _insert(wh, old, 1)
-        wh.checkpoint()
     full_runs: list[tuple[float, DedupResult]] = []
     incremental_runs: list[tuple[float, DedupResult]] = []
-    for _ in range(args.repeat):
-        full_runs.append(_timed_run(unclustered, db))
-        seconds, full = full_runs[-1]
-        print(f"full dedup of {args.existing:,} leads: {seconds:.2f} s "
-              f"({_stages(full.timings)}, {full.candidate_pairs:,} pairs, model fitted: {full.model_refitted})")
-        if not clustered.exists():  # the first full run's result, with the new leads added
-            with Warehouse.open(db) as wh:
-                _insert(wh, new, 2)
-                wh.checkpoint()
-            shutil.copyfile(db, clustered)
-        incremental_runs.append(_timed_run(clustered, db))
-        seconds, incremental = incremental_runs[-1]
-        print(f"{args.new:,} new leads against them: {seconds:.2f} s "
-              f"({_stages(incremental.timings)}, {incremental.candidate_pairs:,} pairs, "
-              f"{incremental.joined:,} joined existing clusters, model fitted: {incremental.model_refitted})")
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with Warehouse.open(unclustered) as wh:
+            migrate(wh)
+            _insert(wh, old, 1)
+            wh.checkpoint()
+        for _ in range(args.repeat):
+            full_runs.append(_timed_run(unclustered, db))
+            seconds, full = full_runs[-1]
+            print(f"full dedup of {args.existing:,} leads: {seconds:.2f} s "
+                  f"({_stages(full.timings)}, {full.candidate_pairs:,} pairs, model fitted: {full.model_refitted})")
+            if not clustered.exists():  # the first full run's result, with the new leads added
+                with Warehouse.open(db) as wh:
+                    _insert(wh, new, 2)
+                    wh.checkpoint()
+                shutil.copyfile(db, clustered)
+            incremental_runs.append(_timed_run(clustered, db))
+            seconds, incremental = incremental_runs[-1]
+            print(f"{args.new:,} new leads against them: {seconds:.2f} s "
+                  f"({_stages(incremental.timings)}, {incremental.candidate_pairs:,} pairs, "
+                  f"{incremental.joined:,} joined existing clusters, model fitted: {incremental.model_refitted})")
+    finally:  # the warehouse copies take about 2 GB at 1M leads
+        shutil.rmtree(work, ignore_errors=True)
     # medians (the mean of the two middle runs when --repeat is even)
     full_seconds = statistics.median(seconds for seconds, _ in full_runs)
     incremental_seconds = statistics.median(seconds for seconds, _ in incremental_runs)
