@@ -63,6 +63,40 @@ def _weak(labels: pl.DataFrame, cannot: pl.DataFrame, sizes: pl.DataFrame, max_s
     return pl.concat([violated, big]).unique(LABEL, keep="first").sort(LABEL)
 
 
+def _guard(
+    labels: pl.DataFrame, weak: pl.DataFrame, edges: pl.DataFrame, cannot: pl.DataFrame, sizes: pl.DataFrame, max_size: int,
+) -> pl.DataFrame:
+    """The labels once the weak components are re-clustered, raising the bar until none is weak.
+
+    Cutting links splits a component but never joins two, so the whole search stays inside the
+    first weak components: their nodes, the links between them (a component holds every link of
+    its nodes) and the cannot-links and sizes that touch them are taken once, and each step works
+    on that part only (in an incremental run, a few hundred of the tens of thousands in play).
+    """
+    in_weak = labels.join(weak.select(LABEL), on=LABEL, how="semi")[NODE]
+    inside = edges.filter(pl.col(LEFT).is_in(in_weak.implode()))
+    part_cannot = cannot.filter(pl.col(LEFT).is_in(in_weak.implode()))
+    part_sizes = sizes.filter(pl.col(NODE).is_in(in_weak.implode()))
+    part = labels.filter(pl.col(NODE).is_in(in_weak.implode()))
+    for bar in GUARD_STEPS:
+        if weak.is_empty():
+            break
+        weak_nodes = part.join(weak.select(LABEL), on=LABEL, how="semi")[NODE]
+        weak_edges = inside.filter(pl.col(LEFT).is_in(weak_nodes.implode()))
+        weakest = weak_edges[STRENGTH].min()
+        if weakest is None or weakest >= UNCUTTABLE / 2:
+            break  # only uncuttable ties left: the component stays as it is
+        if weakest >= bar:
+            continue  # this bar cuts nothing: go straight to a higher one
+        relabelled = connected_components(
+            weak_edges.filter(pl.col(STRENGTH) >= bar).select(pl.col(LEFT).alias("a"), pl.col(RIGHT).alias("b")), weak_nodes,
+        )
+        part = pl.concat([part.filter(~pl.col(NODE).is_in(weak_nodes.implode())), relabelled])
+        # the other components were not weak and did not change: only the re-clustered part is checked
+        weak = _weak(relabelled, part_cannot, part_sizes, max_size)
+    return pl.concat([labels.filter(~pl.col(NODE).is_in(in_weak.implode())), part]).sort(NODE)
+
+
 def cluster_leads(
     nodes: pl.Series,
     links: pl.DataFrame,
@@ -97,31 +131,17 @@ def cluster_leads(
     members = existing.filter(pl.col(s.LEAD_ID) != pl.col(s.CLUSTER_ID)).select(pl.col(s.LEAD_ID).alias(NODE), pl.lit(0).alias("weight"))
     sizes = pl.concat([cluster_sizes.cast({"weight": pl.Int64}), members.cast({"weight": pl.Int64})]).unique(NODE, keep="first")
 
-    def components(edge_frame: pl.DataFrame, node_ids: pl.Series) -> pl.DataFrame:
-        return connected_components(edge_frame.select(pl.col(LEFT).alias("a"), pl.col(RIGHT).alias("b")), node_ids)
-
     # only leads with a link need the component search; the others are clusters of one
-    linked = pl.concat([edges[LEFT], edges[RIGHT]]).unique()
-    labels = components(edges, linked) if edges.height else pl.DataFrame(schema={NODE: pl.Int64, LABEL: pl.Int64})
+    labels = (
+        connected_components(edges.select(pl.col(LEFT).alias("a"), pl.col(RIGHT).alias("b")))
+        if edges.height else pl.DataFrame(schema={NODE: pl.Int64, LABEL: pl.Int64})
+    )
     original = labels
     cannot = cannot.select(pl.col(LEFT).cast(pl.Int64), pl.col(RIGHT).cast(pl.Int64))
     weak = _weak(labels, cannot, sizes, max_cluster_size)
     reasons = weak.rename({LABEL: s.CLUSTER_ID})
-    for bar in GUARD_STEPS:
-        if weak.is_empty():
-            break
-        in_weak = labels.join(weak.select(LABEL), on=LABEL, how="semi")[NODE]
-        inside = edges.filter(pl.col(LEFT).is_in(in_weak.implode()))
-        weakest = inside[STRENGTH].min()
-        if weakest is None or weakest >= UNCUTTABLE / 2:
-            break  # only uncuttable ties left: the component stays as it is
-        if weakest >= bar:
-            continue  # this bar cuts nothing: go straight to a higher one
-        kept = inside.filter(pl.col(STRENGTH) >= bar)
-        relabelled = components(kept, in_weak)
-        labels = pl.concat([labels.filter(~pl.col(NODE).is_in(in_weak.implode())), relabelled]).sort(NODE)
-        # the other components were not weak and did not change: only the re-clustered part is checked
-        weak = _weak(relabelled, cannot, sizes, max_cluster_size)
+    if weak.height:
+        labels = _guard(labels, weak, edges, cannot, sizes, max_cluster_size)
     cut = (
         original.join(labels.rename({LABEL: "part"}), on=NODE)
         .filter(pl.col(LABEL) != pl.col("part"))

@@ -91,3 +91,93 @@ def test_members_after_a_run_are_those_its_writes_give() -> None:
     assert after.select("lead_id", "cluster_id").rows() == [(2, 2), (5, 2), (7, 2), (9, 2), (20, 2), (21, 2), (30, 30), (40, 40), (41, 40)]
     assert after["first_name"].to_list() == ["a", "b", "c", "d", "g", "h", "i", "e", "f"]
     assert members_after(before, result, pl.Series([5])).is_empty()  # merged away
+
+
+def _reference_guard(edges: list[tuple[int, int, float]], cannot: list[tuple[int, int]], weight: dict[int, int],
+                     max_size: int) -> dict[int, int]:
+    """The chaining guard as the docs state it, in plain Python over the whole graph at each step."""
+    from matching.clustering import GUARD_STEPS
+
+    def components(nodes: set[int], links: list[tuple[int, int, float]]) -> dict[int, int]:
+        parent = {n: n for n in nodes}
+
+        def root(n: int) -> int:
+            while parent[n] != n:
+                n = parent[n]
+            return n
+
+        for a, b, _ in links:
+            parent[root(a)] = root(b)
+        groups: dict[int, list[int]] = {}
+        for n in nodes:
+            groups.setdefault(root(n), []).append(n)
+        return {n: min(members) for members in groups.values() for n in members}
+
+    def weak(labels: dict[int, int]) -> set[int]:
+        found = {labels[a] for a, b in cannot if a in labels and b in labels and labels[a] == labels[b]}
+        size: dict[int, int] = {}
+        for n, label in labels.items():
+            size[label] = size.get(label, 0) + weight.get(n, 1)
+        return found | {label for label, total in size.items() if total > max_size}
+
+    labels = components({n for a, b, _ in edges for n in (a, b)}, edges)
+    weak_labels = weak(labels)
+    for bar in GUARD_STEPS:
+        if not weak_labels:
+            break
+        nodes = {n for n, label in labels.items() if label in weak_labels}
+        inside = [e for e in edges if e[0] in nodes]
+        weakest = min((e[2] for e in inside), default=None)
+        if weakest is None or weakest >= UNCUTTABLE / 2:
+            break
+        if weakest >= bar:
+            continue
+        relabelled = components(nodes, [e for e in inside if e[2] >= bar])
+        labels.update(relabelled)
+        weak_labels = weak(relabelled)
+    return labels
+
+
+def test_chaining_guard_matches_a_plain_reference_on_random_graphs() -> None:
+    """Random links (model weights, rule links, must-links), cannot-links and existing clusters:
+    the guard, which works on the weak part of the graph only, labels every lead as the plain
+    whole-graph reference does."""
+    import random
+
+    from matching.clustering import RULE_LINK
+
+    rng = random.Random(3)
+    strengths = [1.0, 3.0, 5.0, 7.5, 9.0, 14.0, 18.0, 22.0, 27.0, 35.0, 50.0, 70.0, RULE_LINK, UNCUTTABLE]
+    checked_cuts = 0
+    for _ in range(100):
+        nodes = list(range(1, 41))
+        # existing clusters: a few ids with members, the id being the smallest lead id
+        existing_rows, member_of = [], {}
+        for cluster in rng.sample(nodes, 4):
+            members = [cluster] + [n for n in rng.sample(nodes, 3) if n > cluster and n not in member_of]
+            members = [m for m in members if m not in member_of]
+            if cluster not in members:
+                continue
+            size = len(members) + rng.randrange(0, 4)  # members not read count too
+            for m in members:
+                member_of[m] = cluster
+                existing_rows.append((m, cluster, size))
+        pairs_seen: set[tuple[int, int]] = set()
+        link_rows = []
+        for _ in range(rng.randrange(20, 60)):
+            a, b = sorted(rng.sample(nodes, 2))
+            if (a, b) not in pairs_seen:
+                pairs_seen.add((a, b))
+                link_rows.append((a, b, rng.choice(strengths)))
+        cannot_rows = [tuple(sorted(rng.sample(nodes, 2))) for _ in range(rng.randrange(0, 12))]
+        max_size = rng.randrange(3, 12)
+        existing = pl.DataFrame(existing_rows, schema={"lead_id": pl.Int64, "cluster_id": pl.Int64, "cluster_size": pl.Int64},
+                                orient="row")
+        result = cluster_leads(pl.Series([n for n in nodes if n not in member_of], dtype=pl.Int64), links(link_rows), existing,
+                               pairs(cannot_rows), max_cluster_size=max_size)
+        weight = {n: 0 for n in member_of} | {c: size for _, c, size in existing_rows}
+        all_edges = link_rows + [(m, c, UNCUTTABLE) for m, c, _ in existing_rows]
+        expected = {n: n for n in nodes} | _reference_guard(all_edges, cannot_rows, weight, max_size)
+        assert clusters(result) == expected
+        checked_cuts += result.splits.height > 0
+    assert checked_cuts > 20  # the guard cut something in many of the graphs
