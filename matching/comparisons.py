@@ -148,6 +148,13 @@ class _Pairs:
         self._codes: dict[str, tuple[pl.Series, pl.Series]] = {}
         self._cache: dict[str, pl.Series] = {}
         self._lock = threading.Lock()  # comparisons run in several threads: one adds a column at a time
+        self._once: dict[str, threading.Lock] = {}  # per shared result: one thread computes it, the others wait
+
+    def once(self, key: str) -> threading.Lock:
+        """The lock under which the shared result ``key`` (a vocabulary, a cached series) is
+        computed: the comparisons that share it may run in different threads."""
+        with self._lock:
+            return self._once.setdefault(key, threading.Lock())
 
     def has(self, column: str) -> bool:
         return column in self.records.columns
@@ -165,14 +172,15 @@ class _Pairs:
 
     def encode(self, vocabulary: str, exprs: dict[str, pl.Expr]) -> None:
         """Encode record values of several expressions into one shared vocabulary (cached by name)."""
-        if all(f"{vocabulary}.{name}" in self._codes for name in exprs):
-            return
-        values = _computed(self.records, *[e.cast(pl.String).alias(n) for n, e in exprs.items()])
-        vocab = pl.concat([values[n] for n in exprs]).drop_nulls().unique()
-        lookup = pl.DataFrame({"_v": vocab, "_c": pl.int_range(0, vocab.len(), dtype=pl.UInt32, eager=True)})
-        for name in exprs:
-            codes = values.select(pl.col(name).alias("_v")).join(lookup, on="_v", how="left", maintain_order="left")["_c"]
-            self._codes[f"{vocabulary}.{name}"] = (codes, vocab)
+        with self.once(f"encode.{vocabulary}"):  # the names of one vocabulary from one encoding
+            if all(f"{vocabulary}.{name}" in self._codes for name in exprs):
+                return
+            values = _computed(self.records, *[e.cast(pl.String).alias(n) for n, e in exprs.items()])
+            vocab = pl.concat([values[n] for n in exprs]).drop_nulls().unique()
+            lookup = pl.DataFrame({"_v": vocab, "_c": pl.int_range(0, vocab.len(), dtype=pl.UInt32, eager=True)})
+            for name in exprs:
+                codes = values.select(pl.col(name).alias("_v")).join(lookup, on="_v", how="left", maintain_order="left")["_c"]
+                self._codes[f"{vocabulary}.{name}"] = (codes, vocab)
 
     def hashed(self, key: str, expr: pl.Expr) -> tuple[pl.Series, pl.Series]:
         """Both sides of a value as 64-bit hashes, for comparisons that only test equality.
@@ -304,12 +312,16 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
     distinct combinations.
     """
     key = f"swapped.{first}.{last}"
-    if key in p._cache:
+    with p.once(key):  # both name comparisons need it, maybe in two threads: computed once
+        if key not in p._cache:
+            p._cache[key] = _swap_flags(p, first, last)
         return p._cache[key]
+
+
+def _swap_flags(p: _Pairs, first: str, last: str) -> pl.Series:
     n = len(p.left)
     if not (p.has(first) and p.has(last)):
-        p._cache[key] = _falses(n)
-        return p._cache[key]
+        return _falses(n)
     _names(p, first, last)
     p.encode("initials", {"first": p.lower(first).str.slice(0, 1), "last": p.lower(last).str.slice(0, 1)})
     ifa, ifb, _ = p.sides("initials", "first")
@@ -340,8 +352,7 @@ def _swapped(p: _Pairs, first: str, last: str) -> pl.Series:
     )
     distinct = distinct.with_columns(flags["swapped"])
     found = codes.join(distinct, on=["fa", "fb", "la", "lb"], how="left", nulls_equal=True, maintain_order="left")["swapped"]
-    p._cache[key] = _falses(n).scatter(rows, found.fill_null(False))
-    return p._cache[key]
+    return _falses(n).scatter(rows, found.fill_null(False))
 
 
 def _with_transposed(level: pl.Series, swapped: pl.Series, transposed: int) -> pl.Series:
@@ -671,9 +682,9 @@ def compare_pairs(
     p = _Pairs(pairs, records)
     first = next((c.field for c in comparisons if c.kind == "first_name"), s.FIRST_NAME)
     last = next((c.field for c in comparisons if c.kind == "last_name"), s.LAST_NAME)
-    present = [c for c in comparisons if p.has(c.field)]
-    if any(c.kind in ("first_name", "last_name") for c in present):
-        _swapped(p, first, last)  # shared by both name comparisons: computed once, before any thread
+    # the name comparisons first: they share the dearest work (the swapped names), which one of
+    # them computes while the other threads go on with the rest
+    present = sorted((c for c in comparisons if p.has(c.field)), key=lambda c: c.kind not in ("first_name", "last_name"))
 
     def one(c: Comparison) -> list[pl.Series]:
         return _compare_one(p, c, first, last, records, tf_tables)
