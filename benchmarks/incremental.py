@@ -72,8 +72,10 @@ def _run_child(db: str) -> None:
     with Warehouse.open(db) as wh:
         clock = time.perf_counter()
         result = run_dedupe(wh, DedupSettings())
+        checkpoint = time.perf_counter()
         wh.checkpoint()  # timed: see the module docstring
         seconds = time.perf_counter() - clock
+        result.timings["checkpoint"] = seconds - (checkpoint - clock)
     print(json.dumps({"seconds": seconds, "result": dataclasses.asdict(result)}))
 
 

@@ -21,6 +21,7 @@ from matching.comparisons import uses_value_counts
 from matching.clustering import members_after
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, labels_in_play, unknown_rule_levels
+from matching.edits import ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
 from matching.golden import GOLDEN_INPUT, golden_records
 from transforms import schema as s
@@ -203,26 +204,26 @@ def unmerge(wh: Warehouse, settings: DedupSettings, lead_id: int, note: str | No
         MatchingError: unknown lead, or a lead alone in its cluster.
     """
     with wh.transaction():
-        cluster, members = wc.cluster_members(wh, lead_id)
-        if not members:
+        edits = ClusterEdits(wc.memberships(wh, [lead_id]))
+        if not edits.knows(lead_id):
             raise MatchingError(f"no lead with id {lead_id}", hint="see `leadpipe status` or query the leads table")
-        if cluster is None or len(members) < 2:
+        cluster = edits.cluster(lead_id)
+        if cluster is None or len(edits.members(cluster)) < 2:
             raise MatchingError(f"lead {lead_id} is not in a cluster with other leads: nothing to unmerge")
-        rest = _detach(wh, settings, lead_id, cluster, members, note,
-                       f"lead {lead_id} detached by hand" + (f": {note}" if note else ""))
+        rest = edits.detach(lead_id, note, f"lead {lead_id} detached by hand" + (f": {note}" if note else ""))
+        _write_edits(wh, settings, edits)
     return lead_id, rest
 
 
-def _detach(
-    wh: Warehouse, settings: DedupSettings, lead_id: int, cluster: int, members: list[int], note: str | None, detail: str
-) -> int:
-    """Take a lead out of its cluster (cannot-links, an unmerge event, both golden records rebuilt)."""
-    rest = wc.detach_lead(wh, lead_id, cluster, members, note)
-    wc.insert_events(wh, pl.DataFrame({
-        "event": ["unmerge"], s.CLUSTER_ID: [rest], "other_cluster_id": [lead_id], s.LEAD_ID: [lead_id], "detail": [detail],
-    }))
-    rebuild_golden(wh, settings, pl.Series([rest, lead_id], dtype=pl.Int64), pl.Series([cluster], dtype=pl.Int64))
-    return rest
+def _write_edits(wh: Warehouse, settings: DedupSettings, edits: ClusterEdits) -> None:
+    """Write what hand edits did: cluster ids, events, cannot-links, the touched golden records."""
+    wc.assign_clusters(wh, edits.changed())
+    wc.insert_events(wh, edits.events())
+    labels = edits.labels()
+    if labels.height:
+        wc.insert_labels(wh, labels)
+    if edits.touched:
+        rebuild_golden(wh, settings, pl.Series(sorted(edits.touched), dtype=pl.Int64))
 
 
 REVIEW_FIELDS = (s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.COMPANY, s.CITY, s.POSTAL_CODE)
@@ -241,10 +242,13 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[st
     """Read a reviewed CSV back: each answered row becomes a must-link or cannot-link label.
 
     A cannot-link between two leads of one cluster detaches the newer lead (as ``unmerge``); a
-    must-link between two clusters merges them (the older id survives). Blank labels are skipped.
+    must-link between two clusters merges them (the older id survives). Answers apply in file
+    order, as if imported one at a time (``matching.edits``); the whole file is one transaction.
+    Blank labels are skipped.
 
     Raises:
-        MatchingError: the file is missing columns or holds an answer that is not understood.
+        MatchingError: the file is missing columns, holds an answer that is not understood, pairs
+            a lead with itself or names a lead that does not exist (nothing of it is kept).
     """
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
@@ -265,34 +269,23 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[st
             left, right = int(row["lead_id_l"]), int(row["lead_id_r"])
         except ValueError as exc:
             raise MatchingError(f"{path}, line {number}: lead ids must be integers") from exc
+        if left == right:
+            raise MatchingError(f"{path}, line {number}: both sides are lead {left}")
         answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], (row.get("note") or None)))
-    counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
     if not answers:
-        return counts
+        return {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
     labels = pl.DataFrame(answers, schema=["lead_id_l", "lead_id_r", "label", "note"], orient="row").with_columns(
         pl.lit("review").alias("source")
     )
     with wh.transaction():
+        edits = ClusterEdits(wc.memberships(wh, lead_ids_of(answers)))
+        for left, right, _, _ in answers:
+            for lead in (left, right):
+                if not edits.knows(lead):
+                    raise MatchingError(f"{path}: lead {lead} does not exist")
         wc.insert_labels(wh, labels)
-        for left, right, label, note in answers:
-            counts[label] += 1
-            clusters = wc.lead_cluster_ids(wh, [left, right])
-            if left not in clusters or right not in clusters:
-                raise MatchingError(f"{path}: lead {left if left not in clusters else right} does not exist")
-            a, b = clusters[left], clusters[right]
-            if label == CANNOT_LINK and a is not None and a == b:
-                _, members = wc.cluster_members(wh, right)
-                _detach(wh, settings, right, a, members, note or "review: not a match", f"review: lead {right} is not lead {left}")
-                counts["detached"] += 1
-            elif label == MUST_LINK and a is not None and b is not None and a != b:
-                survivor, absorbed = min(a, b), max(a, b)
-                wc.merge_clusters(wh, survivor, absorbed)
-                wc.insert_events(wh, pl.DataFrame({
-                    "event": ["merge"], s.CLUSTER_ID: [survivor], "other_cluster_id": [absorbed], s.LEAD_ID: [None],
-                    "detail": [f"review: lead {left} is lead {right}"],
-                }, schema_overrides={s.LEAD_ID: pl.Int64}))
-                rebuild_golden(wh, settings, pl.Series([survivor], dtype=pl.Int64), pl.Series([absorbed], dtype=pl.Int64))
-                counts["merged"] += 1
+        counts = apply_answers(edits, answers)
+        _write_edits(wh, settings, edits)
     return counts
 
 

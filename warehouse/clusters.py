@@ -163,6 +163,13 @@ def apply_clusters(wh: Warehouse, assignment: pl.DataFrame, merges: pl.DataFrame
                 f"UPDATE leads SET cluster_id = m.new_cluster_id, updated_at = now()::TIMESTAMP FROM {_FRAME} m "
                 "WHERE leads.cluster_id = m.old_cluster_id"
             )
+    assign_clusters(wh, assignment)
+
+
+def assign_clusters(wh: Warehouse, assignment: pl.DataFrame) -> None:
+    """Give each lead of ``assignment`` (``lead_id``, ``cluster_id``) its cluster id."""
+    if assignment.is_empty():
+        return
     with wh.registered(_FRAME, assignment.select(pl.col(s.LEAD_ID).cast(pl.Int64), pl.col(s.CLUSTER_ID).cast(pl.Int64))):
         wh.execute(
             f"UPDATE leads SET cluster_id = c.cluster_id, updated_at = now()::TIMESTAMP FROM {_FRAME} c "
@@ -216,40 +223,12 @@ def cluster_members(wh: Warehouse, lead_id: int) -> tuple[int | None, list[int]]
     return int(cluster), members
 
 
-def detach_lead(wh: Warehouse, lead_id: int, cluster_id: int, members: Sequence[int], note: str | None) -> int:
-    """Unmerge: the lead becomes its own cluster, cannot-linked to every other member.
-
-    Returns:
-        The id the rest of the cluster now has (changes when the detached lead held it).
-    """
-    others = [m for m in members if m != lead_id]
-    rest_id = min(others)
-    wh.execute("UPDATE leads SET cluster_id = ?, updated_at = now()::TIMESTAMP WHERE lead_id = ?", [lead_id, lead_id])
-    if rest_id != cluster_id:
-        wh.execute(
-            "UPDATE leads SET cluster_id = ?, updated_at = now()::TIMESTAMP WHERE cluster_id = ? AND lead_id <> ?",
-            [rest_id, cluster_id, lead_id],
-        )
-    labels = pl.DataFrame({
-        "lead_id_l": [min(lead_id, o) for o in others],
-        "lead_id_r": [max(lead_id, o) for o in others],
-    }).with_columns(pl.lit("cannot_link").alias("label"), pl.lit("unmerge").alias("source"), pl.lit(note, pl.String).alias("note"))
-    insert_labels(wh, labels)
-    return rest_id
-
-
 def insert_labels(wh: Warehouse, labels: pl.DataFrame) -> None:
     """Append labels (``lead_id_l`` < ``lead_id_r``, ``label``, ``source``, ``note``)."""
     with wh.registered(_FRAME, labels.select("lead_id_l", "lead_id_r", "label", "source", pl.col("note").cast(pl.String))):
         wh.execute(
             f"INSERT INTO match_labels SELECT lead_id_l, lead_id_r, label, source, note, now()::TIMESTAMP FROM {_FRAME}"
         )
-
-
-def merge_clusters(wh: Warehouse, survivor: int, absorbed: int) -> None:
-    wh.execute(
-        "UPDATE leads SET cluster_id = ?, updated_at = now()::TIMESTAMP WHERE cluster_id = ?", [survivor, absorbed]
-    )
 
 
 def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
@@ -271,9 +250,14 @@ def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def lead_cluster_ids(wh: Warehouse, lead_ids: Sequence[int]) -> dict[int, int | None]:
+def memberships(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
+    """``lead_id`` and ``cluster_id`` of the given leads (null: not clustered yet; an unknown id
+    has no row) and of every other member of their clusters."""
     with wh.registered(_IDS, _ids_frame(list(lead_ids))):
-        return dict(wh.rows(f"SELECT lead_id, cluster_id FROM leads WHERE lead_id IN (SELECT id FROM {_IDS})"))
+        return wh.frame(
+            f"SELECT lead_id, cluster_id FROM leads WHERE lead_id IN (SELECT id FROM {_IDS}) "
+            f"OR cluster_id IN (SELECT w.cluster_id FROM leads w JOIN {_IDS} i ON w.lead_id = i.id) ORDER BY lead_id"
+        )
 
 
 def explain_pairs(wh: Warehouse, cluster_id: int) -> pl.DataFrame:

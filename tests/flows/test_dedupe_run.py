@@ -185,6 +185,74 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
         assert wh.scalar("SELECT count(*) FROM match_labels") == labels_before
 
 
+def warehouse_state(wh: Warehouse) -> dict[str, object]:
+    """Clusters, events, labels and golden records, without the times of writing."""
+    return {
+        "clusters": clusters(wh),
+        "events": wh.rows("SELECT event_id, event, cluster_id, other_cluster_id, lead_id, detail FROM cluster_events ORDER BY event_id"),
+        "labels": sorted(wh.rows("SELECT lead_id_l, lead_id_r, label, source, coalesce(note, '') FROM match_labels")),
+        "golden": wh.frame("SELECT * EXCLUDE (updated_at) FROM lead_golden ORDER BY cluster_id"),
+    }
+
+
+def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list[Path], tmp_path: Path) -> None:
+    import random
+    import shutil
+
+    base = tmp_path / "base.duckdb"
+    with Warehouse.open(base) as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, SETTINGS)
+        groups = [r[0] for r in wh.rows("SELECT list(lead_id ORDER BY lead_id) FROM leads GROUP BY cluster_id HAVING count(*) > 1 ORDER BY 1")]
+        singles = [r[0] for r in wh.rows("SELECT min(lead_id) FROM leads GROUP BY cluster_id HAVING count(*) = 1 ORDER BY 1")]
+    rng = random.Random(11)
+    answers: list[tuple[int, int, str]] = []
+    for _ in range(60):
+        kind = rng.random()
+        if kind < 0.35:  # two members of a cluster: "no" detaches, "yes" agrees
+            a, b = rng.sample(rng.choice(groups), 2)
+        elif kind < 0.7:  # two clusters: "yes" merges
+            a, b = rng.choice(rng.choice(groups)), rng.choice(singles)
+        else:  # a lead named again: the answers depend on the ones before them
+            a, b = rng.choice(answers)[:2] if answers else (singles[0], singles[1])
+        answers.append((a, b, rng.choice(["yes", "no", "match", "not a match"])))
+    answers += [(answers[0][0], answers[0][1], "no"), (answers[1][0], answers[1][1], "yes")]
+    whole, one_by_one = tmp_path / "whole.duckdb", tmp_path / "one.duckdb"
+    shutil.copyfile(base, whole)
+    shutil.copyfile(base, one_by_one)
+
+    def review_file(rows: list[tuple[int, int, str]], name: str) -> Path:
+        path = tmp_path / name
+        pl.DataFrame(rows, schema=["lead_id_l", "lead_id_r", "label"], orient="row").write_csv(path)
+        return path
+
+    with Warehouse.open(whole) as wh:
+        counts = import_review(wh, SETTINGS, review_file(answers, "all.csv"))
+        expected = warehouse_state(wh)
+    assert counts["merged"] > 3 and counts["detached"] > 3, counts  # the answers exercise both edits
+    total = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
+    with Warehouse.open(one_by_one) as wh:
+        for i, answer in enumerate(answers):
+            for key, value in import_review(wh, SETTINGS, review_file([answer], f"one{i}.csv")).items():
+                total[key] += value
+        got = warehouse_state(wh)
+    assert total == counts
+    assert got["clusters"] == expected["clusters"]
+    assert got["events"] == expected["events"]
+    assert got["labels"] == expected["labels"]
+    assert got["golden"].equals(expected["golden"])
+    with Warehouse.open(whole) as wh:
+        # every cluster keeps one golden record naming exactly its leads
+        golden = dict(wh.rows("SELECT cluster_id, lead_ids FROM lead_golden"))
+        members = dict(wh.rows("SELECT cluster_id, list(lead_id ORDER BY lead_id) FROM leads GROUP BY cluster_id"))
+        assert golden == members
+        bad = tmp_path / "self.csv"
+        bad.write_text(f"lead_id_l,lead_id_r,label\n{singles[0]},{singles[0]},no\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="both sides are lead"):
+            import_review(wh, SETTINGS, bad)
+
+
 def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     with Warehouse.open(db) as wh:
