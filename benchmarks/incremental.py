@@ -31,36 +31,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
-
-import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.generate_leads import add_rare_names_option  # noqa: E402
-from benchmarks.matching_data import generated_leads  # noqa: E402
+from benchmarks.matching_data import generated_leads, insert_leads  # noqa: E402
 from flows.dedupe_run import DedupResult, run_dedupe  # noqa: E402
 from matching.configuration import DedupSettings  # noqa: E402
-from transforms import schema as s  # noqa: E402
 from warehouse.connection import Warehouse  # noqa: E402
 from warehouse.migrations import migrate  # noqa: E402
-
-
-def _insert(wh: Warehouse, leads: pl.DataFrame, batch_id: int) -> None:
-    frame = leads.select([c for c in s.LEAD_DATA_COLUMNS if c in leads.columns] + [s.LEAD_ID]).with_columns(
-        pl.lit(batch_id, pl.Int64).alias(s.BATCH_ID),
-        pl.lit(f"generated_{batch_id}.csv").alias(s.SOURCE_FILE),
-        pl.lit("bulk").alias(s.SOURCE_KIND),
-        pl.col(s.LEAD_ID).alias(s.SOURCE_ROW),
-        pl.col(s.LAST_NAME).fill_null("[unknown]"),
-        pl.col(s.COMPANY).fill_null("[not provided]"),
-        pl.lit(datetime(2026, 11, 1)).alias(s.CREATED_AT),
-        pl.lit(datetime(2026, 11, 1)).alias(s.UPDATED_AT),
-    ).drop(s.EXTRA, strict=False)
-    cols = ", ".join(frame.columns)
-    with wh.registered("_bench_leads", frame):
-        wh.execute(f"INSERT INTO leads ({cols}) SELECT {cols} FROM _bench_leads")
 
 
 def _stages(timings: dict[str, float]) -> str:
@@ -122,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Warehouse.open(unclustered) as wh:
             migrate(wh)
-            _insert(wh, old, 1)
+            insert_leads(wh, old, 1)
             wh.checkpoint()
         for _ in range(args.repeat):
             full_runs.append(_timed_run(unclustered, db))
@@ -131,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({_stages(full.timings)}, {full.candidate_pairs:,} pairs, model fitted: {full.model_refitted})")
             if not clustered.exists():  # the first full run's result, with the new leads added
                 with Warehouse.open(db) as wh:
-                    _insert(wh, new, 2)
+                    insert_leads(wh, new, 2)
                     wh.checkpoint()
                 shutil.copyfile(db, clustered)
             incremental_runs.append(_timed_run(clustered, db))

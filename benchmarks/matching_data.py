@@ -7,6 +7,8 @@ column ``entity_id`` stays alongside. ``febrl`` loads the Febrl sets shipped in 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import polars as pl
 
@@ -20,6 +22,7 @@ from benchmarks.generate_leads import (
 from transforms import schema as s
 from transforms.headers import apply_mapping, map_headers
 from transforms.normalise import normalise_leads
+from warehouse.connection import Warehouse
 
 TRUTH = "entity_id"
 
@@ -70,3 +73,20 @@ def best_threshold(scored: pl.DataFrame, truth: pl.DataFrame, column: str = "mat
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)
     best = int(np.argmax(f1))
     return float(labelled[column][best]), float(f1[best])
+
+
+def insert_leads(wh: Warehouse, leads: pl.DataFrame, batch_id: int) -> None:
+    """Add generated leads (``generated_leads``) to the ``leads`` table as one batch, unclustered."""
+    frame = leads.select([c for c in s.LEAD_DATA_COLUMNS if c in leads.columns] + [s.LEAD_ID]).with_columns(
+        pl.lit(batch_id, pl.Int64).alias(s.BATCH_ID),
+        pl.lit(f"generated_{batch_id}.csv").alias(s.SOURCE_FILE),
+        pl.lit("bulk").alias(s.SOURCE_KIND),
+        pl.col(s.LEAD_ID).alias(s.SOURCE_ROW),
+        pl.col(s.LAST_NAME).fill_null("[unknown]"),
+        pl.col(s.COMPANY).fill_null("[not provided]"),
+        pl.lit(datetime(2026, 11, 1)).alias(s.CREATED_AT),
+        pl.lit(datetime(2026, 11, 1)).alias(s.UPDATED_AT),
+    ).drop(s.EXTRA, strict=False)
+    cols = ", ".join(frame.columns)
+    with wh.registered("_bench_leads", frame):
+        wh.execute(f"INSERT INTO leads ({cols}) SELECT {cols} FROM _bench_leads")
