@@ -251,10 +251,12 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[st
             a lead with itself or names a lead that does not exist (nothing of it is kept).
     """
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        columns = set(reader.fieldnames or ())
     needed = {"lead_id_l", "lead_id_r", "label"}
-    if not rows or not needed <= set(rows[0]):
-        raise MatchingError(f"{path} has no rows with columns {', '.join(sorted(needed))}", hint="export it with `leadpipe review export`")
+    if not needed <= columns:
+        raise MatchingError(f"{path} lacks the columns {', '.join(sorted(needed - columns))}", hint="export it with `leadpipe review export`")
     answers = []
     for number, row in enumerate(rows, start=2):
         answer = (row.get("label") or "").strip().lower()

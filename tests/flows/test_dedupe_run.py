@@ -253,6 +253,20 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
             import_review(wh, SETTINGS, bad)
 
 
+def test_review_import_of_an_empty_export_and_of_a_file_without_its_columns(tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        out = tmp_path / "review.csv"
+        assert export_review(wh, out) == 0  # nothing uncertain: a file with only its header
+        assert import_review(wh, SETTINGS, out) == {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
+        out.write_text("lead_id_l,lead_id_r,answer\n1,2,yes\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="lacks the columns label"):
+            import_review(wh, SETTINGS, out)
+        out.write_text("", encoding="utf-8")
+        with pytest.raises(MatchingError, match="lacks the columns label, lead_id_l, lead_id_r"):
+            import_review(wh, SETTINGS, out)
+
+
 def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     with Warehouse.open(db) as wh:
