@@ -253,6 +253,34 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
             import_review(wh, SETTINGS, bad)
 
 
+def test_a_crash_during_review_import_keeps_nothing_of_the_file(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        load(wh, files[0])
+        run_dedupe(wh, SETTINGS)
+        cluster, members = biggest_cluster(wh)
+        alone = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id <> ?", [cluster])
+        path = tmp_path / "review.csv"
+        path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{members[0]},{alone},yes\n", encoding="utf-8")
+        before = warehouse_state(wh)
+
+        def boom(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(wc, "replace_golden", boom)  # the last write of the import
+        with pytest.raises(RuntimeError):
+            import_review(wh, SETTINGS, path)
+        after = warehouse_state(wh)
+        assert after["clusters"] == before["clusters"]
+        assert after["events"] == before["events"] and after["labels"] == before["labels"]
+        assert after["golden"].equals(before["golden"])
+        monkeypatch.undo()
+        assert import_review(wh, SETTINGS, path) == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 1}
+        assert warehouse_state(wh)["clusters"] != before["clusters"]
+
+
 def test_review_import_of_an_empty_export_and_of_a_file_without_its_columns(tmp_path: Path) -> None:
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         migrate(wh)
