@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -45,6 +47,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 def load(wh: Warehouse, path: Path) -> None:
     load_batch(wh, prepare_batch(describe_source(path, INGEST, "bulk"), INGEST))
+
+
+def first_run(wh: Warehouse, files: list[Path]) -> None:
+    """A new warehouse with the first file loaded and clustered."""
+    migrate(wh)
+    load(wh, files[0])
+    run_dedupe(wh, SETTINGS)
 
 
 def clusters(wh: Warehouse) -> dict[int, int]:
@@ -127,9 +136,7 @@ def biggest_cluster(wh: Warehouse) -> tuple[int, list[int]]:
 
 def test_unmerge_detaches_and_later_runs_keep_the_lead_apart(files: list[Path], tmp_path: Path) -> None:
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
-        migrate(wh)
-        load(wh, files[0])
-        run_dedupe(wh, SETTINGS)
+        first_run(wh, files)
         cluster, members = biggest_cluster(wh)
         assert len(members) >= 2
         own, rest = unmerge(wh, SETTINGS, cluster, note="two people")  # detach the oldest: the id moves on
@@ -196,14 +203,9 @@ def warehouse_state(wh: Warehouse) -> dict[str, object]:
 
 
 def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list[Path], tmp_path: Path) -> None:
-    import random
-    import shutil
-
     base = tmp_path / "base.duckdb"
     with Warehouse.open(base) as wh:
-        migrate(wh)
-        load(wh, files[0])
-        run_dedupe(wh, SETTINGS)
+        first_run(wh, files)
         groups = [r[0] for r in wh.rows("SELECT list(lead_id ORDER BY lead_id) FROM leads GROUP BY cluster_id HAVING count(*) > 1 ORDER BY 1")]
         singles = [r[0] for r in wh.rows("SELECT min(lead_id) FROM leads GROUP BY cluster_id HAVING count(*) = 1 ORDER BY 1")]
     rng = random.Random(11)
@@ -257,9 +259,7 @@ def test_a_crash_during_review_import_keeps_nothing_of_the_file(
     files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
-        migrate(wh)
-        load(wh, files[0])
-        run_dedupe(wh, SETTINGS)
+        first_run(wh, files)
         cluster, members = biggest_cluster(wh)
         alone = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id <> ?", [cluster])
         path = tmp_path / "review.csv"
@@ -298,9 +298,7 @@ def test_review_import_of_an_empty_export_and_of_a_file_without_its_columns(tmp_
 def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     with Warehouse.open(db) as wh:
-        migrate(wh)
-        load(wh, files[0])
-        run_dedupe(wh, SETTINGS)
+        first_run(wh, files)
         cluster, members = biggest_cluster(wh)
     result = CliRunner().invoke(app, ["explain", str(members[-1]), "--db", str(db)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
@@ -343,9 +341,7 @@ OTHER_IDS = ["UPDATE lead_blocking_keys SET block = block + 1"]
 def test_stored_keys_without_or_with_other_block_ids_are_recomputed(files: list[Path], tmp_path: Path, tamper: list[str]) -> None:
     # the run must not silently miss the old duplicates of its new leads
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
-        migrate(wh)
-        load(wh, files[0])
-        run_dedupe(wh, SETTINGS)
+        first_run(wh, files)
         keys_before = wh.frame("SELECT lead_id, rule, key, block FROM lead_blocking_keys ORDER BY ALL")
         for statement in tamper:
             wh.execute(statement)
