@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from matching.blocking import BLOCK, blocking_keys, blocks_agree, leads_to_read
-from matching.comparisons import uses_value_counts
 from matching.clustering import members_after
+from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, labels_in_play, unknown_rule_levels
 from matching.edits import ClusterEdits, apply_answers, lead_ids_of
