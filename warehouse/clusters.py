@@ -232,15 +232,27 @@ def insert_labels(wh: Warehouse, labels: pl.DataFrame) -> None:
 
 
 def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
-    """Pairs the model left between the thresholds and nobody labelled yet, with both leads' fields."""
+    """Pairs the model left between the thresholds and nobody labelled yet: the probability, the
+    evidence (each compared field's level and weight in bits, strongest for a match first) and both
+    leads' fields side by side."""
     both = ", ".join(f"a.{f} AS {f}_l, b.{f} AS {f}_r" for f in fields)
+    # each compared field's level and weight, from the strongest evidence for a match to the
+    # strongest against: "last_name exact (+6.3), ..., first_name other_name (-2.7)"
+    items = ", ".join(f"{{'w': p.weight_{c}, 'n': '{c}', 'l': p.level_{c}}}" for c in PAIR_COMPARISONS)
+    evidence = (
+        f"array_to_string(list_transform(list_reverse_sort(list_filter([{items}], lambda x: x.l <> 'missing')), "
+        "lambda x: x.n || ' ' || x.l || ' (' || printf('%+.1f', x.w) || ')'), ', ')"
+    )
     return wh.frame(
         f"""
-        WITH latest AS (
-            SELECT * FROM match_pairs QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
+        WITH latest AS (  -- the newest row of each pair, located by rowid: the window sorts three columns, not all
+            SELECT rowid AS row_id FROM match_pairs
+            QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
         )
-        SELECT p.lead_id_l, p.lead_id_r, round(p.match_probability, 4) AS match_probability, {both}
-        FROM latest p
+        SELECT p.lead_id_l, p.lead_id_r, round(p.match_probability, 4) AS match_probability,
+               {evidence} AS evidence, {both}
+        FROM latest
+        JOIN match_pairs p ON p.rowid = latest.row_id
         JOIN leads a ON a.lead_id = p.lead_id_l
         JOIN leads b ON b.lead_id = p.lead_id_r
         WHERE p.decision = 'review'

@@ -170,7 +170,14 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
         exported = export_review(wh, out)
         assert exported > 0
         review = pl.read_csv(out, infer_schema=False)
-        assert {"lead_id_l", "lead_id_r", "match_probability", "first_name_l", "first_name_r", "label"} <= set(review.columns)
+        assert {"lead_id_l", "lead_id_r", "match_probability", "evidence", "first_name_l", "first_name_r", "label"} <= set(review.columns)
+        # the evidence: each compared field's level and weight, strongest for a match first
+        for row in review.head(5).iter_rows(named=True):
+            stored = wh.frame("SELECT * FROM match_pairs WHERE lead_id_l = ? AND lead_id_r = ? ORDER BY created_at DESC LIMIT 1",
+                              [int(row["lead_id_l"]), int(row["lead_id_r"])]).row(0, named=True)
+            weighed = sorted(((stored[f"weight_{c}"], c, stored[f"level_{c}"]) for c in wc.PAIR_COMPARISONS
+                              if stored[f"level_{c}"] not in (None, MISSING)), reverse=True)
+            assert weighed and row["evidence"] == ", ".join(f"{c} {level} ({w:+.1f})" for w, c, level in weighed)
         answered = review.head(2).with_columns(pl.Series("label", ["yes", "no"][: min(2, review.height)]))
         answered.write_csv(out)
         counts = import_review(wh, lenient, out)
