@@ -56,9 +56,10 @@ class ClusterEdits:
         return sorted(self._members.get(cluster_id, ()))
 
     def detach(self, lead_id: int, note: str | None, detail: str) -> int:
-        """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own,
-        cannot-linked to every other member (``source`` 'unmerge'); the rest keeps its id, or takes
-        its smallest lead id when the detached lead held the id (or was not its smallest lead).
+        """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own (its
+        id is its lead id), cannot-linked to every other member (``source`` 'unmerge'). The rest
+        takes its smallest remaining lead id as its id: normally the id it had, unless the detached
+        lead held it (the rule ``leadpipe unmerge`` has always followed).
 
         Returns:
             The id the rest of the cluster has now.
