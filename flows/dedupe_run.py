@@ -135,10 +135,12 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
         if backlog.height:
             wc.insert_keys(wh, blocking_keys(backlog, settings.blocking_rules))
-        new = wc.unclustered_leads(wh, MATCH_COLUMNS)
-        result.new_leads = new.height
-        if new.is_empty():
+        # the new leads with what their golden records need too: one read of the table's newest rows
+        unclustered = wc.unclustered_leads(wh, _READ_COLUMNS)
+        result.new_leads = unclustered.height
+        if unclustered.is_empty():
             return result
+        new = unclustered.select(MATCH_COLUMNS)
         new_keys = blocking_keys(new, settings.blocking_rules)
         existing, existing_keys, members = _existing_matches(wh, new_keys, settings)
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
@@ -154,12 +156,10 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
             # the stored keys even when no stored lead is read: they keep oversized blocks oversized
             existing_keys=existing_keys if existing_keys.height else None, labels=labels, tf_tables=tf_tables, model=model,
         )
-        clock = time.perf_counter()
         # the golden records are built from the leads as read before the writes (the new ones and
         # every member of the clusters they can join), with the clusters the run gives them
-        before = wc.unclustered_leads(wh, GOLDEN_INPUT)
+        before = unclustered.select(GOLDEN_INPUT)
         before = pl.concat([members, before]) if members is not None else before
-        golden_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
         wc.insert_keys(wh, new_keys)
         wc.insert_pairs(wh, pairs_for_storage(outcome.pairs, settings))
@@ -176,7 +176,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         affected = pl.concat([gained, outcome.clustering.merges["new_cluster_id"]]).drop_nulls().unique()
         golden = golden_records(members_after(before, outcome.clustering, affected), settings.survivorship)
         wc.replace_golden(wh, golden, pl.concat([affected, outcome.clustering.merges["old_cluster_id"]]))
-        golden_seconds += time.perf_counter() - clock
+        golden_seconds = time.perf_counter() - clock
     events = outcome.events["event"].value_counts()
     counts = dict(zip(events["event"].to_list(), events["count"].to_list(), strict=True))
     result.candidate_pairs = outcome.pairs.height

@@ -1,0 +1,48 @@
+"""warehouse.clusters: the reads a dedup run makes of the leads table."""
+
+from __future__ import annotations
+
+import polars as pl
+
+import warehouse.clusters as wc
+from matching.comparisons import term_frequencies
+from matching.configuration import DedupSettings
+from warehouse.connection import Warehouse
+from warehouse.migrations import migrate
+
+#: (first name, last name, company key): case and spaces differ, some values are missing or empty
+ROWS = [
+    ("Anna", "Smith", "acme"), ("anna", " SMITH", "acme"), (" ANNA ", "Smith ", "globex"), (None, "smith", None),
+    ("Bob", "O'Brien", "acme"), ("Zoë", "Müller", "initech"), ("zoë", "", "initech"), ("", "Lee", "acme"),
+]
+
+
+def _warehouse(wh: Warehouse) -> None:
+    migrate(wh)
+    for i, (first, last, company) in enumerate(ROWS, start=1):
+        wh.execute(
+            "INSERT INTO leads (lead_id, batch_id, source_file, source_kind, source_row, first_name, last_name, company, "
+            "company_key, created_at, updated_at) VALUES (?, 1, 'f', 'bulk', ?, ?, ?, 'Co', ?, now()::TIMESTAMP, now()::TIMESTAMP)",
+            [i, i, first, last, company],
+        )
+
+
+def test_term_frequencies_count_every_lead_as_the_comparisons_do() -> None:
+    """The counts read from the warehouse equal those the comparisons take from the records
+    themselves (lower-cased, trimmed, empty = missing), for the values asked for only."""
+    settings = DedupSettings()
+    with Warehouse.open(":memory:") as wh:
+        _warehouse(wh)
+        leads = wh.frame("SELECT lead_id, first_name, last_name, company_key FROM leads")
+        for comparison in settings.comparisons:
+            if comparison.field not in leads.columns:
+                continue
+            expected = term_frequencies(leads, comparison).filter(pl.col("value") != "zz-not-held")
+            asked = pl.concat([expected["value"], pl.Series(["zz-not-held", None])])
+            counted = wc.term_frequencies(wh, {comparison.field: asked})[comparison.field]
+            assert counted.sort("value").equals(expected.select("value", "tf", "count").sort("value")), comparison.field
+    # and by hand for the first names: three Annas and two Zoës of the six leads with a first name
+    with Warehouse.open(":memory:") as wh:
+        _warehouse(wh)
+        counted = wc.term_frequencies(wh, {"first_name": pl.Series(["anna", "zoë", "carl"])})["first_name"].sort("value")
+    assert counted.rows() == [("anna", 3 / 6, 3), ("zoë", 2 / 6, 2)]
