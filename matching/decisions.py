@@ -42,6 +42,30 @@ def _rule_condition(rule: LinkRule, comparisons: Sequence[Comparison]) -> pl.Exp
     return condition
 
 
+def latest_labels(labels: pl.DataFrame) -> pl.DataFrame:
+    """The newest label of each pair (labels come oldest first): a later answer overrides."""
+    return labels.select(LEFT, RIGHT, LABEL, SOURCE).unique([LEFT, RIGHT], keep="last", maintain_order=True)
+
+
+def with_answers(pairs: pl.DataFrame, labels: pl.DataFrame | None) -> pl.DataFrame:
+    """The pairs with ``label``: the newest human label of each (must_link / cannot_link), or null."""
+    if labels is None or not labels.height:
+        return pairs.with_columns(pl.lit(None, pl.String).alias(LABEL))
+    return pairs.join(latest_labels(labels).select(LEFT, RIGHT, LABEL), on=[LEFT, RIGHT], how="left", maintain_order="left")
+
+
+def anchor(settings: DedupSettings) -> pl.Expr:
+    """The EM's anchor of a pair: what a person or a rule already decided about it.
+
+    A pair's human label (column ``label``, see ``with_answers``) gives 1.0 for must-link and 0.0
+    for cannot-link; otherwise the rules decide (``rule_anchor``). So a model fitted after a review
+    learns from its answers: the labelled pairs count as known matches and non-matches, and the
+    pairs like them are scored accordingly.
+    """
+    label = pl.col(LABEL)
+    return pl.when(label == MUST_LINK).then(pl.lit(1.0)).when(label == CANNOT_LINK).then(pl.lit(0.0)).otherwise(rule_anchor(settings))
+
+
 def rule_anchor(settings: DedupSettings) -> pl.Expr:
     """1.0 for pairs a must-link rule decides, 0.0 for cannot-link rules (which win), else null.
 
@@ -92,8 +116,7 @@ def decide(scored: pl.DataFrame, settings: DedupSettings, labels: pl.DataFrame |
         decided_by = pl.when(condition).then(pl.lit(f"rule:{rule.name}")).otherwise(decided_by)
     frame = scored.with_columns(decision.alias(DECISION), decided_by.alias(DECIDED_BY))
     if labels is not None and labels.height:
-        latest = labels.select(LEFT, RIGHT, LABEL, SOURCE).unique([LEFT, RIGHT], keep="last", maintain_order=True)
-        frame = frame.join(latest, on=[LEFT, RIGHT], how="left", maintain_order="left").with_columns(
+        frame = frame.join(latest_labels(labels), on=[LEFT, RIGHT], how="left", maintain_order="left").with_columns(
             pl.coalesce(pl.col(LABEL), pl.col(DECISION)).alias(DECISION),
             pl.when(pl.col(LABEL).is_not_null()).then(pl.lit("label:") + pl.col(SOURCE)).otherwise(pl.col(DECIDED_BY)).alias(DECIDED_BY),
         ).drop(LABEL, SOURCE)

@@ -11,8 +11,8 @@ from DuckDB); nothing touches the database.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -25,9 +25,9 @@ from matching.comparisons import (
     LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies, uses_value_counts, with_lower_columns,
 )
 from matching.configuration import Comparison, DedupSettings
-from matching.decisions import CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, decide, rule_anchor
+from matching.decisions import CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, anchor, decide, with_answers
 from matching.model import (
-    ANCHOR, PRIOR_WEIGHT, PROBABILITY, WEIGHT, MatchModel, fit_model, score_pairs, tf_reference_values, weight_column,
+    ANCHOR, PAIRS, PRIOR_WEIGHT, PROBABILITY, WEIGHT, MatchModel, fit_model, score_pairs, tf_reference_values, weight_column,
 )
 from transforms import schema as s
 
@@ -148,6 +148,7 @@ def match_leads(
     labels: pl.DataFrame | None = None,
     tf_tables: dict[str, pl.DataFrame] | None = None,
     model: MatchModel | None = None,
+    history: Callable[[], pl.DataFrame] | None = None,
 ) -> MatchOutcome:
     """Find the duplicates of new leads among themselves and the existing leads, and cluster them.
 
@@ -165,6 +166,9 @@ def match_leads(
             (``decisions.labels_in_play``).
         tf_tables: term-frequency tables per comparison (computed from the records when None).
         model: a stored model, reused unless a refit is needed (``needs_fit``).
+        history: the stored pairs' levels and labels (as ``refit_model`` takes them), read when a
+            fit replaces ``model``: the new model is fitted on them and this batch's pairs together,
+            so it keeps what the pairs of earlier runs and their review answers taught.
 
     Returns:
         The outcome: scored pairs, clustering, events, the model used.
@@ -207,10 +211,15 @@ def match_leads(
 
     clock = time.perf_counter()
     if refitted:
+        # the pairs a person answered (review labels) count as known matches and non-matches
+        anchored = with_answers(gammas, labels).with_columns(anchor(settings).alias(ANCHOR), pl.lit(1, pl.Int64).alias(PAIRS))
+        if model is not None and model.covers(settings.comparisons) and history is not None:  # its pairs count too
+            anchored = pl.concat([anchored.select(_fit_columns(settings)), _anchored_history(history(), settings).select(_fit_columns(settings))])
         model = fit_model(
-            gammas.with_columns(rule_anchor(settings).alias(ANCHOR)), settings.comparisons, classes=settings.non_match_classes, max_iterations=settings.em_max_iterations, random_gammas=random_gammas,
+            anchored, settings.comparisons, classes=settings.non_match_classes, max_iterations=settings.em_max_iterations, random_gammas=random_gammas,
             tf_reference=tf_reference_values(gammas, settings.comparisons),
         )
+        model = replace(model, labels_used=int(anchored.filter(pl.col(LABEL).is_not_null())[PAIRS].sum()))
     assert model is not None
     scored = decide(score_pairs(gammas, settings.comparisons, model), settings, labels)
     timings["score"] = time.perf_counter() - clock
@@ -238,6 +247,51 @@ def match_leads(
         pairs=scored, clustering=clustering, events=events, model=model, refitted=refitted, blocking=report,
         timings=timings,
     )
+
+
+def refit_model(stored_levels: pl.DataFrame, settings: DedupSettings, previous: MatchModel) -> tuple[MatchModel, dict[str, int]]:
+    """Fit the model again on stored pairs' levels, the labelled pairs as known answers.
+
+    Args:
+        stored_levels: per combination of levels (``level_<name>``) and newest label (``label``,
+            null when none), how many stored pairs have it (``pairs``).
+        settings: the comparisons, classes and rules (rule-decided pairs are anchored too).
+        previous: the model replaced: its random-pair frequencies and term-frequency references
+            carry over (stored pairs hold neither).
+
+    Returns:
+        The model (``labels_used``: the labelled pairs) and the labelled pairs per label.
+    """
+    gammas = _anchored_history(stored_levels, settings)
+    model = fit_model(
+        gammas, settings.comparisons, classes=settings.non_match_classes,
+        max_iterations=settings.em_max_iterations, tf_reference=previous.tf_reference, u_random=previous.u_random,
+    )
+    answered = gammas.filter(pl.col(LABEL).is_not_null()).group_by(LABEL).agg(pl.col(PAIRS).sum())
+    counts = {str(label): int(n) for label, n in answered.iter_rows()}
+    return replace(model, labels_used=sum(counts.values())), counts
+
+
+def _anchored_history(stored_levels: pl.DataFrame, settings: DedupSettings) -> pl.DataFrame:
+    """Stored pairs' level patterns as the EM takes them: codes, anchors, pairs per row."""
+    return gammas_from_levels(stored_levels, settings.comparisons).rename({"pairs": PAIRS}).with_columns(anchor(settings).alias(ANCHOR))
+
+
+def _fit_columns(settings: DedupSettings) -> list[pl.Expr]:
+    return [*[pl.col(gamma_column(c.name)).cast(pl.Int8) for c in settings.comparisons], pl.col(LABEL).cast(pl.String), ANCHOR, pl.col(PAIRS).cast(pl.Int64)]
+
+
+def gammas_from_levels(stored: pl.DataFrame, comparisons: Sequence[Comparison]) -> pl.DataFrame:
+    """Stored level labels (``level_<name>``, as ``pairs_for_storage`` writes them) back to the
+    ``gamma_<name>`` codes the model works on; other columns are kept."""
+    codes = []
+    for c in comparisons:
+        labels = list(LEVELS[c.kind])
+        codes.append(
+            pl.col(f"level_{c.name}").cast(pl.String).replace_strict(labels, list(range(len(labels))), default=None, return_dtype=pl.Int8)
+            .alias(gamma_column(c.name))
+        )
+    return stored.with_columns(codes).drop([f"level_{c.name}" for c in comparisons])
 
 
 def pairs_for_storage(pairs: pl.DataFrame, settings: DedupSettings) -> pl.DataFrame:

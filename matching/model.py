@@ -14,7 +14,8 @@ independent again, so the posterior is calibrated and p >= 0.5 is close to the b
 Identification without labels: pairs decided by the deterministic must-link and cannot-link
 rules (``matching.decisions.rule_anchor``) keep a fixed match responsibility, which ties class 0
 to "same person"; the other pairs start from a seed (most present comparisons at their top
-levels). Pseudo-counts from reference parameters (``data/reference_model.json``, uniform when
+levels). Pairs a person answered in a review, when there are some, are held fixed the same way
+(``matching.decisions.anchor``): the model learns from them without needing them. Pseudo-counts from reference parameters (``data/reference_model.json``, uniform when
 absent) keep tiny batches (a trade-show list of 40 rows) from producing wild estimates.
 
 Random pairs are still sampled: their level frequencies are stored with the model (``u_random``)
@@ -71,6 +72,8 @@ class MatchModel:
     iterations: int = 0
     u_random: dict[str, list[float]] = field(default_factory=dict)
     tf_reference: dict[str, float] = field(default_factory=dict)
+    #: pairs whose answer a person gave (review labels): fixed as known matches or non-matches
+    labels_used: int = 0
 
     @property
     def prior(self) -> float:
@@ -91,7 +94,7 @@ class MatchModel:
     def to_json(self) -> str:
         return json.dumps(
             {"shares": self.shares, "levels": self.levels, "pairs_used": self.pairs_used, "iterations": self.iterations,
-             "u_random": self.u_random, "tf_reference": self.tf_reference},
+             "u_random": self.u_random, "tf_reference": self.tf_reference, "labels_used": self.labels_used},
             sort_keys=True,
         )
 
@@ -113,6 +116,8 @@ def reference_model() -> dict[str, Any]:
 
 ANCHOR = "_lp_anchor"
 PATTERN = "_lp_pattern"
+#: Optional column of ``fit_model``'s input: how many pairs a row stands for (default one).
+PAIRS = "_lp_pairs"
 
 
 def pattern_key(comparisons: Sequence[Comparison]) -> pl.Expr:
@@ -126,10 +131,11 @@ def pattern_key(comparisons: Sequence[Comparison]) -> pl.Expr:
 def _patterns(gammas: pl.DataFrame, comparisons: Sequence[Comparison]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cols = [gamma_column(c.name) for c in comparisons]
     anchor = pl.col(ANCHOR) if ANCHOR in gammas.columns else pl.lit(None, pl.Float64).alias(ANCHOR)
+    pairs = pl.col(PAIRS).cast(pl.Float64) if PAIRS in gammas.columns else pl.lit(1.0).alias(PAIRS)
     grouped = (
-        gammas.select(pattern_key(comparisons).alias(PATTERN), *cols, anchor)
+        gammas.select(pattern_key(comparisons).alias(PATTERN), *cols, anchor, pairs)
         .group_by(PATTERN, ANCHOR)
-        .agg(pl.len(), *[pl.col(c).first() for c in cols])
+        .agg(pl.col(PAIRS).sum().alias("len"), *[pl.col(c).first() for c in cols])
         .sort(PATTERN, ANCHOR, nulls_last=True)
     )
     codes = np.stack([grouped[c].fill_null(-1).to_numpy().astype(np.int64) for c in cols], axis=1) if cols else np.zeros(
@@ -227,18 +233,21 @@ def fit_model(
     random_gammas: pl.DataFrame | None = None,
     pseudo_pairs: float = 200.0,
     tf_reference: dict[str, float] | None = None,
+    u_random: dict[str, list[float]] | None = None,
 ) -> MatchModel:
     """Estimate the class shares and level probabilities by EM over the level patterns.
 
     Args:
         gammas: one row per candidate pair with ``gamma_<name>`` columns, and optionally
-            ``_lp_anchor`` (1 or 0 for pairs a deterministic rule decides; they stay fixed).
+            ``_lp_anchor`` (1 or 0 for pairs a label or a deterministic rule decides; they stay
+            fixed) and ``_lp_pairs`` (the row stands for that many pairs with these levels).
         comparisons: the comparisons (their kinds give the level counts).
         classes: number of non-match classes.
         max_iterations: EM iterations at most (stops earlier when parameters settle).
         random_gammas: levels of random pairs, stored as ``u_random`` for inspection.
         pseudo_pairs: weight of the reference parameters, in pairs (keeps tiny batches sane).
         tf_reference: median term frequency of agreeing values per comparison.
+        u_random: ``u_random`` to keep when there are no random pairs (a refit from stored pairs).
 
     Returns:
         The fitted model.
@@ -296,7 +305,7 @@ def fit_model(
         resp = _anchor(resp / resp.sum(axis=1, keepdims=True), anchors)
         if change < 1e-5:
             break
-    u_random: dict[str, list[float]] = {}
+    u_random = dict(u_random or {})
     if random_gammas is not None and random_gammas.height:
         for c, size in zip(comparisons, n_levels, strict=True):
             level = random_gammas[gamma_column(c.name)].drop_nulls().to_numpy().astype(np.int64)

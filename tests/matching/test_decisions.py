@@ -6,7 +6,9 @@ import polars as pl
 
 from matching.comparisons import LEVELS, gamma_column
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, DECISION, MATCH, MUST_LINK, decide, labels_in_play, unknown_rule_levels
+from matching.decisions import (
+    CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, anchor, decide, labels_in_play, unknown_rule_levels, with_answers,
+)
 from matching.model import PROBABILITY
 
 
@@ -66,3 +68,28 @@ def test_a_cannot_link_side_not_in_play_stands_for_its_cluster() -> None:
         (8, 20, CANNOT_LINK, "unmerge"),  # 8 is its cluster's id already
         (1, 2, CANNOT_LINK, "unmerge"),  # 1 is in play; 2 not read, its own cluster
     ]
+
+
+def test_a_persons_newest_answer_anchors_the_pair_before_any_rule() -> None:
+    settings = DedupSettings()
+    same_email = {"email": "exact", "first_name": "exact", "last_name": "exact"}  # must-link rule same_email_and_name
+    colleagues = {"first_name": "different", "last_name": "exact", "email": "other_domain", "phone": "shared_org"}  # cannot-link
+    rows = []
+    for pair, levels in enumerate([same_email, colleagues, same_email, {"first_name": "close"}, {"first_name": "close"}], start=1):
+        gammas = {gamma_column(c.name): (LEVELS[c.kind].index(levels[c.name]) if c.name in levels else None) for c in settings.comparisons}
+        rows.append({"lead_id_l": pair, "lead_id_r": 100 + pair, **gammas})
+    pairs = pl.DataFrame(rows, schema={"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, **{gamma_column(c.name): pl.Int8 for c in settings.comparisons}})
+    labels = pl.DataFrame({  # oldest first: pair 1 answered twice, the newer answer counts
+        "lead_id_l": [1, 2, 1, 4], "lead_id_r": [101, 102, 101, 104],
+        "label": [MUST_LINK, MUST_LINK, CANNOT_LINK, MUST_LINK], "source": ["review"] * 4,
+    })
+    answered = with_answers(pairs, labels)
+    assert answered[LABEL].to_list() == [CANNOT_LINK, MUST_LINK, None, MUST_LINK, None]
+    assert answered.select(anchor(settings).alias("anchor"))["anchor"].to_list() == [
+        0.0,  # the answer overrides the must-link rule
+        1.0,  # and the cannot-link rule
+        1.0,  # no answer: the must-link rule
+        1.0,  # an answer where no rule applies
+        None,  # neither: left to the EM
+    ]
+    assert with_answers(pairs, None)[LABEL].null_count() == pairs.height

@@ -13,7 +13,8 @@ from matching.comparisons import LEVELS, gamma_column
 from matching.configuration import Comparison, DedupSettings
 from matching.engine import MATCH_COLUMNS, match_leads
 from matching.model import (
-    IDENTIFYING, PROBABILITY, WEIGHT, MatchModel, _cap_identifying, _identifying, fit_model, score_pairs, weight_column,
+    ANCHOR, IDENTIFYING, PAIRS, PROBABILITY, WEIGHT, MatchModel, _cap_identifying, _identifying, fit_model, score_pairs,
+    weight_column,
 )
 
 # three-level comparisons used with two levels only (0 = agree, 2 = disagree)
@@ -123,3 +124,27 @@ def test_reference_model_has_levels_for_every_default_comparison() -> None:
     for c in DedupSettings().comparisons:
         assert c.name in levels, c.name
         assert all(len(cls) == len(LEVELS[c.kind]) for cls in levels[c.name])
+
+
+def test_rows_standing_for_many_pairs_fit_as_those_pairs() -> None:
+    """A refit from stored pairs hands the EM one row per level pattern with its number of pairs."""
+    gammas, _ = binary_sample(5_000)
+    counted = gammas.group_by(gammas.columns).agg(pl.len().alias(PAIRS))
+    assert counted.height < 10
+    assert fit_model(counted, BINARY, classes=2) == fit_model(gammas, BINARY, classes=2)
+
+
+def test_answered_pairs_stay_fixed_and_the_model_follows_them() -> None:
+    """Pairs with an anchor (a review answer, a rule) keep it through the EM: answer 'not a match'
+    for every pair agreeing on f0 and f1 but not on f2, mostly matches in this data, and the model
+    fitted with those answers scores such a pair as a non-match."""
+    gammas, _ = binary_sample(20_000)
+    pattern = (pl.col(gamma_column("f0")) == 0) & (pl.col(gamma_column("f1")) == 0) & (pl.col(gamma_column("f2")) == 2)
+    one = gammas.filter(pattern).head(1)
+    free = fit_model(gammas, BINARY, classes=1)
+    answered = fit_model(gammas.with_columns(pl.when(pattern).then(pl.lit(0.0)).alias(ANCHOR)), BINARY, classes=1)
+    assert score_pairs(one, BINARY, free)[PROBABILITY][0] > 0.8
+    assert score_pairs(one, BINARY, answered)[PROBABILITY][0] < 0.2
+    # and answering 'match' for them keeps them matches, with more certainty than the free fit
+    sure = fit_model(gammas.with_columns(pl.when(pattern).then(pl.lit(1.0)).alias(ANCHOR)), BINARY, classes=1)
+    assert score_pairs(one, BINARY, sure)[PROBABILITY][0] > score_pairs(one, BINARY, free)[PROBABILITY][0]

@@ -1,0 +1,68 @@
+"""matching.engine: the stored form of pairs, and fitting the model again from it."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from benchmarks.matching_data import generated_leads
+from matching.comparisons import gamma_column
+from matching.configuration import DedupSettings
+from matching.decisions import CANNOT_LINK, LABEL, MUST_LINK
+from matching.engine import MATCH_COLUMNS, MatchOutcome, gammas_from_levels, match_leads, pairs_for_storage, refit_model
+
+SETTINGS = DedupSettings()
+
+
+@pytest.fixture(scope="module")
+def outcome() -> MatchOutcome:
+    return match_leads(generated_leads(3_000, noise="hard", seed=23).select(MATCH_COLUMNS), SETTINGS)
+
+
+def _patterns(stored: pl.DataFrame) -> pl.DataFrame:
+    """What ``warehouse.clusters.stored_level_patterns`` reads: pairs per levels and label."""
+    levels = [f"level_{c.name}" for c in SETTINGS.comparisons]
+    return stored.select(*levels, LABEL).group_by(*levels, LABEL).agg(pl.len().alias("pairs"))
+
+
+def test_stored_levels_read_back_as_the_levels_compared(outcome: MatchOutcome) -> None:
+    stored = pairs_for_storage(outcome.pairs, SETTINGS)
+    back = gammas_from_levels(stored, SETTINGS.comparisons)
+    gammas = [gamma_column(c.name) for c in SETTINGS.comparisons]
+    compared = outcome.pairs.sort("lead_id_l", "lead_id_r").select("lead_id_l", "lead_id_r", *gammas)
+    assert back.select("lead_id_l", "lead_id_r", *gammas).equals(compared)
+    assert back[gamma_column("phone")].null_count() > 0  # 'missing' reads back as no level
+
+
+def test_a_refit_without_answers_finds_the_model_of_the_run(outcome: MatchOutcome) -> None:
+    stored = pairs_for_storage(outcome.pairs, SETTINGS).with_columns(pl.lit(None, pl.String).alias(LABEL))
+    model, counts = refit_model(_patterns(stored), SETTINGS, outcome.model)
+    assert counts == {}
+    assert model == outcome.model
+
+
+def test_a_refit_counts_the_answers_and_they_change_the_model(outcome: MatchOutcome) -> None:
+    stored = pairs_for_storage(outcome.pairs, SETTINGS)
+    review = stored.filter(pl.col("decision") == "review")
+    assert review.height >= 4
+    # half the uncertain pairs answered each way
+    answers = review.select("lead_id_l", "lead_id_r").with_row_index().select(
+        "lead_id_l", "lead_id_r", pl.when(pl.col("index") % 2 == 0).then(pl.lit(MUST_LINK)).otherwise(pl.lit(CANNOT_LINK)).alias(LABEL)
+    )
+    answered = stored.join(answers, on=["lead_id_l", "lead_id_r"], how="left")
+    model, counts = refit_model(_patterns(answered), SETTINGS, outcome.model)
+    assert counts == {MUST_LINK: (review.height + 1) // 2, CANNOT_LINK: review.height // 2}
+    assert model.labels_used == review.height
+    assert model.levels != outcome.model.levels
+
+
+def test_a_run_that_fits_the_model_anchors_the_answered_pairs(outcome: MatchOutcome) -> None:
+    """The first run (or any run that fits) learns from the labels of its candidate pairs too."""
+    leads = generated_leads(3_000, noise="hard", seed=23).select(MATCH_COLUMNS)
+    review = outcome.pairs.filter(pl.col("decision") == "review").select("lead_id_l", "lead_id_r")
+    labels = review.with_columns(pl.lit(CANNOT_LINK).alias(LABEL), pl.lit("review").alias("source"))
+    again = match_leads(leads, SETTINGS, labels=labels)
+    assert again.refitted and again.model.labels_used == review.height
+    assert again.model.levels != outcome.model.levels
+    decided = again.pairs.join(review, on=["lead_id_l", "lead_id_r"], how="semi")
+    assert decided["decision"].to_list() == [CANNOT_LINK] * review.height
