@@ -1,4 +1,4 @@
-"""The matching commands of `leadpipe`: dedupe, explain, unmerge, review export/import.
+"""The matching commands of `leadpipe`: dedupe, explain, unmerge, review export/import/refit.
 
 Registered on the app of :mod:`flows.cli` (imported at its end). Orders calls and prints; no logic.
 Commands that write hold the warehouse's run lock, like a pipeline run.
@@ -19,11 +19,12 @@ from flows.cli import (
 )
 from flows.config import load_settings
 from flows.dedupe_run import explain as explain_lead
-from flows.dedupe_run import export_review, import_review
+from flows.dedupe_run import export_review, import_review, refit
 from flows.dedupe_run import unmerge as unmerge_lead
+from matching.decisions import CANNOT_LINK, MUST_LINK
 from warehouse.connection import Warehouse
 
-review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a person to decide, import the answers.",
+review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a person to decide, import the answers, refit the model on them.",
                          no_args_is_help=True)
 app.add_typer(review_app, name="review")
 
@@ -143,3 +144,23 @@ def review_import(
         with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             counts = import_review(wh, settings.dedup, path)
     console.print(json.dumps(counts))
+    if counts[MUST_LINK] or counts[CANNOT_LINK]:
+        console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
+
+
+@review_app.command("refit")
+def review_refit(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOption = False) -> None:
+    """Fit the match model again on every stored pair, the reviewed pairs as known answers.
+
+    Nothing is compared again. Later runs score their pairs with the new model; pairs already
+    scored keep their scores, decisions and clusters.
+    """
+    with _errors():
+        settings = load_settings(config, db)
+        with writable_warehouse(settings.warehouse.path, no_wait) as wh:
+            done = refit(wh, settings.dedup)
+    console.print(
+        f"model fitted again on {done.pairs:,} stored pairs, {done.labelled_match:,} answered match and "
+        f"{done.labelled_non_match:,} not a match ({done.iterations} EM iterations); share of matches among "
+        f"candidate pairs {done.prior_before:.2%} -> {done.prior_after:.2%}. Later runs score new pairs with it."
+    )

@@ -11,6 +11,7 @@ import csv
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, labels_in_play, unknown_rule_levels
 from matching.edits import ClusterEdits, apply_answers, lead_ids_of
-from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage
+from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model
 from matching.golden import GOLDEN_INPUT, golden_records
 from transforms import schema as s
 from transforms.errors import ConfigError, MatchingError
@@ -113,6 +114,60 @@ def _existing_matches(
         keys = keys.filter(~pl.col(s.LEAD_ID).is_in(unread.implode()))
 
 
+@dataclass
+class Refit:
+    """What ``refit`` did: the pairs it fitted on, the answers among them, the match share."""
+
+    pairs: int
+    labelled_match: int
+    labelled_non_match: int
+    iterations: int
+    prior_before: float
+    prior_after: float
+
+
+def refit(wh: Warehouse, settings: DedupSettings) -> Refit:
+    """Fit the match model again on the levels of every stored pair, the review answers fixed.
+
+    Nothing is compared again: ``match_pairs`` holds each pair's levels. The pairs a person
+    labelled (``leadpipe review import``, the newest label of a pair) count as known matches and
+    non-matches, like the pairs the must-link and cannot-link rules decide, so the model learns
+    from them. The new model is stored and scores the pairs of later runs; pairs already scored
+    keep their scores, decisions and clusters. The random-pair level frequencies and the term-
+    frequency references carry over from the model it replaces.
+
+    Raises:
+        MatchingError: no model fitted with these settings (none yet, or the settings changed:
+            the next dedup run fits one), or a comparison whose levels ``match_pairs`` does not hold.
+    """
+    check_settings(settings)
+    unstored = [c.name for c in settings.comparisons if c.name not in wc.PAIR_COMPARISONS]
+    if unstored:
+        raise MatchingError(f"match_pairs does not keep the levels of the comparison(s) {', '.join(unstored)}: cannot refit from stored pairs")
+    with wh.transaction():
+        stored, _ = _stored_model(wh, settings)
+        if stored is None:
+            raise MatchingError(
+                "no match model fitted with these dedup settings",
+                hint="run `leadpipe dedupe` (or a pipeline run) first: a run fits the model when there is none or the settings changed",
+            )
+        patterns = wc.stored_level_patterns(wh, [c.name for c in settings.comparisons])
+        model, counts = refit_model(patterns, settings, stored)
+        wc.save_model(wh, model.to_json(), _model_settings(settings), model.pairs_used, model.prior)
+    return Refit(
+        pairs=model.pairs_used, labelled_match=counts.get(MUST_LINK, 0), labelled_non_match=counts.get(CANNOT_LINK, 0),
+        iterations=model.iterations, prior_before=stored.prior, prior_after=model.prior,
+    )
+
+
+def _history(wh: Warehouse, settings: DedupSettings) -> Callable[[], pl.DataFrame] | None:
+    """The stored pairs' level patterns, read only if a run fits a new model (``match_leads``)."""
+    names = [c.name for c in settings.comparisons]
+    if not set(names) <= set(wc.PAIR_COMPARISONS):
+        return None  # levels match_pairs does not keep: a fit sees the batch only
+    return lambda: wc.stored_level_patterns(wh, names)
+
+
 def check_settings(settings: DedupSettings) -> None:
     problems = unknown_rule_levels(settings)
     if problems:
@@ -155,6 +210,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
             new, settings, new_keys=new_keys, existing=existing if existing.height else None,
             # the stored keys even when no stored lead is read: they keep oversized blocks oversized
             existing_keys=existing_keys if existing_keys.height else None, labels=labels, tf_tables=tf_tables, model=model,
+            history=_history(wh, settings),
         )
         # the golden records are built from the leads as read before the writes (the new ones and
         # every member of the clusters they can join), with the clusters the run gives them

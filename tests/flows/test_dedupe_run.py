@@ -13,13 +13,14 @@ from typer.testing import CliRunner
 import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
 from flows.cli import app
-from flows.dedupe_run import export_review, import_review, run_dedupe, unmerge
+from flows.dedupe_run import export_review, import_review, refit, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
-from matching.configuration import BlockingRule, DedupSettings, LinkRule
+from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule
 from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, NON_MATCH, REVIEW
 from matching.engine import MATCH_COLUMNS
 from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
+from matching.model import MatchModel
 from transforms.configuration import IngestSettings
 from transforms.errors import MatchingError
 from transforms.ingest import describe_source, prepare_batch
@@ -199,6 +200,65 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
         assert wh.scalar("SELECT count(*) FROM match_labels") == labels_before
 
 
+def models(wh: Warehouse) -> list[MatchModel]:
+    return [MatchModel.from_json(p) for (p,) in wh.rows("SELECT parameters::VARCHAR FROM match_models ORDER BY model_id")]
+
+
+def test_refit_learns_from_the_review_answers_and_later_runs_score_with_it(files: list[Path], tmp_path: Path) -> None:
+    lenient = SETTINGS.model_copy(update={"review_threshold": 0.01, "match_threshold": 0.999})  # many pairs to review
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        with pytest.raises(MatchingError, match="no match model"):
+            refit(wh, lenient)
+        load(wh, files[0])
+        run_dedupe(wh, lenient)
+        # nothing answered yet: the stored pairs give the run's model again, stored as a new row
+        done = refit(wh, lenient)
+        assert done.pairs == wh.scalar("SELECT count(DISTINCT (lead_id_l, lead_id_r)) FROM match_pairs")
+        assert (done.labelled_match, done.labelled_non_match) == (0, 0)
+        fitted, again = models(wh)
+        assert again == fitted and done.prior_after == done.prior_before == fitted.prior
+        # answer every uncertain pair, one in two a match
+        out = tmp_path / "review.csv"
+        export_review(wh, out)
+        review = pl.read_csv(out, infer_schema=False)
+        assert review.height >= 4
+        review.with_columns(pl.Series("label", ["yes", "no"] * (review.height // 2) + ["yes"] * (review.height % 2))).write_csv(out)
+        import_review(wh, lenient, out)
+        done = refit(wh, lenient)
+        # a 'no' inside a cluster detaches a lead, with cannot-links to the rest of its cluster (as unmerge)
+        answered = dict(wh.rows(
+            "SELECT label, count(*) FROM (SELECT DISTINCT lead_id_l, lead_id_r FROM match_pairs) JOIN "
+            "(SELECT lead_id_l, lead_id_r, label FROM match_labels QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r "
+            "ORDER BY created_at DESC) = 1) USING (lead_id_l, lead_id_r) GROUP BY label"
+        ))
+        assert answered[MUST_LINK] == (review.height + 1) // 2 and answered[CANNOT_LINK] >= review.height // 2
+        assert (done.labelled_match, done.labelled_non_match) == (answered[MUST_LINK], answered[CANNOT_LINK])
+        newest = models(wh)[-1]
+        assert newest.labels_used == sum(answered.values()) and newest.levels != fitted.levels
+        assert newest.u_random == fitted.u_random and newest.tf_reference == fitted.tf_reference
+        # the next batch has more pairs than the model saw: a new fit, on the stored pairs (with
+        # their answers) and the batch's together
+        stored = done.pairs
+        load(wh, files[1])
+        result = run_dedupe(wh, lenient)
+        assert result.model_refitted and result.candidate_pairs > stored
+        latest = models(wh)[-1]
+        assert latest.pairs_used == stored + result.candidate_pairs and latest.labels_used == newest.labels_used
+        # a smaller batch is scored with it: no new fit
+        load(wh, files[2])
+        assert not run_dedupe(wh, lenient).model_refitted
+        assert models(wh)[-1] == latest
+        # other model settings: there is no model to refit
+        with pytest.raises(MatchingError, match="no match model fitted with these dedup settings"):
+            refit(wh, lenient.model_copy(update={"non_match_classes": 2}))
+        # a comparison match_pairs has no column for
+        extra = lenient.model_copy(update={"comparisons": [*lenient.comparisons, Comparison(name="state", kind="string", field="state")]})
+        with pytest.raises(MatchingError, match="does not keep the levels of the comparison"):
+            refit(wh, extra)
+        assert len(models(wh)) == 4
+
+
 def warehouse_state(wh: Warehouse) -> dict[str, object]:
     """Clusters, events, labels and golden records, without the times of writing."""
     return {
@@ -316,6 +376,11 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
     assert missing.exit_code == 1 and "no lead with id 999999" in missing.output
 
 
+def wh_scalar(db: Path, sql: str) -> object:
+    with Warehouse.open(db, read_only=True) as wh:
+        return wh.scalar(sql)
+
+
 def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     with Warehouse.open(db) as wh:
@@ -334,6 +399,12 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     assert exported.exit_code == 0 and out.exists()
     imported = runner.invoke(app, ["review", "import", str(out), "--db", str(db)])
     assert imported.exit_code == 0 and '"must_link": 0' in imported.output  # nothing answered yet
+    refitted = runner.invoke(app, ["review", "refit", "--db", str(db)])
+    stored = wh_scalar(db, "SELECT count(DISTINCT (lead_id_l, lead_id_r)) FROM match_pairs")
+    # the unmerge's cannot-links are answers too, for the stored pairs among them
+    unmerged = wh_scalar(db, "SELECT count(*) FROM (SELECT DISTINCT lead_id_l, lead_id_r FROM match_pairs) JOIN match_labels USING (lead_id_l, lead_id_r)")
+    assert refitted.exit_code == 0, refitted.output
+    assert f"model fitted again on {stored:,} stored pairs, 0 answered match and {unmerged} not a match" in refitted.output
 
 
 # keys stored before migration 6 (no ids; migration 8 drops them), or ids from another polars version
