@@ -21,7 +21,7 @@ from matching.blocking import BLOCK, blocking_keys, blocks_agree, leads_to_read
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, MUST_LINK, labels_in_play, unknown_rule_levels
+from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_play, unknown_rule_levels
 from matching.edits import ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model
 from matching.golden import GOLDEN_INPUT, golden_records
@@ -127,14 +127,15 @@ class Refit:
 
 
 def refit(wh: Warehouse, settings: DedupSettings) -> Refit:
-    """Fit the match model again on the levels of every stored pair, the review answers fixed.
+    """Fit the match model again on the levels of the stored pairs, the review answers fixed.
 
-    Nothing is compared again: ``match_pairs`` holds each pair's levels. The pairs a person
-    labelled (``leadpipe review import``, the newest label of a pair) count as known matches and
-    non-matches, like the pairs the must-link and cannot-link rules decide, so the model learns
-    from them. The new model is stored and scores the pairs of later runs; pairs already scored
-    keep their scores, decisions and clusters. The random-pair level frequencies and the term-
-    frequency references carry over from the model it replaces.
+    Nothing is compared again: ``match_pairs`` holds each pair's levels (the pairs stored since
+    the settings last changed count, see ``_stored_patterns``). The pairs a person answered in a
+    review (``matching.decisions.with_answers``) count as known matches and non-matches, like the
+    pairs the must-link and cannot-link rules decide, so the model learns from them. The new model
+    is stored and scores the pairs of later runs; pairs already scored keep their scores,
+    decisions and clusters. The random-pair level frequencies and the term-frequency references
+    carry over from the model it replaces.
 
     Raises:
         MatchingError: no model fitted with these settings (none yet, or the settings changed:
@@ -151,8 +152,10 @@ def refit(wh: Warehouse, settings: DedupSettings) -> Refit:
                 "no match model fitted with these dedup settings",
                 hint="run `leadpipe dedupe` (or a pipeline run) first: a run fits the model when there is none or the settings changed",
             )
-        patterns = wc.stored_level_patterns(wh, [c.name for c in settings.comparisons])
-        model, counts = refit_model(patterns, settings, stored)
+        try:
+            model, counts = refit_model(_stored_patterns(wh, settings), settings, stored)
+        except ValueError as exc:  # levels stored by another version of the comparisons
+            raise MatchingError(f"cannot refit from the stored pairs: {exc}", hint="the next dedup run with new settings fits a model") from exc
         wc.save_model(wh, model.to_json(), _model_settings(settings), model.pairs_used, model.prior)
     return Refit(
         pairs=model.pairs_used, labelled_match=counts.get(MUST_LINK, 0), labelled_non_match=counts.get(CANNOT_LINK, 0),
@@ -160,12 +163,20 @@ def refit(wh: Warehouse, settings: DedupSettings) -> Refit:
     )
 
 
+def _stored_patterns(wh: Warehouse, settings: DedupSettings) -> pl.DataFrame:
+    """The level patterns and answers of the stored pairs scored under these settings: those
+    stored after the newest model fitted with other settings (a change of comparisons, thresholds
+    or blocking rules changes what the levels mean and which pairs are candidates)."""
+    current = json.loads(_model_settings(settings))
+    other = [at for at, used in wc.model_settings_history(wh) if json.loads(used) != current]
+    return wc.stored_level_patterns(wh, [c.name for c in settings.comparisons], REVIEW_SOURCE, max(other) if other else None)
+
+
 def _history(wh: Warehouse, settings: DedupSettings) -> Callable[[], pl.DataFrame] | None:
     """The stored pairs' level patterns, read only if a run fits a new model (``match_leads``)."""
-    names = [c.name for c in settings.comparisons]
-    if not set(names) <= set(wc.PAIR_COMPARISONS):
+    if not {c.name for c in settings.comparisons} <= set(wc.PAIR_COMPARISONS):
         return None  # levels match_pairs does not keep: a fit sees the batch only
-    return lambda: wc.stored_level_patterns(wh, names)
+    return lambda: _stored_patterns(wh, settings)
 
 
 def check_settings(settings: DedupSettings) -> None:
@@ -190,12 +201,10 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
         if backlog.height:
             wc.insert_keys(wh, blocking_keys(backlog, settings.blocking_rules))
-        # the new leads with what their golden records need too: one read of the table's newest rows
-        unclustered = wc.unclustered_leads(wh, _READ_COLUMNS)
-        result.new_leads = unclustered.height
-        if unclustered.is_empty():
+        new = wc.unclustered_leads(wh, MATCH_COLUMNS)
+        result.new_leads = new.height
+        if new.is_empty():
             return result
-        new = unclustered.select(MATCH_COLUMNS)
         new_keys = blocking_keys(new, settings.blocking_rules)
         existing, existing_keys, members = _existing_matches(wh, new_keys, settings)
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
@@ -212,10 +221,13 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
             existing_keys=existing_keys if existing_keys.height else None, labels=labels, tf_tables=tf_tables, model=model,
             history=_history(wh, settings),
         )
+        clock = time.perf_counter()
         # the golden records are built from the leads as read before the writes (the new ones and
-        # every member of the clusters they can join), with the clusters the run gives them
-        before = unclustered.select(GOLDEN_INPUT)
+        # every member of the clusters they can join), with the clusters the run gives them; the
+        # new leads' other columns are read only now, not held through the matching's peak memory
+        before = wc.unclustered_leads(wh, GOLDEN_INPUT)
         before = pl.concat([members, before]) if members is not None else before
+        golden_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
         wc.insert_keys(wh, new_keys)
         wc.insert_pairs(wh, pairs_for_storage(outcome.pairs, settings))
@@ -232,7 +244,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         affected = pl.concat([gained, outcome.clustering.merges["new_cluster_id"]]).drop_nulls().unique()
         golden = golden_records(members_after(before, outcome.clustering, affected), settings.survivorship)
         wc.replace_golden(wh, golden, pl.concat([affected, outcome.clustering.merges["old_cluster_id"]]))
-        golden_seconds = time.perf_counter() - clock
+        golden_seconds += time.perf_counter() - clock
     events = outcome.events["event"].value_counts()
     counts = dict(zip(events["event"].to_list(), events["count"].to_list(), strict=True))
     result.candidate_pairs = outcome.pairs.height
@@ -333,7 +345,7 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[st
     if not answers:
         return {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
     labels = pl.DataFrame(answers, schema=["lead_id_l", "lead_id_r", "label", "note"], orient="row").with_columns(
-        pl.lit("review").alias("source")
+        pl.lit(REVIEW_SOURCE).alias("source")
     )
     with wh.transaction():
         edits = ClusterEdits(wc.memberships(wh, lead_ids_of(answers)))

@@ -26,6 +26,9 @@ CANNOT_LINK = "cannot_link"
 LINKING = (MATCH, MUST_LINK)
 LABEL = "label"
 SOURCE = "source"
+#: The source of the labels a person gave while looking at the pair (``leadpipe review import``),
+#: as opposed to those an unmerge derives for every other member of the lead's cluster.
+REVIEW_SOURCE = "review"
 
 
 def _rule_condition(rule: LinkRule, comparisons: Sequence[Comparison]) -> pl.Expr:
@@ -48,10 +51,18 @@ def latest_labels(labels: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_answers(pairs: pl.DataFrame, labels: pl.DataFrame | None) -> pl.DataFrame:
-    """The pairs with ``label``: the newest human label of each (must_link / cannot_link), or null."""
+    """The pairs with ``label``: the answer a person gave about the pair itself, or null.
+
+    A pair is answered when a review labelled it (``REVIEW_SOURCE``); its answer is its newest
+    label (a later unmerge can overturn a review's "yes"). The cannot-links an unmerge writes to
+    every other member of a cluster are not answers about those pairs: they keep the leads apart
+    (``decide``) but do not teach the model.
+    """
     if labels is None or not labels.height:
         return pairs.with_columns(pl.lit(None, pl.String).alias(LABEL))
-    return pairs.join(latest_labels(labels).select(LEFT, RIGHT, LABEL), on=[LEFT, RIGHT], how="left", maintain_order="left")
+    reviewed = labels.filter(pl.col(SOURCE) == REVIEW_SOURCE).select(LEFT, RIGHT).unique()
+    answers = latest_labels(labels).join(reviewed, on=[LEFT, RIGHT], how="semi").select(LEFT, RIGHT, LABEL)
+    return pairs.join(answers, on=[LEFT, RIGHT], how="left", maintain_order="left")
 
 
 def anchor(settings: DedupSettings) -> pl.Expr:

@@ -5,7 +5,8 @@ key with them (Salesforce compares a batch only with what was saved before it). 
 are never compared again: the cost of a run grows with the batch, not with the warehouse.
 
 Everything here is polars on frames handed in by the caller (``warehouse.clusters`` reads them
-from DuckDB); nothing touches the database.
+from DuckDB); nothing here touches the database, except through the ``history`` callable a caller
+may hand ``match_leads`` (read only when a fit replaces the stored model).
 """
 
 from __future__ import annotations
@@ -214,7 +215,10 @@ def match_leads(
         # the pairs a person answered (review labels) count as known matches and non-matches
         anchored = with_answers(gammas, labels).with_columns(anchor(settings).alias(ANCHOR), pl.lit(1, pl.Int64).alias(PAIRS))
         if model is not None and model.covers(settings.comparisons) and history is not None:  # its pairs count too
-            anchored = pl.concat([anchored.select(_fit_columns(settings)), _anchored_history(history(), settings).select(_fit_columns(settings))])
+            read = time.perf_counter()
+            past = history()
+            timings["history"] = time.perf_counter() - read
+            anchored = pl.concat([anchored.select(_fit_columns(settings)), _anchored_history(past, settings).select(_fit_columns(settings))])
         model = fit_model(
             anchored, settings.comparisons, classes=settings.non_match_classes, max_iterations=settings.em_max_iterations, random_gammas=random_gammas,
             tf_reference=tf_reference_values(gammas, settings.comparisons),
@@ -222,7 +226,7 @@ def match_leads(
         model = replace(model, labels_used=int(anchored.filter(pl.col(LABEL).is_not_null())[PAIRS].sum()))
     assert model is not None
     scored = decide(score_pairs(gammas, settings.comparisons, model), settings, labels)
-    timings["score"] = time.perf_counter() - clock
+    timings["score"] = time.perf_counter() - clock - timings.get("history", 0.0)  # the read is not scoring
 
     clock = time.perf_counter()
     links = scored.filter(pl.col(DECISION).is_in([MATCH, MUST_LINK])).select(
@@ -283,12 +287,20 @@ def _fit_columns(settings: DedupSettings) -> list[pl.Expr]:
 
 def gammas_from_levels(stored: pl.DataFrame, comparisons: Sequence[Comparison]) -> pl.DataFrame:
     """Stored level labels (``level_<name>``, as ``pairs_for_storage`` writes them) back to the
-    ``gamma_<name>`` codes the model works on; other columns are kept."""
+    ``gamma_<name>`` codes the model works on; other columns are kept.
+
+    Raises:
+        ValueError: a stored level that the comparison does not have (stored by another version).
+    """
     codes = []
     for c in comparisons:
         labels = list(LEVELS[c.kind])
+        column = f"level_{c.name}"
+        unknown = stored.filter(~pl.col(column).cast(pl.String).is_in([*labels, MISSING]))[column].unique().to_list()
+        if unknown:
+            raise ValueError(f"stored level(s) {', '.join(map(str, unknown))} of {c.name} are not levels of a {c.kind} comparison")
         codes.append(
-            pl.col(f"level_{c.name}").cast(pl.String).replace_strict(labels, list(range(len(labels))), default=None, return_dtype=pl.Int8)
+            pl.col(column).cast(pl.String).replace_strict(labels, list(range(len(labels))), default=None, return_dtype=pl.Int8)
             .alias(gamma_column(c.name))
         )
     return stored.with_columns(codes).drop([f"level_{c.name}" for c in comparisons])

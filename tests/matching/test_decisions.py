@@ -79,17 +79,18 @@ def test_a_persons_newest_answer_anchors_the_pair_before_any_rule() -> None:
         gammas = {gamma_column(c.name): (LEVELS[c.kind].index(levels[c.name]) if c.name in levels else None) for c in settings.comparisons}
         rows.append({"lead_id_l": pair, "lead_id_r": 100 + pair, **gammas})
     pairs = pl.DataFrame(rows, schema={"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, **{gamma_column(c.name): pl.Int8 for c in settings.comparisons}})
-    labels = pl.DataFrame({  # oldest first: pair 1 answered twice, the newer answer counts
-        "lead_id_l": [1, 2, 1, 4], "lead_id_r": [101, 102, 101, 104],
-        "label": [MUST_LINK, MUST_LINK, CANNOT_LINK, MUST_LINK], "source": ["review"] * 4,
+    labels = pl.DataFrame({  # oldest first: pair 1 answered, then unmerged; pair 5 only cannot-linked by an unmerge
+        "lead_id_l": [1, 2, 1, 4, 5], "lead_id_r": [101, 102, 101, 104, 105],
+        "label": [MUST_LINK, MUST_LINK, CANNOT_LINK, MUST_LINK, CANNOT_LINK],
+        "source": ["review", "review", "unmerge", "review", "unmerge"],
     })
     answered = with_answers(pairs, labels)
     assert answered[LABEL].to_list() == [CANNOT_LINK, MUST_LINK, None, MUST_LINK, None]
     assert answered.select(anchor(settings).alias("anchor"))["anchor"].to_list() == [
-        0.0,  # the answer overrides the must-link rule
-        1.0,  # and the cannot-link rule
+        0.0,  # the newest label of an answered pair overrides the must-link rule
+        1.0,  # an answer overrides the cannot-link rule
         1.0,  # no answer: the must-link rule
         1.0,  # an answer where no rule applies
-        None,  # neither: left to the EM
+        None,  # an unmerge's cannot-link to a cluster member is no answer about the pair: left to the EM
     ]
     assert with_answers(pairs, None)[LABEL].null_count() == pairs.height

@@ -66,3 +66,11 @@ def test_a_run_that_fits_the_model_anchors_the_answered_pairs(outcome: MatchOutc
     assert again.model.levels != outcome.model.levels
     decided = again.pairs.join(review, on=["lead_id_l", "lead_id_r"], how="semi")
     assert decided["decision"].to_list() == [CANNOT_LINK] * review.height
+
+
+def test_a_stored_level_the_comparison_does_not_have_is_refused(outcome: MatchOutcome) -> None:
+    stored = pairs_for_storage(outcome.pairs, SETTINGS).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("vowel_shift")).otherwise(pl.col("level_first_name")).alias("level_first_name")
+    )
+    with pytest.raises(ValueError, match="vowel_shift of first_name are not levels"):
+        gammas_from_levels(stored, SETTINGS.comparisons)
