@@ -150,9 +150,9 @@ def review_import(
 
 @review_app.command("refit")
 def review_refit(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOption = False) -> None:
-    """Fit the match model again on every stored pair, the reviewed pairs as known answers.
+    """Fit the match model again on the stored pairs, the reviewed pairs as known answers.
 
-    Nothing is compared again. Later runs score their pairs with the new model; pairs already
+    Nothing is compared again; the pairs stored since the dedup settings last changed count. Later runs score their pairs with the new model; pairs already
     scored keep their scores, decisions and clusters.
     """
     with _errors():

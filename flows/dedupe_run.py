@@ -142,7 +142,7 @@ def refit(wh: Warehouse, settings: DedupSettings) -> Refit:
             the next dedup run fits one), or a comparison whose levels ``match_pairs`` does not hold.
     """
     check_settings(settings)
-    unstored = [c.name for c in settings.comparisons if c.name not in wc.PAIR_COMPARISONS]
+    unstored = _unstored_comparisons(settings)
     if unstored:
         raise MatchingError(f"match_pairs does not keep the levels of the comparison(s) {', '.join(unstored)}: cannot refit from stored pairs")
     with wh.transaction():
@@ -172,9 +172,14 @@ def _stored_patterns(wh: Warehouse, settings: DedupSettings) -> pl.DataFrame:
     return wc.stored_level_patterns(wh, [c.name for c in settings.comparisons], REVIEW_SOURCE, max(other) if other else None)
 
 
+def _unstored_comparisons(settings: DedupSettings) -> list[str]:
+    """Comparisons whose levels ``match_pairs`` has no column for."""
+    return [c.name for c in settings.comparisons if c.name not in wc.PAIR_COMPARISONS]
+
+
 def _history(wh: Warehouse, settings: DedupSettings) -> Callable[[], pl.DataFrame] | None:
     """The stored pairs' level patterns, read only if a run fits a new model (``match_leads``)."""
-    if not {c.name for c in settings.comparisons} <= set(wc.PAIR_COMPARISONS):
+    if _unstored_comparisons(settings):
         return None  # levels match_pairs does not keep: a fit sees the batch only
     return lambda: _stored_patterns(wh, settings)
 

@@ -223,7 +223,7 @@ def match_leads(
             anchored, settings.comparisons, classes=settings.non_match_classes, max_iterations=settings.em_max_iterations, random_gammas=random_gammas,
             tf_reference=tf_reference_values(gammas, settings.comparisons),
         )
-        model = replace(model, labels_used=int(anchored.filter(pl.col(LABEL).is_not_null())[PAIRS].sum()))
+        model = replace(model, labels_used=sum(_answer_counts(anchored).values()))
     assert model is not None
     scored = decide(score_pairs(gammas, settings.comparisons, model), settings, labels)
     timings["score"] = time.perf_counter() - clock - timings.get("history", 0.0)  # the read is not scoring
@@ -271,9 +271,14 @@ def refit_model(stored_levels: pl.DataFrame, settings: DedupSettings, previous: 
         gammas, settings.comparisons, classes=settings.non_match_classes,
         max_iterations=settings.em_max_iterations, tf_reference=previous.tf_reference, u_random=previous.u_random,
     )
-    answered = gammas.filter(pl.col(LABEL).is_not_null()).group_by(LABEL).agg(pl.col(PAIRS).sum())
-    counts = {str(label): int(n) for label, n in answered.iter_rows()}
+    counts = _answer_counts(gammas)
     return replace(model, labels_used=sum(counts.values())), counts
+
+
+def _answer_counts(anchored: pl.DataFrame) -> dict[str, int]:
+    """Answered pairs per answer (must_link / cannot_link) among the EM's input rows."""
+    answered = anchored.filter(pl.col(LABEL).is_not_null()).group_by(LABEL).agg(pl.col(PAIRS).sum())
+    return {str(label): int(n) for label, n in answered.iter_rows()}
 
 
 def _anchored_history(stored_levels: pl.DataFrame, settings: DedupSettings) -> pl.DataFrame:

@@ -15,8 +15,9 @@ Identification without labels: pairs decided by the deterministic must-link and 
 rules (``matching.decisions.rule_anchor``) keep a fixed match responsibility, which ties class 0
 to "same person"; the other pairs start from a seed (most present comparisons at their top
 levels). Pairs a person answered in a review, when there are some, are held fixed the same way
-(``matching.decisions.anchor``): the model learns from them without needing them. Pseudo-counts from reference parameters (``data/reference_model.json``, uniform when
-absent) keep tiny batches (a trade-show list of 40 rows) from producing wild estimates.
+(``matching.decisions.anchor``): the model learns from them without needing them. Pseudo-counts
+from reference parameters (``data/reference_model.json``, uniform when absent) keep tiny batches
+(a trade-show list of 40 rows) from producing wild estimates.
 
 Random pairs are still sampled: their level frequencies are stored with the model (``u_random``)
 for inspection. Term frequencies give the value-specific adjustment: an exact match on a value
