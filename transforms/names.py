@@ -31,12 +31,25 @@ _PARTICLE_ALT = "|".join(PARTICLES)
 _SURNAME_RE = rf"(?i)^(?:(\S.*?)\s+)?((?:(?:{_PARTICLE_ALT})\s+)*\S+)$"
 
 
+# Runs of 2+ blanks and non-space whitespace (rare): ~2x faster to match than \s+, which would
+# "replace" every single space.
+_MESSY_SPACE = r"[\s\u00a0]{2,}|[\t\r\n\f\v\u00a0]"
+# A value that cleaning changes: messy inner whitespace, or whitespace at either end.
+_NEEDS_CLEANING = rf"{_MESSY_SPACE}|^\s|\s$"
+
+
+def _clean_text_batch(values: pl.Series) -> pl.Series:
+    # Most values are clean already: finding the others is 4-5x cheaper than rewriting every one.
+    rows = values.str.contains(_NEEDS_CLEANING).arg_true()
+    cleaned = values.clone()
+    if rows.len():
+        cleaned.scatter(rows, values.gather(rows).str.replace_all(_MESSY_SPACE, " ").str.strip_chars())
+    return cleaned.to_frame().select(pl.when(pl.first().str.len_bytes() > 0).then(pl.first())).to_series()
+
+
 def clean_text(raw: pl.Expr) -> pl.Expr:
     """Trim, collapse inner whitespace to one space; empty becomes null."""
-    # Matching only runs of 2+ blanks and non-space whitespace (rare) is ~2x faster than \s+,
-    # which would "replace" every single space.
-    cleaned = raw.str.replace_all(r"[\s\u00a0]{2,}|[\t\r\n\f\v\u00a0]", " ").str.strip_chars()
-    return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(None)
+    return raw.cast(pl.String).map_batches(_clean_text_batch, return_dtype=pl.String, is_elementwise=True)
 
 
 def _capitalise_after(expr: pl.Expr, prefix_pattern: str) -> pl.Expr:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from transforms import schema as s
 from transforms.companies import company_key
 from transforms.emails import clean_email, is_valid_email
-from transforms.names import case_name, split_full_name
+from transforms.names import case_name, clean_text, split_full_name
 
 
 def _one(expr: pl.Expr, value: str | None) -> object:
@@ -75,6 +75,34 @@ def test_case_name(raw: str, surname: bool, expected: str | None) -> None:
 )
 def test_company_key(raw: str, key: str | None) -> None:
     assert _one(company_key(pl.col("v")), raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("  Berlin ", "Berlin"),
+        ("New\t York", "New York"),
+        ("Frankfurt\u00a0am  Main", "Frankfurt am Main"),
+        ("a\r\nb", "a b"),
+        ("\u2003Köln\u3000", "Köln"),  # other Unicode spaces at the ends are trimmed
+        ("VP  Sales", "VP Sales"),
+        (" \t ", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_clean_text(raw: str | None, clean: str | None) -> None:
+    assert _one(clean_text(pl.col("v")), raw) == clean
+
+
+@given(st.lists(st.one_of(st.none(), st.text(st.sampled_from([*"ab. ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "é"]), max_size=7)), max_size=40))
+@hsettings(max_examples=300, deadline=None)
+def test_clean_text_rewrites_only_what_the_one_pass_rewrite_changes(values: list[str | None]) -> None:
+    # clean_text skips the values it would leave unchanged: it must agree with rewriting them all
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    everything = pl.col("v").str.replace_all(r"[\s\u00a0]{2,}|[\t\r\n\f\v\u00a0]", " ").str.strip_chars()
+    expected = frame.select(pl.when(everything.str.len_chars() > 0).then(everything)).to_series().to_list()
+    assert frame.select(clean_text(pl.col("v"))).to_series().to_list() == expected
 
 
 @given(st.lists(st.sampled_from([*"AbÉé &+.,-/_\t𝐀ℂ🄰Ⅻ", "GmbH", "Inc", " Co. KG", "The ", "und"]), max_size=12).map("".join))
