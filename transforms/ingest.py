@@ -23,7 +23,7 @@ from transforms.errors import IngestError
 from transforms.headers import HeaderMapping, apply_mapping, header_score, map_headers, raw_records
 from transforms.normalise import normalise_leads
 from transforms.reading import RawTable, read_table
-from transforms.validation import BLANK, Validated, blank_record, validate_leads
+from transforms.validation import Validated, blank_records, validate_leads
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,8 @@ def prepare_batch(source: SourceInfo, settings: IngestSettings) -> PreparedBatch
         mapping = map_headers(table.headers, profile)
     except IngestError as exc:
         raise IngestError(f"{source.path.name}: {exc.message}", file=str(source.path), hint=exc.hint) from exc
-    blank = table.frame.select(blank_record(list(range(len(table.headers)))).alias(BLANK))
-    mapped = apply_mapping(table.frame, mapping).with_columns(blank[BLANK])
+    blank = blank_records(table.frame, list(range(len(table.headers))))
+    mapped = apply_mapping(table.frame, mapping).with_columns(blank)
     timings["map"], clock = time.perf_counter() - clock, time.perf_counter()
     normalised = normalise_leads(
         mapped.lazy(), lead_source=source.lead_source, default_region=settings.default_region

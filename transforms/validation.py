@@ -39,16 +39,23 @@ BLANK = "_blank"
 ORDINAL = "_ordinal"
 
 
-def blank_record(positions: list[int]) -> pl.Expr:
-    """True for a record with no value in the columns at ``positions`` (a blank line, ',,,,', spaces).
+def blank_records(frame: pl.DataFrame, positions: list[int]) -> pl.Series:
+    """``BLANK``: true for a record with no value in the columns at ``positions`` (a blank line,
+    ',,,,', spaces) and no read error.
 
     Columns are taken by position: a source header such as ``^ID.*$`` would be a regex to ``pl.col``.
     """
-    if not positions:
-        return pl.lit(True)
-    return pl.all_horizontal(
-        [pl.nth(i).cast(pl.String).str.strip_chars().fill_null("") == "" for i in positions]
-    ) & pl.col(s.ROW_ERROR).is_null()
+    rows = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), pl.col(s.ROW_ERROR))
+    # a record stays a candidate while every column looked at is empty: most are ruled out by the
+    # first one, so the rest are looked at only on the few left (one pass over each column would
+    # strip every value of the file)
+    candidates = rows.filter(pl.col(s.ROW_ERROR).is_null())["row"]
+    for i in positions:
+        values = frame.to_series(i).gather(candidates).cast(pl.String)
+        candidates = candidates.filter(values.str.strip_chars().fill_null("") == "")
+        if candidates.is_empty():
+            break
+    return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(candidates, True).alias(BLANK)
 
 
 EMAIL_OK = "_email_ok"
@@ -117,7 +124,7 @@ def validate_leads(frame: pl.LazyFrame, settings: IngestSettings) -> Validated:
         A :class:`Validated` with leads, rejects and the skipped count.
     """
     if BLANK not in frame.collect_schema().names():
-        raise ValueError(f"validate_leads needs a {BLANK!r} column (see blank_record)")
+        raise ValueError(f"validate_leads needs a {BLANK!r} column (see blank_records)")
     checks = reject_checks(settings)
     # One cheap Boolean per row decides; the list of reason codes is built for rejected rows only.
     checked = (

@@ -6,7 +6,7 @@ import pytest
 from transforms import schema as s
 from transforms.configuration import IngestSettings
 from transforms.normalise import normalise_leads
-from transforms.validation import BLANK, validate_leads
+from transforms.validation import BLANK, blank_records, validate_leads
 
 
 def frame(**columns: list) -> pl.LazyFrame:  # type: ignore[type-arg]
@@ -78,3 +78,19 @@ def test_blank_rows_are_skipped_not_rejected() -> None:
 def test_too_long_field() -> None:
     result = validate_leads(frame(last_name=["x" * 20], company=["A"], email=["a@a.com"]), IngestSettings(max_field_length=10))
     assert reasons(result) == {1: ["field_too_long"]}
+
+
+def test_blank_records() -> None:
+    read = pl.DataFrame(
+        {
+            "Name": [None, " ", "Ann", None, "\t", None, " "],
+            "Notes": [None, "", None, " x ", "\u00a0", None, None],
+            "Id": [None, None, None, None, None, 7, None],
+            s.ROW_ERROR: [None, None, None, None, None, None, "too many fields"],
+        }
+    )
+    # a value in any column makes a record; so does a read error (it is rejected with its reason)
+    assert blank_records(read, [0, 1, 2]).to_list() == [True, True, False, False, True, False, False]
+    # only the given columns count
+    assert blank_records(read, [0, 1]).to_list() == [True, True, False, False, True, True, False]
+    assert blank_records(read, [0, 1, 2]).name == BLANK
