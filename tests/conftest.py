@@ -11,6 +11,8 @@ from pathlib import Path
 _PREFECT_HOME = tempfile.mkdtemp(prefix="leadpipe-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
+# Derived-table caches (transforms.disk_cache) go to a fresh folder, never the user's.
+os.environ["LEADPIPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="leadpipe-cache-")
 from flows.prefect_env import apply_prefect_defaults  # noqa: E402
 
 apply_prefect_defaults()

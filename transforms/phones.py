@@ -35,8 +35,9 @@ from __future__ import annotations
 import logging
 import re._constants as _sre_c
 import re._parser as _sre_p
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -44,6 +45,8 @@ import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberFormat
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+from transforms.disk_cache import cache_key, cached
 
 logger = logging.getLogger(__name__)
 
@@ -652,6 +655,43 @@ def _covered_rules() -> dict[str, _Rules]:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
+    """The lookup tables, from the disk cache when this code and phonenumbers have not changed."""
+    key = cache_key([Path(__file__).read_bytes(), phonenumbers.__version__, pl.__version__])
+    return cached("phone-tables", key, _build_tables, _tables_to_frame, _tables_from_frame)
+
+
+def _tables_to_frame(tables: _Tables) -> pl.DataFrame:
+    """One row; a table is a list cell, a string a string cell."""
+    columns: dict[str, pl.Series] = {}
+    for f in fields(tables):
+        value = getattr(tables, f.name)
+        if isinstance(value, pl.Series):
+            columns[f.name] = pl.Series(f.name, [value], dtype=pl.List(value.dtype))
+        elif isinstance(value, list):
+            columns[f.name] = pl.Series(f.name, [value], dtype=pl.List(pl.String))
+        else:
+            columns[f.name] = pl.Series(f.name, [value], dtype=pl.String)
+    return pl.DataFrame(columns)
+
+
+def _tables_from_frame(frame: pl.DataFrame) -> _Tables:
+    if frame.height != 1:
+        raise ValueError(f"expected one row, got {frame.height}")
+    values: dict[str, Any] = {}
+    for f in fields(_Tables):
+        cell = frame[f.name][0]
+        if f.type == "pl.Series":
+            values[f.name] = cell.alias("")
+        elif f.type == "list[str]":
+            values[f.name] = cell.to_list()
+        elif isinstance(cell, str):
+            values[f.name] = cell
+        else:
+            raise ValueError(f"{f.name}: expected text, got {type(cell).__name__}")
+    return _Tables(**values)
+
+
+def _build_tables() -> _Tables:
     rules = _covered_rules()
     parse_regions = sorted(rules)
     index = {r: i for i, r in enumerate(parse_regions)}

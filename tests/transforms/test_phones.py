@@ -343,3 +343,28 @@ def test_random_digits_after_every_covered_calling_code() -> None:
     wrong = out.filter(pl.col("got").ne_missing(pl.col("expected")))
     assert wrong.is_empty(), wrong.head(20)
     assert out["fast"].is_not_null().sum() > 0.1 * out.height  # the valid ones, mostly
+
+
+def test_tables_read_from_the_disk_cache_equal_freshly_built_ones(tmp_path, monkeypatch) -> None:
+    """The tables go through transforms.disk_cache: a stored copy must be the same tables."""
+    from dataclasses import fields
+
+    from transforms.disk_cache import ENV_CACHE_DIR
+
+    monkeypatch.setenv(ENV_CACHE_DIR, str(tmp_path))
+    built = phones._build_tables()
+    phones._tables.cache_clear()
+    try:
+        first, second = phones._tables(), None  # the first call stores the tables
+        assert len(list(tmp_path.glob("phone-tables-*.arrow"))) == 1
+        phones._tables.cache_clear()
+        second = phones._tables()  # read back from the file
+    finally:
+        phones._tables.cache_clear()
+    assert first is not second
+    for f in fields(built):
+        want, got = getattr(built, f.name), getattr(second, f.name)
+        if isinstance(want, pl.Series):
+            assert got.equals(want, check_dtypes=True, check_names=True), f.name
+        else:
+            assert got == want and type(got) is type(want), f.name

@@ -1,0 +1,95 @@
+"""transforms.disk_cache: built once, read after; a damaged file or an unwritable folder costs
+a rebuild, never an error or a wrong value."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from transforms.disk_cache import ENV_CACHE_DIR, cache_dir, cache_key, cached
+
+
+class Builder:
+    def __init__(self, value: list[int]) -> None:
+        self.value, self.calls = value, 0
+
+    def __call__(self) -> list[int]:
+        self.calls += 1
+        return list(self.value)
+
+
+def encode(value: list[int]) -> pl.DataFrame:
+    return pl.DataFrame({"v": value})
+
+
+def decode(frame: pl.DataFrame) -> list[int]:
+    return frame["v"].to_list()
+
+
+@pytest.fixture()
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(ENV_CACHE_DIR, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_cache_dir_follows_the_environment(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cache_dir() == folder
+    monkeypatch.delenv(ENV_CACHE_DIR)
+    assert cache_dir().name == "leadpipe"
+
+
+def test_cache_key_depends_on_every_part_and_its_boundaries() -> None:
+    assert cache_key(["ab", "c"]) != cache_key(["a", "bc"])
+    assert cache_key(["ab", b"c"]) == cache_key([b"ab", "c"])
+    assert cache_key(["x"]) != cache_key(["y"])
+
+
+def test_built_once_then_read(folder: Path) -> None:
+    build = Builder([3, 1, 2])
+    assert cached("t", "k1", build, encode, decode) == [3, 1, 2]
+    assert cached("t", "k1", build, encode, decode) == [3, 1, 2]
+    assert build.calls == 1
+    assert [p.name for p in folder.iterdir()] == ["t-k1.arrow"]
+
+
+def test_a_new_key_rebuilds_and_replaces_the_old_file_only(folder: Path) -> None:
+    cached("t", "k1", Builder([1]), encode, decode)
+    cached("t-other", "k1", Builder([9]), encode, decode)
+    build = Builder([2])
+    assert cached("t", "k2", build, encode, decode) == [2]
+    assert build.calls == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["t-k2.arrow", "t-other-k1.arrow"]
+
+
+def test_a_damaged_file_is_rebuilt_and_rewritten(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cached("t", "k", Builder([1, 2]), encode, decode)
+    (folder / "t-k.arrow").write_bytes(b"not arrow at all")
+    build = Builder([1, 2])
+    with caplog.at_level(logging.WARNING, logger="transforms.disk_cache"):
+        assert cached("t", "k", build, encode, decode) == [1, 2]
+    assert build.calls == 1
+    assert "unreadable" in caplog.text
+    assert cached("t", "k", build, encode, decode) == [1, 2]
+    assert build.calls == 1  # the rewritten file is good
+
+
+def test_a_file_that_does_not_decode_is_rebuilt(folder: Path) -> None:
+    folder.mkdir()
+    pl.DataFrame({"other": [1]}).write_ipc(folder / "t-k.arrow")
+    build = Builder([5])
+    assert cached("t", "k", build, encode, decode) == [5]
+    assert build.calls == 1
+
+
+def test_an_unwritable_folder_costs_a_rebuild_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache folder cannot be created under a file")
+    monkeypatch.setenv(ENV_CACHE_DIR, str(blocker / "cache"))
+    build = Builder([7])
+    assert cached("t", "k", build, encode, decode) == [7]
+    assert cached("t", "k", build, encode, decode) == [7]
+    assert build.calls == 2
+    assert blocker.read_text().startswith("the cache folder")

@@ -1,0 +1,96 @@
+"""An on-disk cache for tables that are slow to derive and only change with the code.
+
+The phone fast path's lookup tables take about half a second of pure Python to derive from
+phonenumbers' metadata; every process that normalises leads needs them. They are stored as one
+Arrow IPC file per name in the user's cache folder (``platformdirs.user_cache_dir("leadpipe")``,
+e.g. ``~/.cache/leadpipe``; ``$LEADPIPE_CACHE_DIR`` overrides it), under a key that covers
+everything they are derived from, so a changed key simply makes a new file. The cache is an
+optimisation only: a missing, unreadable or stale file is rebuilt, and a folder that cannot be
+written to (read-only home, full disk) costs the rebuild on each run, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Final, TypeVar
+
+import platformdirs
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+ENV_CACHE_DIR: Final = "LEADPIPE_CACHE_DIR"
+_SUFFIX: Final = ".arrow"
+
+T = TypeVar("T")
+
+
+def cache_dir() -> Path:
+    """``$LEADPIPE_CACHE_DIR``, else the platform's user cache folder for leadpipe."""
+    return Path(os.environ.get(ENV_CACHE_DIR) or platformdirs.user_cache_dir("leadpipe", appauthor=False))
+
+
+def cache_key(parts: Iterable[str | bytes]) -> str:
+    """A short hex digest of everything a cached value is derived from."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()[:20]
+
+
+def cached(
+    name: str,
+    key: str,
+    build: Callable[[], T],
+    encode: Callable[[T], pl.DataFrame],
+    decode: Callable[[pl.DataFrame], T],
+) -> T:
+    """``decode`` of the stored frame for ``(name, key)``, else ``build()``, stored for next time.
+
+    Args:
+        name: what is cached (a file-name prefix: letters, digits, dashes).
+        key: a digest of its inputs (:func:`cache_key`); another key is another file.
+        build: derives the value (the slow step).
+        encode: the value as a data frame (Arrow IPC is the storage format; no pickle).
+        decode: the inverse of ``encode``; any exception it raises means "rebuild".
+    """
+    path = cache_dir() / f"{name}-{key}{_SUFFIX}"
+    try:
+        return decode(pl.read_ipc(path))
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a damaged or foreign file is rebuilt, whatever the reader says
+        log.warning("cache file %s is unreadable (%s); rebuilding it", path, exc)
+    start = time.perf_counter()
+    value = build()
+    log.debug("%s built in %.2f s", name, time.perf_counter() - start)
+    _store(path, encode(value))
+    return value
+
+
+def _store(path: Path, frame: pl.DataFrame) -> None:
+    """Write atomically (temp file, then rename); drop older versions of the same name."""
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp", delete=False) as f:
+            tmp = Path(f.name)
+        frame.write_ipc(tmp, compression="zstd")
+        os.replace(tmp, path)
+        tmp = None
+        name = path.stem.rsplit("-", 1)[0]
+        for old in path.parent.glob(f"{name}-*{_SUFFIX}"):
+            if old != path and old.stem.rsplit("-", 1)[0] == name:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("cannot write cache file %s (%s); it is rebuilt next time", path, exc)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
