@@ -660,6 +660,11 @@ def _tables() -> _Tables:
     return cached("phone-tables", key, _build_tables, _tables_to_frame, _tables_from_frame)
 
 
+def prepare_tables() -> None:
+    """Build the fast-path tables now, or read them from the disk cache (first use does it otherwise)."""
+    _tables()
+
+
 def _tables_to_frame(tables: _Tables) -> pl.DataFrame:
     """One row; a table is a list cell, a string a string cell."""
     columns: dict[str, pl.Series] = {}
