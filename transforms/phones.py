@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import re._constants as _sre_c
 import re._parser as _sre_p
+import sys
 from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 from pathlib import Path
@@ -655,8 +656,9 @@ def _covered_rules() -> dict[str, _Rules]:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    """The lookup tables, from the disk cache when this code and phonenumbers have not changed."""
-    key = cache_key([Path(__file__).read_bytes(), phonenumbers.__version__, pl.__version__])
+    """The lookup tables, from the disk cache when none of what they are derived from changed:
+    this code, phonenumbers' metadata, Python's ``re`` parser (prefix order), polars."""
+    key = cache_key([Path(__file__).read_bytes(), phonenumbers.__version__, sys.version, pl.__version__])
     return cached("phone-tables", key, _build_tables, _tables_to_frame, _tables_from_frame)
 
 
