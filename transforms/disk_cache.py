@@ -2,16 +2,19 @@
 
 The phone fast path's lookup tables take about half a second of pure Python to derive from
 phonenumbers' metadata; every process that normalises leads needs them. They are stored as one
-Arrow IPC file per name in the user's cache folder (``platformdirs.user_cache_dir("leadpipe")``,
+file per name (Arrow IPC, then the SHA-256 of those bytes) in the user's cache folder (``platformdirs.user_cache_dir("leadpipe")``,
 e.g. ``~/.cache/leadpipe``; ``$LEADPIPE_CACHE_DIR`` overrides it), under a key that covers
 everything they are derived from, so a changed key simply makes a new file. The cache is an
 optimisation only: a missing, unreadable or stale file is rebuilt, and a folder that cannot be
-written to (read-only home, full disk) costs the rebuild on each run, never an error.
+written to (read-only home, full disk) costs the rebuild on each run, never an error. The
+checksum is what makes a damaged file a rebuild rather than wrong tables: a flipped bit inside
+compressed Arrow data can still decode.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import tempfile
@@ -26,7 +29,8 @@ import polars as pl
 log = logging.getLogger(__name__)
 
 ENV_CACHE_DIR: Final = "LEADPIPE_CACHE_DIR"
-_SUFFIX: Final = ".arrow"
+_SUFFIX: Final = ".lpcache"
+_DIGEST: Final = hashlib.sha256().digest_size
 
 T = TypeVar("T")
 
@@ -58,12 +62,12 @@ def cached(
         name: what is cached (a file-name prefix: letters, digits, dashes).
         key: a digest of its inputs (:func:`cache_key`); another key is another file.
         build: derives the value (the slow step).
-        encode: the value as a data frame (Arrow IPC is the storage format; no pickle).
+        encode: the value as a data frame (stored as Arrow IPC; no pickle).
         decode: the inverse of ``encode``; any exception it raises means "rebuild".
     """
     path = cache_dir() / f"{name}-{key}{_SUFFIX}"
     try:
-        return decode(pl.read_ipc(path))
+        return decode(_load(path))
     except FileNotFoundError:
         pass
     except Exception as exc:  # a damaged or foreign file is rebuilt, whatever the reader says
@@ -75,6 +79,18 @@ def cached(
     return value
 
 
+class _Damaged(ValueError):
+    """The stored bytes do not match their checksum."""
+
+
+def _load(path: Path) -> pl.DataFrame:
+    data = path.read_bytes()
+    payload, digest = data[:-_DIGEST], data[-_DIGEST:]
+    if len(data) <= _DIGEST or hashlib.sha256(payload).digest() != digest:
+        raise _Damaged("checksum mismatch")
+    return pl.read_ipc(io.BytesIO(payload))
+
+
 def _store(path: Path, frame: pl.DataFrame) -> None:
     """Write atomically (temp file, then rename); drop older versions of the same name."""
     tmp: Path | None = None
@@ -82,7 +98,10 @@ def _store(path: Path, frame: pl.DataFrame) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp", delete=False) as f:
             tmp = Path(f.name)
-        frame.write_ipc(tmp, compression="zstd")
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer, compression="zstd")
+        payload = buffer.getvalue()
+        tmp.write_bytes(payload + hashlib.sha256(payload).digest())
         os.replace(tmp, path)
         tmp = None
         name = path.stem.rsplit("-", 1)[0]

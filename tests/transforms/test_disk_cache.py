@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from transforms.disk_cache import ENV_CACHE_DIR, cache_dir, cache_key, cached
+from transforms.disk_cache import ENV_CACHE_DIR, _store, cache_dir, cache_key, cached
 
 
 class Builder:
@@ -52,7 +52,7 @@ def test_built_once_then_read(folder: Path) -> None:
     assert cached("t", "k1", build, encode, decode) == [3, 1, 2]
     assert cached("t", "k1", build, encode, decode) == [3, 1, 2]
     assert build.calls == 1
-    assert [p.name for p in folder.iterdir()] == ["t-k1.arrow"]
+    assert [p.name for p in folder.iterdir()] == ["t-k1.lpcache"]
 
 
 def test_a_new_key_rebuilds_and_replaces_the_old_file_only(folder: Path) -> None:
@@ -61,12 +61,12 @@ def test_a_new_key_rebuilds_and_replaces_the_old_file_only(folder: Path) -> None
     build = Builder([2])
     assert cached("t", "k2", build, encode, decode) == [2]
     assert build.calls == 1
-    assert sorted(p.name for p in folder.iterdir()) == ["t-k2.arrow", "t-other-k1.arrow"]
+    assert sorted(p.name for p in folder.iterdir()) == ["t-k2.lpcache", "t-other-k1.lpcache"]
 
 
 def test_a_damaged_file_is_rebuilt_and_rewritten(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
     cached("t", "k", Builder([1, 2]), encode, decode)
-    (folder / "t-k.arrow").write_bytes(b"not arrow at all")
+    (folder / "t-k.lpcache").write_bytes(b"not arrow at all")
     build = Builder([1, 2])
     with caplog.at_level(logging.WARNING, logger="transforms.disk_cache"):
         assert cached("t", "k", build, encode, decode) == [1, 2]
@@ -76,9 +76,22 @@ def test_a_damaged_file_is_rebuilt_and_rewritten(folder: Path, caplog: pytest.Lo
     assert build.calls == 1  # the rewritten file is good
 
 
+@pytest.mark.parametrize("at", [0.1, 0.5, 0.9, 1.0])
+def test_a_flipped_byte_anywhere_is_caught_by_the_checksum(folder: Path, at: float) -> None:
+    """Compressed Arrow data with a flipped bit can still decode: the checksum must catch it."""
+    cached("t", "k", Builder(list(range(1000))), encode, decode)
+    path = folder / "t-k.lpcache"
+    data = bytearray(path.read_bytes())
+    data[min(int(at * len(data)), len(data) - 1)] ^= 0x01
+    path.write_bytes(bytes(data))
+    build = Builder(list(range(1000)))
+    assert cached("t", "k", build, encode, decode) == list(range(1000))
+    assert build.calls == 1
+
+
 def test_a_file_that_does_not_decode_is_rebuilt(folder: Path) -> None:
-    folder.mkdir()
-    pl.DataFrame({"other": [1]}).write_ipc(folder / "t-k.arrow")
+    _store(folder / "t-k.lpcache", pl.DataFrame({"other": [1]}))  # sound file, another layout
+    assert (folder / "t-k.lpcache").exists()
     build = Builder([5])
     assert cached("t", "k", build, encode, decode) == [5]
     assert build.calls == 1

@@ -356,7 +356,7 @@ def test_tables_read_from_the_disk_cache_equal_freshly_built_ones(tmp_path, monk
     phones._tables.cache_clear()
     try:
         first, second = phones._tables(), None  # the first call stores the tables
-        assert len(list(tmp_path.glob("phone-tables-*.arrow"))) == 1
+        assert len(list(tmp_path.glob("phone-tables-*.lpcache"))) == 1
         phones._tables.cache_clear()
         second = phones._tables()  # read back from the file
     finally:
