@@ -12,7 +12,8 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="leadpipe-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 # Derived-table caches (transforms.disk_cache) go to a fresh folder, never the user's.
-os.environ["LEADPIPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="leadpipe-cache-")
+_CACHE_DIR = tempfile.TemporaryDirectory(prefix="leadpipe-cache-")  # removed at exit
+os.environ["LEADPIPE_CACHE_DIR"] = _CACHE_DIR.name
 from flows.prefect_env import apply_prefect_defaults  # noqa: E402
 
 apply_prefect_defaults()

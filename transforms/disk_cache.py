@@ -4,7 +4,8 @@ The phone fast path's lookup tables take about half a second of pure Python to d
 phonenumbers' metadata; every process that normalises leads needs them. They are stored as one
 file per name (Arrow IPC, then the SHA-256 of those bytes) in the user's cache folder (``platformdirs.user_cache_dir("leadpipe")``,
 e.g. ``~/.cache/leadpipe``; ``$LEADPIPE_CACHE_DIR`` overrides it), under a key that covers
-everything they are derived from, so a changed key simply makes a new file. The cache is an
+everything they are derived from, so a changed key simply makes a new file (old ones are left:
+another install may share the folder and still use its own). The cache is an
 optimisation only: a missing, unreadable or stale file is rebuilt, and a folder that cannot be
 written to (read-only home, full disk) costs the rebuild on each run, never an error. The
 checksum is what makes a damaged file a rebuild rather than wrong tables: a flipped bit inside
@@ -13,11 +14,12 @@ compressed Arrow data can still decode.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,11 +27,12 @@ from typing import Final, TypeVar
 
 import platformdirs
 import polars as pl
+from polars.exceptions import PanicException  # a BaseException: the Arrow reader's last word on some damage
 
 log = logging.getLogger(__name__)
 
 ENV_CACHE_DIR: Final = "LEADPIPE_CACHE_DIR"
-_SUFFIX: Final = ".lpcache"
+_SUFFIX: Final = ".v1.lpcache"  # the file layout's version: another layout, another file
 _DIGEST: Final = hashlib.sha256().digest_size
 
 T = TypeVar("T")
@@ -70,7 +73,7 @@ def cached(
         return decode(_load(path))
     except FileNotFoundError:
         pass
-    except Exception as exc:  # a damaged or foreign file is rebuilt, whatever the reader says
+    except (Exception, PanicException) as exc:  # a damaged or foreign file is rebuilt, whatever the reader says
         log.warning("cache file %s is unreadable (%s); rebuilding it", path, exc)
     start = time.perf_counter()
     value = build()
@@ -92,24 +95,17 @@ def _load(path: Path) -> pl.DataFrame:
 
 
 def _store(path: Path, frame: pl.DataFrame) -> None:
-    """Write atomically (temp file, then rename); drop older versions of the same name."""
-    tmp: Path | None = None
+    """Write atomically: a temporary file (the umask's permissions), then a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp", delete=False) as f:
-            tmp = Path(f.name)
         buffer = io.BytesIO()
         frame.write_ipc(buffer, compression="zstd")
         payload = buffer.getvalue()
         tmp.write_bytes(payload + hashlib.sha256(payload).digest())
         os.replace(tmp, path)
-        tmp = None
-        name = path.stem.rsplit("-", 1)[0]
-        for old in path.parent.glob(f"{name}-*{_SUFFIX}"):
-            if old != path and old.stem.rsplit("-", 1)[0] == name:
-                old.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("cannot write cache file %s (%s); it is rebuilt next time", path, exc)
     finally:
-        if tmp is not None:
+        with contextlib.suppress(OSError):  # gone after the rename; never made if the folder is not
             tmp.unlink(missing_ok=True)

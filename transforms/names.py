@@ -44,7 +44,7 @@ def _clean_text_batch(values: pl.Series) -> pl.Series:
     cleaned = values.clone()
     if rows.len():
         cleaned.scatter(rows, values.gather(rows).str.replace_all(_MESSY_SPACE, " ").str.strip_chars())
-    return cleaned.to_frame().select(pl.when(pl.first().str.len_bytes() > 0).then(pl.first())).to_series()
+    return cleaned.set((cleaned.str.len_bytes() == 0).fill_null(False), None)
 
 
 def clean_text(raw: pl.Expr) -> pl.Expr:

@@ -657,8 +657,12 @@ def _covered_rules() -> dict[str, _Rules]:
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
     """The lookup tables, from the disk cache when none of what they are derived from changed:
-    this code, phonenumbers' metadata, Python's ``re`` parser (prefix order), polars."""
-    key = cache_key([Path(__file__).read_bytes(), phonenumbers.__version__, sys.version, pl.__version__])
+    this code, phonenumbers' metadata, Python's ``re`` parser (prefix order), numpy, polars."""
+    try:
+        source = Path(__file__).read_bytes()
+    except OSError:  # installed without its source (a zip app): no key, no cache
+        return _build_tables()
+    key = cache_key([source, phonenumbers.__version__, sys.version, np.__version__, pl.__version__])
     return cached("phone-tables", key, _build_tables, _tables_to_frame, _tables_from_frame)
 
 

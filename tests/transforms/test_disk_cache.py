@@ -4,6 +4,7 @@ a rebuild, never an error or a wrong value."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import polars as pl
@@ -52,21 +53,23 @@ def test_built_once_then_read(folder: Path) -> None:
     assert cached("t", "k1", build, encode, decode) == [3, 1, 2]
     assert cached("t", "k1", build, encode, decode) == [3, 1, 2]
     assert build.calls == 1
-    assert [p.name for p in folder.iterdir()] == ["t-k1.lpcache"]
+    assert [p.name for p in folder.iterdir()] == ["t-k1.v1.lpcache"]
 
 
-def test_a_new_key_rebuilds_and_replaces_the_old_file_only(folder: Path) -> None:
+def test_a_new_key_rebuilds_and_leaves_other_files_alone(folder: Path) -> None:
+    """Another install sharing the folder may still use its key: its file stays."""
     cached("t", "k1", Builder([1]), encode, decode)
     cached("t-other", "k1", Builder([9]), encode, decode)
     build = Builder([2])
     assert cached("t", "k2", build, encode, decode) == [2]
+    assert cached("t", "k1", build, encode, decode) == [1]
     assert build.calls == 1
-    assert sorted(p.name for p in folder.iterdir()) == ["t-k2.lpcache", "t-other-k1.lpcache"]
+    assert sorted(p.name for p in folder.iterdir()) == ["t-k1.v1.lpcache", "t-k2.v1.lpcache", "t-other-k1.v1.lpcache"]
 
 
 def test_a_damaged_file_is_rebuilt_and_rewritten(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
     cached("t", "k", Builder([1, 2]), encode, decode)
-    (folder / "t-k.lpcache").write_bytes(b"not arrow at all")
+    (folder / "t-k.v1.lpcache").write_bytes(b"not arrow at all")
     build = Builder([1, 2])
     with caplog.at_level(logging.WARNING, logger="transforms.disk_cache"):
         assert cached("t", "k", build, encode, decode) == [1, 2]
@@ -80,7 +83,7 @@ def test_a_damaged_file_is_rebuilt_and_rewritten(folder: Path, caplog: pytest.Lo
 def test_a_flipped_byte_anywhere_is_caught_by_the_checksum(folder: Path, at: float) -> None:
     """Compressed Arrow data with a flipped bit can still decode: the checksum must catch it."""
     cached("t", "k", Builder(list(range(1000))), encode, decode)
-    path = folder / "t-k.lpcache"
+    path = folder / "t-k.v1.lpcache"
     data = bytearray(path.read_bytes())
     data[min(int(at * len(data)), len(data) - 1)] ^= 0x01
     path.write_bytes(bytes(data))
@@ -90,8 +93,8 @@ def test_a_flipped_byte_anywhere_is_caught_by_the_checksum(folder: Path, at: flo
 
 
 def test_a_file_that_does_not_decode_is_rebuilt(folder: Path) -> None:
-    _store(folder / "t-k.lpcache", pl.DataFrame({"other": [1]}))  # sound file, another layout
-    assert (folder / "t-k.lpcache").exists()
+    _store(folder / "t-k.v1.lpcache", pl.DataFrame({"other": [1]}))  # sound file, another layout
+    assert (folder / "t-k.v1.lpcache").exists()
     build = Builder([5])
     assert cached("t", "k", build, encode, decode) == [5]
     assert build.calls == 1
@@ -106,3 +109,13 @@ def test_an_unwritable_folder_costs_a_rebuild_not_an_error(tmp_path: Path, monke
     assert cached("t", "k", build, encode, decode) == [7]
     assert build.calls == 2
     assert blocker.read_text().startswith("the cache folder")
+
+
+def test_the_file_takes_the_umask_permissions_and_no_temporary_file_stays(folder: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        cached("t", "k", Builder([1]), encode, decode)
+    finally:
+        os.umask(old)
+    assert [p.name for p in folder.iterdir()] == ["t-k.v1.lpcache"]
+    assert (folder / "t-k.v1.lpcache").stat().st_mode & 0o777 == 0o644

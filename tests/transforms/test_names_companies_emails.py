@@ -95,7 +95,17 @@ def test_clean_text(raw: str | None, clean: str | None) -> None:
     assert _one(clean_text(pl.col("v")), raw) == clean
 
 
-@given(st.lists(st.one_of(st.none(), st.text(st.sampled_from([*"ab. ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "é"]), max_size=7)), max_size=40))
+def test_clean_text_regex_and_strip_agree_on_whitespace() -> None:
+    """clean_text leaves a value alone unless ``\\s`` matches at an end: that skips exactly the
+    values strip_chars would not change only if both call the same code points whitespace."""
+    chars = pl.Series("c", [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    by_regex = chars.str.contains(r"^\s$")
+    by_strip = chars.str.strip_chars() == ""
+    assert by_regex.sum() >= 25
+    assert chars.filter(by_regex != by_strip).to_list() == []
+
+
+@given(st.lists(st.one_of(st.none(), st.text(st.sampled_from([*"ab. ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "\u0085", "\u2028", "\x0b", "\x0c", "é"]), max_size=7)), max_size=40))
 @hsettings(max_examples=300, deadline=None)
 def test_clean_text_rewrites_only_what_the_one_pass_rewrite_changes(values: list[str | None]) -> None:
     # clean_text skips the values it would leave unchanged: it must agree with rewriting them all

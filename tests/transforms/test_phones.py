@@ -345,8 +345,9 @@ def test_random_digits_after_every_covered_calling_code() -> None:
     assert out["fast"].is_not_null().sum() > 0.1 * out.height  # the valid ones, mostly
 
 
-def test_tables_read_from_the_disk_cache_equal_freshly_built_ones(tmp_path, monkeypatch) -> None:
-    """The tables go through transforms.disk_cache: a stored copy must be the same tables."""
+def test_tables_read_from_the_disk_cache_equal_freshly_built_ones(tmp_path, monkeypatch, caplog) -> None:
+    """The tables go through transforms.disk_cache: a stored copy must be the same tables, and
+    read back without being built again."""
     from dataclasses import fields
 
     from transforms.disk_cache import ENV_CACHE_DIR
@@ -355,15 +356,21 @@ def test_tables_read_from_the_disk_cache_equal_freshly_built_ones(tmp_path, monk
     built = phones._build_tables()
     phones._tables.cache_clear()
     try:
-        first, second = phones._tables(), None  # the first call stores the tables
+        phones._tables()  # builds and stores them
         assert len(list(tmp_path.glob("phone-tables-*.lpcache"))) == 1
+
+        def no_build() -> None:
+            raise AssertionError("built again: the stored tables were not used")
+
+        monkeypatch.setattr(phones, "_build_tables", no_build)
         phones._tables.cache_clear()
-        second = phones._tables()  # read back from the file
+        with caplog.at_level("WARNING"):
+            stored = phones._tables()
     finally:
         phones._tables.cache_clear()
-    assert first is not second
+    assert caplog.text == ""
     for f in fields(built):
-        want, got = getattr(built, f.name), getattr(second, f.name)
+        want, got = getattr(built, f.name), getattr(stored, f.name)
         if isinstance(want, pl.Series):
             assert got.equals(want, check_dtypes=True, check_names=True), f.name
         else:

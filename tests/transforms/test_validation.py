@@ -94,3 +94,6 @@ def test_blank_records() -> None:
     # only the given columns count
     assert blank_records(read, [0, 1]).to_list() == [True, True, False, False, True, True, False]
     assert blank_records(read, [0, 1, 2]).name == BLANK
+    # no columns to look at: every record is blank but the one with a read error
+    assert blank_records(read, []).to_list() == [True, True, True, True, True, True, False]
+    assert blank_records(read.clear(), [0, 1, 2]).to_list() == []
