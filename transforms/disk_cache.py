@@ -2,14 +2,15 @@
 
 The phone fast path's lookup tables take about half a second of pure Python to derive from
 phonenumbers' metadata; every process that normalises leads needs them. They are stored as one
-file per name (Arrow IPC, then the SHA-256 of those bytes) in the user's cache folder (``platformdirs.user_cache_dir("leadpipe")``,
-e.g. ``~/.cache/leadpipe``; ``$LEADPIPE_CACHE_DIR`` overrides it), under a key that covers
-everything they are derived from, so a changed key simply makes a new file (old ones are left:
-another install may share the folder and still use its own). The cache is an
-optimisation only: a missing, unreadable or stale file is rebuilt, and a folder that cannot be
-written to (read-only home, full disk) costs the rebuild on each run, never an error. The
-checksum is what makes a damaged file a rebuild rather than wrong tables: a flipped bit inside
-compressed Arrow data can still decode.
+file per name (Arrow IPC, then the SHA-256 of those bytes) in the user's cache folder
+(``platformdirs.user_cache_dir("leadpipe")``, e.g. ``~/.cache/leadpipe``; ``$LEADPIPE_CACHE_DIR``
+overrides it), under a key that covers everything they are derived from, so a changed key simply
+makes a new file (old ones are left: another install may share the folder and still use its own).
+
+The cache is an optimisation only: a missing, unreadable or stale file is rebuilt, and a folder
+that cannot be written to (read-only home, full disk) costs the rebuild on each run, never an
+error. The checksum is what makes a damaged file a rebuild rather than wrong tables: a flipped bit
+inside compressed Arrow data can still decode.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def cached(
         return decode(_load(path))
     except FileNotFoundError:
         pass
-    except (Exception, PanicException) as exc:  # a damaged or foreign file is rebuilt, whatever the reader says
+    except (Exception, PanicException) as exc:  # damaged or foreign: rebuilt, whatever the reader says
         log.warning("cache file %s is unreadable (%s); rebuilding it", path, exc)
     start = time.perf_counter()
     value = build()

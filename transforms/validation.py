@@ -45,11 +45,10 @@ def blank_records(frame: pl.DataFrame, positions: list[int]) -> pl.Series:
 
     Columns are taken by position: a source header such as ``^ID.*$`` would be a regex to ``pl.col``.
     """
-    rows = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), pl.col(s.ROW_ERROR))
     # a record stays a candidate while every column looked at is empty: most are ruled out by the
     # first one, so the rest are looked at only on the few left (one pass over each column would
     # strip every value of the file)
-    candidates = rows.filter(pl.col(s.ROW_ERROR).is_null())["row"]
+    candidates = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).filter(pl.col(s.ROW_ERROR).is_null())).to_series()
     for i in positions:
         values = frame.to_series(i).gather(candidates).cast(pl.String)
         candidates = candidates.filter(values.str.strip_chars().fill_null("") == "")
