@@ -10,9 +10,9 @@ the figures; every run is printed, with the ratio of each full run to the increm
 
 Both runs go through the same path as the pipeline (``flows.dedupe_run.run_dedupe``: read,
 match, write pairs, keys, clusters, events and golden records in one transaction). Both times
-include a checkpoint, which writes the run into the database file: DuckDB checkpoints by itself
-at a commit whose log passed 16 MB and the pipeline once per run (before its snapshot), so
-without it a run's time would depend on which side of that threshold its log fell. Prints both
+include writing the run into the database file: the run's commit does it (``Warehouse.transaction``
+with ``checkpoint``, as the pipeline's dedup task, which closes the warehouse right after, and
+closing would checkpoint), and the checkpoint timed after it finds nothing left to write. Prints both
 times with their stages, the ratio, and the same ratio for the matching engine alone (block,
 compare, score, cluster: no reading or writing).
 

@@ -196,7 +196,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     result = DedupResult()
     model, keys_valid = _stored_model(wh, settings)
     clock = time.perf_counter()
-    with wh.transaction():
+    with wh.transaction(checkpoint=True):  # a large write: see Warehouse.transaction
         if not keys_valid:
             log.info("blocking rules changed: recomputing the stored keys")
             wc.replace_all_keys(wh)

@@ -91,7 +91,7 @@ def load_batch(wh: Warehouse, batch: PreparedBatch) -> BatchResult:
     """
     src = batch.source
     v = batch.validated
-    with wh.transaction():
+    with wh.transaction(checkpoint=True):  # into the file, not the log first: a large write
         existing = find_loaded_batch(wh, src.sha256)
         if existing is not None:
             return existing

@@ -44,6 +44,56 @@ def test_failed_statement_rolls_back_and_names_statement(wh: Warehouse) -> None:
     assert wh.scalar("SELECT count(*) FROM reps") == 0
 
 
+def _wal_bytes(db_path: Path) -> int:
+    wal = Path(f"{db_path}.wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+@pytest.mark.parametrize("into_file", [False, True])
+def test_a_checkpointing_commit_writes_the_file_not_the_log(db_path: Path, into_file: bool) -> None:
+    with Warehouse.open(db_path) as wh:
+        wh.execute("CREATE TABLE t AS SELECT range AS i, range::VARCHAR AS s FROM range(1000)")
+        wh.checkpoint()
+        before = wh.scalar("SELECT current_setting('checkpoint_threshold')")
+        with wh.transaction(checkpoint=into_file):
+            wh.execute("UPDATE t SET s = s || '!'")  # an update always goes to the log when not checkpointed
+            wh.execute("INSERT INTO t SELECT range, 'new ' || range FROM range(50000)")
+        assert (_wal_bytes(db_path) == 0) is into_file
+        assert wh.scalar("SELECT current_setting('checkpoint_threshold')") == before
+    with Warehouse.open(db_path) as wh:
+        assert wh.scalar("SELECT count(*) FROM t") == 51000
+        assert wh.scalar("SELECT count(*) FROM t WHERE s LIKE '%!'") == 1000
+
+
+def test_a_checkpointing_transaction_that_fails_leaves_nothing(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        wh.execute("CREATE TABLE t (i INTEGER)")
+        wh.checkpoint()
+        before = wh.scalar("SELECT current_setting('checkpoint_threshold')")
+        with pytest.raises(WarehouseError):
+            with wh.transaction(checkpoint=True):
+                wh.execute("INSERT INTO t VALUES (1)")
+                wh.execute("INSERT INTO no_such_table VALUES (1)")
+        assert wh.scalar("SELECT count(*) FROM t") == 0
+        assert wh.scalar("SELECT current_setting('checkpoint_threshold')") == before
+        with wh.transaction(checkpoint=True):  # the connection is usable and the next commit lands
+            wh.execute("INSERT INTO t VALUES (2)")
+    with Warehouse.open(db_path) as wh:
+        assert wh.rows("SELECT i FROM t") == [(2,)]
+
+
+def test_a_nested_checkpointing_transaction_commits_with_the_outer_one(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        wh.execute("CREATE TABLE t (i INTEGER)")
+        wh.checkpoint()
+        with pytest.raises(RuntimeError):
+            with wh.transaction():
+                with wh.transaction(checkpoint=True):
+                    wh.execute("INSERT INTO t VALUES (1)")
+                raise RuntimeError("the outer block fails after the inner one")
+        assert wh.scalar("SELECT count(*) FROM t") == 0
+
+
 def test_locked_file_gives_a_clear_error(db_path: Path) -> None:
     with Warehouse.open(db_path) as wh:
         migrate(wh)
