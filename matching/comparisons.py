@@ -43,6 +43,7 @@ from matching.blocking import LEFT, RIGHT, key_part
 from matching.configuration import Comparison
 from matching.similarity import similarity, similarity_by_code
 from transforms import schema as s
+from transforms.blanks import blank_to_null
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "other_name", "different"),
@@ -284,7 +285,7 @@ def _col_pair(p: _Pairs, column: str, expr: pl.Expr | None, left: str, right: st
 
 def _lower(column: str) -> pl.Expr:
     value = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
-    return pl.when(value.str.len_chars() > 0).then(value)
+    return blank_to_null(value)
 
 
 def _fold(expr: pl.Expr) -> pl.Expr:
@@ -484,7 +485,7 @@ def _made_of_last_name(local: pl.Expr) -> pl.Expr:
 def _email(p: _Pairs, c: Comparison) -> tuple[Inputs, Build]:
     # the blocking rule's key part when the engine computed it already (same expression)
     column = pl.col(p.derive(f"{c.field}:canonical_email", key_part(c.field, "canonical_email")))
-    canonical = pl.when(column.str.len_chars() > 0).then(column)
+    canonical = blank_to_null(column)
     # regex extracts, not split_exact: building a struct per record costs 6x more
     local = canonical.str.extract(r"^([^@]*)@", 1)
     domain = canonical.str.extract(r"^[^@]*@([^@]*)", 1)

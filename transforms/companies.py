@@ -13,6 +13,7 @@ from functools import lru_cache
 import polars as pl
 from cleanco.termdata import terms_by_type
 
+from transforms.blanks import blank_to_null
 from transforms.names import clean_text
 
 #: Extra forms cleanco lacks or that appear in lead data spelled out.
@@ -76,4 +77,4 @@ def company_key(raw: pl.Expr) -> pl.Expr:
         The key, or null for an empty name.
     """
     key = _key_text(raw).str.replace(r"^the\s", "").str.replace(legal_form_pattern(), "")
-    return pl.when(key.str.len_chars() > 0).then(key).otherwise(None)
+    return blank_to_null(key)

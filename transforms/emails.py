@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.blanks import blank_to_null
+
 # A pragmatic version of the RFC 5322 "dot-atom" local part and an LDH domain with a TLD of two
 # or more letters. Stricter than most web forms, looser than full RFC (no quoted local parts,
 # no IP-literal domains): the addresses leads actually have.
@@ -32,7 +34,7 @@ def clean_email(raw: pl.Expr) -> pl.Expr:
         .str.strip_chars("<> \t\r\n\"'")
         .str.to_lowercase()
     )
-    return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(None)
+    return blank_to_null(cleaned)
 
 
 def _valid_batch(emails: pl.Series) -> pl.Series:

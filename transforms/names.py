@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.blanks import blank_to_null
+
 #: Salutations and academic titles that may precede a name.
 SALUTATIONS = (
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme", "mlle",
@@ -113,9 +115,8 @@ def split_full_name(full: pl.Expr) -> pl.Expr:
     plain_last = parts.struct.field("2")
     first = pl.when(has_comma).then(comma_first).otherwise(plain_first)
     last = pl.when(has_comma).then(comma_last).otherwise(plain_last)
-    nullify = lambda e: pl.when(e.str.len_chars() > 0).then(e).otherwise(None)  # noqa: E731
     return pl.struct(
-        nullify(salutation.str.replace_all(r"\s+", " ")).alias("salutation"),
-        nullify(first).alias("first_name"),
-        nullify(last).alias("last_name"),
+        blank_to_null(salutation.str.replace_all(r"\s+", " ")).alias("salutation"),
+        blank_to_null(first).alias("first_name"),
+        blank_to_null(last).alias("last_name"),
     )
