@@ -59,9 +59,8 @@ def stored_keys_sharing(wh: Warehouse, blocks: pl.Series) -> pl.DataFrame:
     """Stored keys (``lead_id``, ``block``) in the given blocks."""
     # on the block id (an integer): several times faster than on (rule, key) strings over millions of keys
     with wh.registered(_NEW_KEYS, pl.DataFrame({"block": blocks}).unique()):
-        return wh.frame(
-            f"SELECT k.lead_id, k.block FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block ORDER BY k.lead_id, k.block"
-        )
+        keys = wh.frame(f"SELECT k.lead_id, k.block FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block")
+    return keys.sort(s.LEAD_ID, "block")  # in polars: half the time of DuckDB's ORDER BY (117k keys: 6 against 12 ms)
 
 
 def clusters_of(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns: Sequence[str]) -> pl.DataFrame:
