@@ -99,6 +99,23 @@ def test_incremental_runs_keep_ids_stable_and_compare_only_new_pairs(files: list
         assert clusters(wh) == after
 
 
+def test_a_load_and_a_dedup_run_write_into_the_file_not_the_log(files: list[Path], tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    wal = Path(f"{db}.wal")
+    with Warehouse.open(db) as wh:
+        migrate(wh)
+        wh.checkpoint()
+        load(wh, files[0])
+        assert not wal.exists() or wal.stat().st_size == 0
+        result = run_dedupe(wh, SETTINGS)
+        assert result.candidate_pairs > 0
+        assert not wal.exists() or wal.stat().st_size == 0
+        stored = (wh.scalar("SELECT count(*) FROM match_pairs"), clusters(wh))
+    with Warehouse.open(db) as wh:
+        assert (wh.scalar("SELECT count(*) FROM match_pairs"), clusters(wh)) == stored
+        assert None not in stored[1].values()
+
+
 def test_two_runs_give_identical_pairs_and_clusters(files: list[Path], tmp_path: Path) -> None:
     results = []
     for name in ("a", "b"):
