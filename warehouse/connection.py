@@ -133,7 +133,9 @@ class Warehouse:
         checkpoint) instead of into the write-ahead log first. For a large transaction in a
         process that closes the warehouse soon after: closing checkpoints, so what went to the log
         would be written a second time. Inside another transaction it changes nothing (the outer
-        commit is the one that writes).
+        commit is the one that writes). Should the checkpoint fail (a full disk), the commit fails
+        and the file keeps what it held before the transaction; DuckDB then refuses further
+        statements on this warehouse until it is opened again (as after any failed checkpoint).
         """
         if self._in_transaction:
             yield self
