@@ -79,9 +79,16 @@ def clusters_of(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns: Seq
         )
 
 
+#: What ``labels_touching`` returns.
+LABELS_TOUCHING = {"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, "label": pl.String, "source": pl.String,
+                   "cluster_id_l": pl.Int64, "cluster_id_r": pl.Int64}
+
+
 def labels_touching(wh: Warehouse, lead_ids: pl.Series, cluster_ids: pl.Series | None = None) -> pl.DataFrame:
     """Must/cannot-link labels with a side among the leads or in one of the clusters, oldest first,
     with each side's cluster id (``cluster_id_l``, ``cluster_id_r``; null for an unclustered lead)."""
+    if not wh.scalar("SELECT EXISTS (SELECT 1 FROM match_labels)"):
+        return pl.DataFrame(schema=LABELS_TOUCHING)  # no label yet (no review, no unmerge): no scan of leads
     clusters = cluster_ids if cluster_ids is not None else pl.Series([], dtype=pl.Int64)
     with wh.registered(_IDS, _ids_frame(lead_ids)), wh.registered(_FRAME, _ids_frame(clusters)):
         return wh.frame(

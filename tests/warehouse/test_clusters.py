@@ -46,3 +46,18 @@ def test_term_frequencies_count_every_lead_as_the_comparisons_do() -> None:
         _warehouse(wh)
         counted = wc.term_frequencies(wh, {"first_name": pl.Series(["anna", "zoë", "carl"])})["first_name"].sort("value")
     assert counted.rows() == [("anna", 3 / 6, 3), ("zoë", 2 / 6, 2)]
+
+
+def test_labels_touching_has_one_shape_with_and_without_labels() -> None:
+    with Warehouse.open(":memory:") as wh:
+        _warehouse(wh)
+        wh.execute("UPDATE leads SET cluster_id = CASE WHEN lead_id <= 2 THEN 1 ELSE lead_id END")
+        none = wc.labels_touching(wh, pl.Series([1, 5], dtype=pl.Int64), pl.Series([1], dtype=pl.Int64))
+        assert none.is_empty() and none.schema == pl.Schema(wc.LABELS_TOUCHING)
+        labels = pl.DataFrame({"lead_id_l": [2, 6], "lead_id_r": [3, 7], "label": ["cannot_link", "must_link"],
+                               "source": ["unmerge", "review"], "note": [None, None]})
+        wc.insert_labels(wh, labels)
+        # lead 2 is not asked for, but its cluster (1) is; the label between 6 and 7 touches neither
+        found = wc.labels_touching(wh, pl.Series([5], dtype=pl.Int64), pl.Series([1], dtype=pl.Int64))
+        assert found.schema == pl.Schema(wc.LABELS_TOUCHING)
+        assert found.rows() == [(2, 3, "cannot_link", "unmerge", 1, 3)]
