@@ -49,6 +49,7 @@ class Warehouse:
         self.path = path
         self.read_only = read_only
         self._in_transaction = False
+        self._aborted = False  # a statement failed inside the open transaction (DuckDB aborted it)
 
     @classmethod
     @contextmanager
@@ -80,14 +81,19 @@ class Warehouse:
         try:
             self._con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
-            raise WarehouseError(f"statement failed: {exc}", statement=sql) from exc
+            raise self._failure(f"statement failed: {exc}", statement=sql) from exc
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a query and return all rows as tuples."""
         try:
             return self._con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
-            raise WarehouseError(f"query failed: {exc}", statement=sql) from exc
+            raise self._failure(f"query failed: {exc}", statement=sql) from exc
+
+    def _failure(self, message: str, statement: str) -> WarehouseError:
+        """The error for a failed statement, noting that it aborted the open transaction, if any."""
+        self._aborted = self._aborted or self._in_transaction
+        return WarehouseError(message, statement=statement)
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """Run a query and return the first column of the first row (None when no row)."""
@@ -100,7 +106,7 @@ class Warehouse:
             # DuckDB 2.0: a relation converts to polars without the extra copy of a DB-API result.
             return self._con.sql(sql, params=params).pl()
         except duckdb.Error as exc:
-            raise WarehouseError(f"query failed: {exc}", statement=sql) from exc
+            raise self._failure(f"query failed: {exc}", statement=sql) from exc
 
     @contextmanager
     def registered(self, name: str, frame: pl.DataFrame) -> Iterator[str]:
@@ -130,20 +136,43 @@ class Warehouse:
         """All statements in the block commit together or not at all.
 
         With ``checkpoint``, the commit writes the changes straight into the database file (a
-        checkpoint) instead of into the write-ahead log first. For a large transaction in a
-        process that closes the warehouse soon after: closing checkpoints, so what went to the log
-        would be written a second time. Inside another transaction it changes nothing (the outer
-        commit is the one that writes). Should the checkpoint fail (a full disk), the commit fails
-        and the file keeps what it held before the transaction; DuckDB then refuses further
-        statements on this warehouse until it is opened again (as after any failed checkpoint).
+        checkpoint) and not into the write-ahead log. For a large transaction in a process that
+        closes the warehouse soon after: closing checkpoints, so what went to the log would be
+        written a second time. Should that checkpoint fail (a full disk), the commit fails and the
+        file keeps what it held before the transaction; DuckDB then refuses further statements on
+        this warehouse until it is opened again, as after any failed checkpoint. Inside another
+        transaction it changes nothing: the outer commit is the one that writes.
         """
         if self._in_transaction:
             yield self
             return
-        self.execute("BEGIN TRANSACTION")
-        self._in_transaction = True
+        if not checkpoint:
+            with self._transaction():
+                yield self
+            return
+        # DuckDB checkpoints at a commit whose log would pass checkpoint_threshold, and writes no
+        # log for it when the changes pass auto_checkpoint_skip_wal_threshold: both are lowered to
+        # nothing for this transaction (before it starts: a statement that fails aborts it, and
+        # an aborted transaction takes no other statement than its end), then reset, not set back
+        # (leadpipe sets them nowhere else, and their text form is rounded: '953.6 MiB')
+        self.execute("SET checkpoint_threshold = '0b'")
+        self.execute("SET auto_checkpoint_skip_wal_threshold = 0")
         try:
-            yield self
+            with self._transaction():
+                yield self
+        finally:
+            for setting in ("checkpoint_threshold", "auto_checkpoint_skip_wal_threshold"):
+                try:
+                    self._con.execute(f"RESET {setting}").fetchall()
+                except duckdb.Error:  # never mask the transaction's own error
+                    log.warning("could not reset %s", setting, exc_info=True)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.execute("BEGIN TRANSACTION")
+        self._in_transaction, self._aborted = True, False
+        try:
+            yield
         except BaseException:
             self._in_transaction = False
             try:
@@ -153,24 +182,13 @@ class Warehouse:
             raise
         else:
             self._in_transaction = False
-            if checkpoint:
-                self._commit_into_file()
-            else:
-                self.execute("COMMIT")
-
-    def _commit_into_file(self) -> None:
-        # DuckDB checkpoints at a commit whose log would pass checkpoint_threshold, and a commit
-        # that checkpoints does not write the log (auto_checkpoint_skip_wal_threshold): the
-        # threshold is lowered to nothing for this one commit. It is reset after, not set back
-        # (leadpipe sets it nowhere else, and its text form is rounded: '953.6 MiB')
-        self.execute("SET checkpoint_threshold = '0b'")
-        try:
+            if self._aborted:  # DuckDB would take the COMMIT as a ROLLBACK, silently
+                self.execute("ROLLBACK")
+                raise WarehouseError(
+                    "a statement of this transaction failed: nothing of the transaction was committed",
+                    hint="the error was caught inside the transaction block; let it propagate, or run that statement outside",
+                )
             self.execute("COMMIT")
-        finally:
-            try:
-                self._con.execute("RESET checkpoint_threshold").fetchall()
-            except duckdb.Error:  # never mask a failed commit
-                log.warning("could not reset checkpoint_threshold", exc_info=True)
 
     def table_exists(self, name: str) -> bool:
         """True when a table or view of that name exists in the main schema."""

@@ -82,6 +82,52 @@ def test_a_checkpointing_transaction_that_fails_leaves_nothing(db_path: Path) ->
         assert wh.rows("SELECT i FROM t") == [(2,)]
 
 
+@pytest.mark.parametrize("into_file", [False, True])
+def test_an_error_caught_inside_a_transaction_fails_its_commit_and_frees_the_connection(db_path: Path, into_file: bool) -> None:
+    with Warehouse.open(db_path) as wh:
+        wh.execute("CREATE TABLE t (i INTEGER)")
+        defaults = wh.rows("SELECT current_setting('checkpoint_threshold'), current_setting('auto_checkpoint_skip_wal_threshold')")
+        with pytest.raises(WarehouseError):
+            with wh.transaction(checkpoint=into_file):
+                wh.execute("INSERT INTO t VALUES (1)")
+                with pytest.raises(WarehouseError):
+                    wh.execute("INSERT INTO no_such_table VALUES (1)")  # caught: the transaction is aborted
+        assert wh.rows("SELECT current_setting('checkpoint_threshold'), current_setting('auto_checkpoint_skip_wal_threshold')") == defaults
+        with wh.transaction(checkpoint=into_file):
+            wh.execute("INSERT INTO t VALUES (2)")
+        assert wh.rows("SELECT i FROM t") == [(2,)]
+
+
+def test_a_checkpointing_commit_that_cannot_write_fails_and_keeps_nothing(db_path: Path) -> None:
+    """A full disk, as a file size limit: the commit fails, and reopened, the file holds what it
+    held before; nothing went to the log to be replayed behind the failure's back."""
+    with Warehouse.open(db_path) as wh:
+        wh.execute("CREATE TABLE t (i INTEGER, s VARCHAR)")
+        wh.execute("INSERT INTO t VALUES (0, 'before')")
+        wh.checkpoint()
+    limit = db_path.stat().st_size
+    child = textwrap.dedent(f"""
+        import resource, signal, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+        from transforms.errors import WarehouseError
+        from warehouse.connection import Warehouse
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        try:
+            with Warehouse.open({str(db_path)!r}) as wh:
+                resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+                with wh.transaction(checkpoint=True):
+                    wh.execute("INSERT INTO t VALUES (1, 'small'), (2, 'change')")
+        except WarehouseError as exc:
+            print("failed:", exc.message)
+        else:
+            print("committed")
+    """)
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("failed:"), done.stdout + done.stderr
+    with Warehouse.open(db_path) as wh:
+        assert wh.rows("SELECT i, s FROM t") == [(0, "before")]
+
+
 def test_a_nested_checkpointing_transaction_commits_with_the_outer_one(db_path: Path) -> None:
     with Warehouse.open(db_path) as wh:
         wh.execute("CREATE TABLE t (i INTEGER)")
