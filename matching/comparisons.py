@@ -94,7 +94,7 @@ def nickname_pairs() -> pl.DataFrame:
 
 def _computed(frame: pl.DataFrame, *exprs: pl.Expr) -> pl.DataFrame:
     """``frame.select(*exprs)`` through the lazy engine: an eager select evaluates a shared
-    sub-expression (``when(v.len() > 0).then(v)``) once per use, the lazy one once."""
+    sub-expression (``v`` in ``when(v.len() > 3).then(v)``) once per use, the lazy one once."""
     return frame.lazy().select(*exprs).collect()
 
 

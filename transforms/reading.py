@@ -32,6 +32,7 @@ import charset_normalizer
 import fastexcel
 import polars as pl
 
+from transforms.blanks import blank_to_null
 from transforms.errors import IngestError
 from transforms.schema import RAW_LINE, ROW_ERROR, SOURCE_ROW
 
@@ -500,7 +501,7 @@ def _read_with_csv_module(text: str, layout: _Layout) -> pl.DataFrame:
     del flat
     names = [f"_c{i}" for i in range(width)]
     frame = pl.DataFrame([cells.gather_every(width, i).alias(name) for i, name in enumerate(names)])
-    empty_to_null = [pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names]
+    empty_to_null = [blank_to_null(pl.col(n)) for n in names]
     if sentinel:
         empty_to_null = [e.str.replace_all(sentinel, "\r", literal=True) for e in empty_to_null]
     frame = frame.with_columns(
