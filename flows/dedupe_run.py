@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.blocking import BLOCK, blocking_keys, blocks_agree, leads_to_read
+from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, plan_blocks
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
@@ -84,10 +84,11 @@ _READ_COLUMNS = tuple(dict.fromkeys([*MATCH_COLUMNS, *GOLDEN_INPUT]))
 
 def _existing_matches(
     wh: Warehouse, new_keys: pl.DataFrame, settings: DedupSettings,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None, BlockPlan | None]:
     """Clustered leads a new lead can be paired with, the stored keys sharing a block with a new
-    lead, and every member of the clusters of those leads (``GOLDEN_INPUT``: the clusters a run can
-    change, whose golden records it rebuilds).
+    lead, every member of the clusters of those leads (``GOLDEN_INPUT``: the clusters a run can
+    change, whose golden records it rebuilds), and the block plan that chose the leads (the
+    matching joins it).
 
     All the stored keys are kept (they tell which blocks are oversized), but only the leads that
     share a block small enough to compare are read: in a 1M-lead warehouse, less than half of
@@ -95,9 +96,10 @@ def _existing_matches(
     """
     keys = wc.stored_keys_sharing(wh, new_keys[BLOCK])
     if keys.is_empty():
-        return pl.DataFrame(), keys, None
+        return pl.DataFrame(), keys, None, None
     while True:
-        wanted = leads_to_read(new_keys, keys, settings.blocking_rules, settings.max_block_size)
+        plan = plan_blocks(new_keys, keys, settings.blocking_rules, settings.max_block_size)
+        wanted = plan.stored_leads()
         members = wc.clusters_of(wh, wanted, _READ_COLUMNS)
         sizes = members.group_by(s.CLUSTER_ID).agg(pl.len().cast(pl.Int64).alias(CLUSTER_SIZE))
         records = (
@@ -108,7 +110,7 @@ def _existing_matches(
         )
         unread = wanted.filter(~wanted.is_in(records[s.LEAD_ID].implode()))
         if unread.is_empty():
-            return records, keys, members.select(GOLDEN_INPUT)
+            return records, keys, members.select(GOLDEN_INPUT), plan
         # keys of a lead with no cluster that is not new (none should be: a lead without a cluster
         # is new): as if never stored; the blocks they were in change size, so decide again
         keys = keys.filter(~pl.col(s.LEAD_ID).is_in(unread.implode()))
@@ -211,7 +213,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         if new.is_empty():
             return result
         new_keys = blocking_keys(new, settings.blocking_rules)
-        existing, existing_keys, members = _existing_matches(wh, new_keys, settings)
+        existing, existing_keys, members, plan = _existing_matches(wh, new_keys, settings)
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
         clusters_in_play = existing[s.CLUSTER_ID] if existing.height else None
         labels = labels_in_play(wc.labels_touching(wh, in_play, clusters_in_play), in_play)
@@ -223,7 +225,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         outcome = match_leads(
             new, settings, new_keys=new_keys, existing=existing if existing.height else None,
             # the stored keys even when no stored lead is read: they keep oversized blocks oversized
-            existing_keys=existing_keys if existing_keys.height else None, labels=labels, tf_tables=tf_tables, model=model,
+            existing_keys=existing_keys if existing_keys.height else None, plan=plan, labels=labels, tf_tables=tf_tables, model=model,
             history=_history(wh, settings),
         )
         clock = time.perf_counter()

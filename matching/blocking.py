@@ -236,25 +236,6 @@ def _block_sizes(
     return keys, sizes
 
 
-def leads_to_read(
-    new_keys: pl.DataFrame, existing_keys: pl.DataFrame, rules: Sequence[BlockingRule], max_block_size: int,
-) -> pl.Series:
-    """The existing leads ``candidate_pairs`` can pair with a new lead: those sharing a block that
-    is not oversized. Only these need reading from the warehouse; a lead met only in oversized
-    blocks (a switchboard number, a big company's name prefix) is never compared.
-
-    Returns:
-        Their lead ids (``lead_id``), unique, ascending.
-    """
-    if existing_keys.is_empty():
-        return pl.Series(s.LEAD_ID, [], dtype=pl.Int64)
-    keys, sizes = _block_sizes(new_keys, existing_keys, rules, max_block_size)
-    return (
-        keys.filter(~pl.col(IS_NEW)).join(sizes.filter(_USABLE).select("_block"), on="_block", how="semi")
-        .get_column(s.LEAD_ID).unique().sort()
-    )
-
-
 @dataclass(frozen=True)
 class BlockPlan:
     """The keys worth joining (integers only: ``lead_id``, ``_block``, whether new, the rule's
@@ -262,6 +243,16 @@ class BlockPlan:
 
     keys: pl.DataFrame
     oversized: pl.DataFrame  # _block, size, has_new, rule, key
+
+    def stored_leads(self) -> pl.Series:
+        """The stored leads (keys given as existing) the plan pairs with a new lead: those sharing
+        a block that is not oversized. Only these need reading from the warehouse; a lead met only
+        in oversized blocks (a switchboard number, a big company's name prefix) is never compared.
+
+        Returns:
+            Their lead ids (``lead_id``), unique, ascending.
+        """
+        return self.keys.filter(~pl.col(IS_NEW)).get_column(s.LEAD_ID).unique().sort()
 
 
 def plan_blocks(

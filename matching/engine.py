@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from matching.blocking import (
-    LEFT, RIGHT, RULES_MASK, BlockingReport, blocking_keys, pairs_in_blocks, plan_blocks, rule_names, with_key_parts,
+    LEFT, RIGHT, RULES_MASK, BlockingReport, BlockPlan, blocking_keys, pairs_in_blocks, plan_blocks, rule_names, with_key_parts,
 )
 from matching.clustering import RULE_LINK, STRENGTH, UNCUTTABLE, Clustering, cluster_leads
 from matching.comparisons import (
@@ -146,6 +146,7 @@ def match_leads(
     new_keys: pl.DataFrame | None = None,
     existing: pl.DataFrame | None = None,
     existing_keys: pl.DataFrame | None = None,
+    plan: BlockPlan | None = None,
     labels: pl.DataFrame | None = None,
     tf_tables: dict[str, pl.DataFrame] | None = None,
     model: MatchModel | None = None,
@@ -158,10 +159,12 @@ def match_leads(
         settings: the dedup settings.
         new_keys: their blocking keys (computed when None).
         existing: clustered leads that share a block a new lead can be paired in (at least those:
-            ``blocking.leads_to_read``), with ``cluster_id`` and ``cluster_size`` (the full size of
+            ``BlockPlan.stored_leads``), with ``cluster_id`` and ``cluster_size`` (the full size of
             their cluster).
         existing_keys: the stored keys in the blocks of the new leads, also of leads not in
             ``existing`` (they make a block oversized).
+        plan: the blocks to join, when the caller planned them already (``plan_blocks`` of
+            ``new_keys`` and ``existing_keys``, to learn which leads to read): not planned again.
         labels: must/cannot-link labels touching these leads (``lead_id_l``, ``lead_id_r``,
             ``label``, ``source``); a cannot-link may name a cluster id for a member not read
             (``decisions.labels_in_play``).
@@ -186,11 +189,12 @@ def match_leads(
     if not existing.height:
         # the transformed key parts once, for blocking and for the comparisons that reuse them
         records = with_key_parts(records, settings.blocking_rules)
-    if new_keys is None:
+    if plan is None and new_keys is None:
         new_keys = blocking_keys(records if not existing.height else new, settings.blocking_rules)
     # keep only the parts a comparison reuses (memory: each is a string per record)
     records = records.drop([c for c in records.columns if ":" in c and not c.endswith(":canonical_email")])
-    plan = plan_blocks(new_keys, existing_keys, settings.blocking_rules, settings.max_block_size)
+    if plan is None:
+        plan = plan_blocks(new_keys, existing_keys, settings.blocking_rules, settings.max_block_size)
     # the keys (strings: 360 MB at 1M leads) go before the join, which holds the run's peak memory
     new_keys = existing_keys = None
     pairs, report = pairs_in_blocks(plan, settings.blocking_rules)

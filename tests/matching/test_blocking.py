@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.blocking import blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, leads_to_read, rule_names
+from matching.blocking import blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, plan_blocks, rule_names
 from matching.configuration import BlockingRule
 
 
@@ -93,13 +93,13 @@ def test_only_existing_leads_in_comparable_blocks_are_read() -> None:
                    {"lead_id": 9, "last_name": "Doe"}])
     new = leads([{"lead_id": 10, "phone": "+1000", "last_name": "Roe"}, {"lead_id": 6, "phone": "+1000", "last_name": "x6"}])
     new_keys, old_keys = blocking_keys(new, rules), blocking_keys(old, rules)
-    wanted = leads_to_read(new_keys, old_keys, rules, max_block_size=5)
+    wanted = plan_blocks(new_keys, old_keys, rules, max_block_size=5).stored_leads()
     # 1-5 only share the oversized phone block; 6 is stored and new (read as new); 8 shares the name
     assert wanted.to_list() == [7, 8]
     pairs, _ = candidate_pairs(new_keys, old_keys, rules, max_block_size=5)
     paired = set(pairs["lead_id_l"]) | set(pairs["lead_id_r"])
     assert paired - {6, 10} == set(wanted)  # every existing lead a pair needs, and no other
-    assert leads_to_read(new_keys, old_keys.head(0), rules, max_block_size=5).is_empty()
+    assert plan_blocks(new_keys, old_keys.head(0), rules, max_block_size=5).stored_leads().is_empty()
 
 
 def test_many_distinct_keys_stay_distinct_blocks() -> None:
