@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from matching.blocking import LEFT, RIGHT
-from matching.components import LABEL, NODE, connected_components
+from matching.components import LABEL, NODE, component_labels, connected_components
 from transforms import schema as s
 
 STRENGTH = "strength"
@@ -70,32 +71,48 @@ def _guard(
 
     Cutting links splits a component but never joins two, so the whole search stays inside the
     first weak components: their nodes, the links between them (a component holds every link of
-    its nodes) and the cannot-links and sizes that touch them are taken once, and each step works
-    on that part only (in the 10k-lead incremental batch of ``benchmarks/incremental.py``, 9 of
-    the 36k linked leads).
+    its nodes) and the cannot-links and sizes that touch them are taken once, as arrays, and each
+    step works on that part only. The part is small (in the 10k-lead incremental batch of
+    ``benchmarks/incremental.py``, 9 of the 36k linked leads) and the steps many, so they run in
+    NumPy: a polars operation costs more to start than the arrays take to compute.
     """
-    in_weak = labels.join(weak.select(LABEL), on=LABEL, how="semi")[NODE].implode()
-    inside = edges.filter(pl.col(LEFT).is_in(in_weak))
-    part_cannot = cannot.filter(pl.col(LEFT).is_in(in_weak))
-    part_sizes = sizes.filter(pl.col(NODE).is_in(in_weak))
-    part = labels.filter(pl.col(NODE).is_in(in_weak))
+    part = labels.join(weak.select(LABEL), on=LABEL, how="semi").sort(NODE)
+    in_part = part[NODE].implode()
+    ids, label = part[NODE].to_numpy(), part[LABEL].to_numpy().copy()
+    inside = edges.filter(pl.col(LEFT).is_in(in_part))
+    a, b = np.searchsorted(ids, inside[LEFT].to_numpy()), np.searchsorted(ids, inside[RIGHT].to_numpy())
+    strength = inside[STRENGTH].to_numpy()
+    # a cannot-link with an end outside the part links two components: never violated inside it
+    apart = cannot.filter(pl.col(LEFT).is_in(in_part) & pl.col(RIGHT).is_in(in_part))
+    ca, cb = np.searchsorted(ids, apart[LEFT].to_numpy()), np.searchsorted(ids, apart[RIGHT].to_numpy())
+    weight = np.ones(len(ids), dtype=np.int64)
+    weighed = sizes.filter(pl.col(NODE).is_in(in_part))
+    weight[np.searchsorted(ids, weighed[NODE].to_numpy())] = weighed["weight"].fill_null(1).to_numpy()
+    weak_labels = weak[LABEL].to_numpy()
     for bar in GUARD_STEPS:
-        if weak.is_empty():
+        if not len(weak_labels):
             break
-        weak_nodes = part.join(weak.select(LABEL), on=LABEL, how="semi")[NODE]
-        weak_edges = inside.filter(pl.col(LEFT).is_in(weak_nodes.implode()))
-        weakest = weak_edges[STRENGTH].min()
-        if weakest is None or weakest >= UNCUTTABLE / 2:
+        is_weak = np.isin(label, weak_labels)
+        weak_edges = is_weak[a]
+        if not weak_edges.any():
+            break
+        weakest = strength[weak_edges].min()
+        if weakest >= UNCUTTABLE / 2:
             break  # only uncuttable ties left: the component stays as it is
         if weakest >= bar:
             continue  # this bar cuts nothing: go straight to a higher one
-        relabelled = connected_components(
-            weak_edges.filter(pl.col(STRENGTH) >= bar).select(pl.col(LEFT).alias("a"), pl.col(RIGHT).alias("b")), weak_nodes,
-        )
-        part = pl.concat([part.filter(~pl.col(NODE).is_in(weak_nodes.implode())), relabelled])
-        # the other components were not weak and did not change: only the re-clustered part is checked
-        weak = _weak(relabelled, part_cannot, part_sizes, max_size)
-    return pl.concat([labels.filter(~pl.col(NODE).is_in(in_weak)), part]).sort(NODE)
+        kept = weak_edges & (strength >= bar)
+        # the other components were not weak and do not change: only the re-clustered nodes take new labels
+        label = np.where(is_weak, component_labels(ids, a[kept], b[kept]), label)
+        # still weak (as _weak tells): a cannot-link inside a re-clustered component, or one too big
+        violated = label[ca][is_weak[ca] & (label[ca] == label[cb])]
+        relabelled, index = np.unique(label[is_weak], return_inverse=True)
+        totals = np.bincount(index, weights=weight[is_weak], minlength=len(relabelled))
+        weak_labels = np.union1d(violated, relabelled[totals > max_size])
+    return pl.concat([
+        labels.filter(~pl.col(NODE).is_in(in_part)),
+        pl.DataFrame({NODE: ids, LABEL: label}, schema={NODE: pl.Int64, LABEL: pl.Int64}),
+    ]).sort(NODE)
 
 
 def cluster_leads(

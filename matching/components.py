@@ -34,11 +34,20 @@ def connected_components(edges: pl.DataFrame, nodes: pl.Series | None = None) ->
     b = edges["b"].cast(pl.Int64).to_numpy()
     extra = nodes.cast(pl.Int64).drop_nulls().to_numpy() if nodes is not None else np.empty(0, dtype=np.int64)
     ids = np.unique(np.concatenate([a, b, extra]))  # sorted: position order is id order
+    labels = component_labels(ids, np.searchsorted(ids, a), np.searchsorted(ids, b))
+    return pl.DataFrame({NODE: ids, LABEL: labels}, schema={NODE: pl.Int64, LABEL: pl.Int64})
+
+
+def component_labels(ids: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest node id of each node's component.
+
+    Args:
+        ids: the node ids, sorted and unique.
+        a, b: the edges' ends, as positions in ``ids``.
+    """
     n = len(ids)
-    graph = coo_array(
-        (np.ones(len(a), dtype=np.int8), (np.searchsorted(ids, a), np.searchsorted(ids, b))), shape=(n, n)
-    ).tocsr()
+    graph = coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
     _, component = _scipy_components(graph, directed=False)
     # the first position of each component holds its smallest id (positions are in id order)
     _, first = np.unique(component, return_index=True)
-    return pl.DataFrame({NODE: ids, LABEL: ids[first[component]]}, schema={NODE: pl.Int64, LABEL: pl.Int64})
+    return ids[first[component]]
