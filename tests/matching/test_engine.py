@@ -6,10 +6,11 @@ import polars as pl
 import pytest
 
 from benchmarks.matching_data import generated_leads
+from matching.blocking import BlockPlan, blocking_keys, plan_blocks
 from matching.comparisons import gamma_column
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, LABEL, MUST_LINK
-from matching.engine import MATCH_COLUMNS, MatchOutcome, gammas_from_levels, match_leads, pairs_for_storage, refit_model
+from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchOutcome, gammas_from_levels, match_leads, pairs_for_storage, refit_model
 
 SETTINGS = DedupSettings()
 
@@ -74,3 +75,31 @@ def test_a_stored_level_the_comparison_does_not_have_is_refused(outcome: MatchOu
     )
     with pytest.raises(ValueError, match="vowel_shift of first_name are not levels"):
         gammas_from_levels(stored, SETTINGS.comparisons)
+
+
+def test_a_plan_made_by_the_caller_is_the_one_joined() -> None:
+    """An incremental run plans its blocks to learn which stored leads to read, and hands that
+    plan to the engine: the run is the one the engine would make planning them itself."""
+    leads = generated_leads(3_000, noise="hard", seed=29).select(MATCH_COLUMNS)
+    old, new = leads.head(2_000), leads.tail(1_000)
+    first = match_leads(old, SETTINGS)
+    assignment = first.clustering.assignment
+    sizes = assignment.group_by("cluster_id").agg(pl.len().cast(pl.Int64).alias(CLUSTER_SIZE))
+    new_keys, old_keys = blocking_keys(new, SETTINGS.blocking_rules), blocking_keys(old, SETTINGS.blocking_rules)
+    plan = plan_blocks(new_keys, old_keys, SETTINGS.blocking_rules, SETTINGS.max_block_size)
+    existing = (
+        old.filter(pl.col("lead_id").is_in(plan.stored_leads().implode()))
+        .join(assignment, on="lead_id").join(sizes, on="cluster_id")
+    )
+    assert 0 < existing.height < old.height  # the plan reads some stored leads, not all
+
+    def run(**planned: BlockPlan) -> MatchOutcome:
+        return match_leads(new, SETTINGS, new_keys=new_keys, existing=existing, existing_keys=old_keys, model=first.model, **planned)
+
+    given, own = run(plan=plan), run()
+    assert given.pairs.height > 0
+    assert given.pairs.sort("lead_id_l", "lead_id_r").equals(own.pairs.sort("lead_id_l", "lead_id_r"))
+    assert given.clustering.assignment.equals(own.clustering.assignment)
+    # the engine joins the plan it is given: one with no keys makes no pairs
+    empty = BlockPlan(keys=plan.keys.head(0), oversized=plan.oversized.head(0))
+    assert run(plan=empty).pairs.is_empty()
