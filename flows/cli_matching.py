@@ -76,7 +76,8 @@ def explain(
         settings = load_settings(config, db)
         with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
             found = explain_lead(wh, settings.dedup, lead_id)
-    members = Table(title=f"Cluster {found.cluster_id}: {found.members.height} lead(s)", title_justify="left")
+    title = f"Cluster {found.cluster_id}: {found.members.height} lead(s)" if found.cluster_id is not None else f"Lead {lead_id}"
+    members = Table(title=title, title_justify="left")
     for col in ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file"):
         members.add_column(col)
     for row in found.members.iter_rows(named=True):
@@ -85,6 +86,10 @@ def explain(
                  ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file")]
         members.add_row(*[f"[{style}]{cell}[/]" if style and cell else cell for cell in cells])
     console.print(members)
+    if found.cluster_id is None:
+        console.print("This lead has no cluster yet: it was loaded after the last dedup run. "
+                      "Run `leadpipe dedupe` (or a pipeline run) to find its duplicates.")
+        return
     if found.members.height == 1:
         console.print("This lead has no duplicate.")
         return

@@ -404,6 +404,13 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
         assert field in result.output
     missing = CliRunner().invoke(app, ["explain", "999999", "--db", str(db)])
     assert missing.exit_code == 1 and "no lead with id 999999" in missing.output
+    # a lead loaded after the last run has no cluster yet: not "no duplicate", which a run may contradict
+    with Warehouse.open(db) as wh:
+        load(wh, files[1])
+        waiting = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id IS NULL")
+    pending = CliRunner().invoke(app, ["explain", str(waiting), "--db", str(db)], env={"COLUMNS": "200"})
+    assert pending.exit_code == 0, pending.output
+    assert "no cluster yet" in pending.output and "no duplicate" not in pending.output
 
 
 def wh_scalar(db: Path, sql: str) -> object:
