@@ -40,7 +40,8 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
             result = dedupe_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     console.print(
         f"{result.new_leads} new leads, {result.candidate_pairs} pairs compared, {result.linked_pairs} linked; "
-        f"{result.new_clusters} new clusters, {result.joined} leads joined a cluster, {result.merges} merges, "
+        f"{result.new_clusters} new clusters, {result.joined} leads joined a cluster, "
+        f"{result.without_duplicate} without a duplicate; {result.merges} merges, "
         f"{result.splits} splits, {result.review_pairs} pairs to review"
     )
 

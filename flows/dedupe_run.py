@@ -48,8 +48,16 @@ class DedupResult:
     merges: int = 0
     splits: int = 0
     model_refitted: bool = False
+    #: The largest oversized blocks (rule, key, leads), at most 20; ``oversized_count`` counts them all.
     oversized_blocks: list[tuple[str, str, int]] = field(default_factory=list)
+    oversized_count: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def without_duplicate(self) -> int:
+        """New leads that matched no other lead (clusters of one): neither the first lead of a new
+        cluster nor one that joined a cluster."""
+        return self.new_leads - self.new_clusters - self.joined
 
 
 def _model_settings(settings: DedupSettings) -> str:
@@ -263,10 +271,26 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     result.splits = counts.get("split", 0)
     result.model_refitted = outcome.refitted
     result.oversized_blocks = [tuple(r) for r in outcome.blocking.oversized.head(20).iter_rows()]  # type: ignore[misc]
+    result.oversized_count = outcome.blocking.oversized.height
     result.timings = {"read": read_seconds, **outcome.timings, "write": write_seconds, "golden": golden_seconds}
-    for rule, key, size in result.oversized_blocks:
-        log.warning("blocking rule %s: key %r is shared by %d leads and was skipped", rule, key, size)
+    _log_oversized(result)
     return result
+
+
+def _log_oversized(result: DedupResult) -> None:
+    """One warning for the run's oversized blocks (the largest named), each one at debug level:
+    a warehouse with shared switchboards meets the same blocks in every run."""
+    if not result.oversized_count:
+        return
+    largest = ", ".join(f"{rule} {key!r} ({size} leads)" for rule, key, size in result.oversized_blocks[:3])
+    more = result.oversized_count - min(3, len(result.oversized_blocks))
+    log.warning(
+        "%d blocking key(s) shared by more leads than their rule's max_block_size were skipped: %s%s; "
+        "the other rules still compare those leads (raise max_block_size to compare them by these keys too)",
+        result.oversized_count, largest, f" and {more} more" if more else "",
+    )
+    for rule, key, size in result.oversized_blocks:
+        log.debug("blocking rule %s: key %r is shared by %d leads and was skipped", rule, key, size)
 
 
 def unmerge(wh: Warehouse, settings: DedupSettings, lead_id: int, note: str | None = None) -> tuple[int, int]:

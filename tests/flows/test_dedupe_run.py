@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
 from flows.cli import app
-from flows.dedupe_run import export_review, import_review, refit, run_dedupe, unmerge
+from flows.dedupe_run import DedupResult, _log_oversized, export_review, import_review, refit, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
 from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule
@@ -86,6 +86,10 @@ def test_incremental_runs_keep_ids_stable_and_compare_only_new_pairs(files: list
         fresh = wh.frame("SELECT lead_id_l, lead_id_r FROM match_pairs").slice(pairs_before)
         assert all(l in new_ids or r in new_ids for l, r in fresh.iter_rows())
         assert second.joined > 0  # new leads found duplicates among the old ones
+        # the new leads without a duplicate are those alone in their cluster
+        sizes = wh.frame("SELECT cluster_id, count(*) AS n FROM leads GROUP BY cluster_id")
+        alone = [lead for lead in new_ids if sizes.filter(pl.col("cluster_id") == after[lead])["n"].item() == 1]
+        assert second.without_duplicate == len(alone) > 0
         # the cluster id is the smallest lead id of its members, and every cluster has a golden record
         assert wh.scalar("SELECT count(*) FROM (SELECT cluster_id, min(lead_id) m FROM leads GROUP BY 1) WHERE cluster_id <> m") == 0
         assert wh.scalar("SELECT count(*) FROM lead_golden") == wh.scalar("SELECT count(DISTINCT cluster_id) FROM leads")
@@ -514,7 +518,7 @@ def _stored(wh: Warehouse, rows: list[tuple], rules: list) -> None:
     wc.insert_keys(wh, blocking_keys(clustered, rules))
 
 
-def test_a_block_oversized_by_stored_leads_stays_oversized_when_none_is_read(tmp_path: Path) -> None:
+def test_a_block_oversized_by_stored_leads_stays_oversized_when_none_is_read(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # three stored leads and two new ones share a switchboard (cap 3) and nothing else: no stored
     # lead is read, yet the block holds five leads and must not pair the two new ones
     rules = [BlockingRule(name="email", parts=["email:canonical_email"]), BlockingRule(name="phone", parts=["any_phone"], max_block_size=3)]
@@ -524,8 +528,12 @@ def test_a_block_oversized_by_stored_leads_stays_oversized_when_none_is_read(tmp
         _stored(wh, [(1, "Ann", "Alpha", "a@x.com", "+15550001", 1), (2, "Bob", "Beta", "b@x.com", "+15550001", 2),
                      (3, "Cy", "Chi", "c@x.com", "+15550001", 3), (4, "Dan", "Delta", "d@x.com", "+15550001", None),
                      (5, "Dan", "Delta", "d2@y.com", "+15550001", None)], rules)
-        result = run_dedupe(wh, settings)
-        assert ("phone", "+15550001", 5) in [tuple(b) for b in result.oversized_blocks]
+        with caplog.at_level("WARNING", logger="flows.dedupe_run"):
+            result = run_dedupe(wh, settings)
+        assert ("phone", "+15550001", 5) in [tuple(b) for b in result.oversized_blocks] and result.oversized_count == 1
+        # one warning for the run, naming the block
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and "1 blocking key(s)" in warnings[0] and "phone '+15550001' (5 leads)" in warnings[0]
         assert wh.scalar("SELECT count(*) FROM match_pairs") == 0
         assert clusters(wh)[5] == 5
 
@@ -566,3 +574,17 @@ def test_stored_level_and_decision_types_hold_every_label_the_engine_writes(tmp_
     assert level_type.startswith("ENUM(")
     assert {c: t for c, t in types.items() if c.startswith("level_")} == {f"level_{n}": level_type for n in wc.PAIR_COMPARISONS}
     assert types["decision"] == decision_type
+
+
+def test_many_oversized_blocks_make_one_warning_naming_the_largest(caplog: pytest.LogCaptureFixture) -> None:
+    blocks = [("phone", f"+4930{i}", 600 - i) for i in range(5)]
+    with caplog.at_level("DEBUG", logger="flows.dedupe_run"):
+        _log_oversized(DedupResult(oversized_blocks=blocks, oversized_count=25))
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("25 blocking key(s)") and "phone '+49302' (598 leads) and 22 more" in warnings[0]
+    assert "+49303" not in warnings[0]  # only the three largest are named
+    assert len([r for r in caplog.records if r.levelname == "DEBUG"]) == 5  # each block listed at debug level
+    caplog.clear()
+    _log_oversized(DedupResult())
+    assert not caplog.records
