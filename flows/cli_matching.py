@@ -6,7 +6,6 @@ Commands that write hold the warehouse's run lock, like a pipeline run.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -149,9 +148,17 @@ def review_import(
         settings = load_settings(config, db)
         with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             counts = import_review(wh, settings.dedup, path)
-    console.print(json.dumps(counts))
-    if counts[MUST_LINK] or counts[CANNOT_LINK]:
-        console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
+    answered = counts[MUST_LINK] + counts[CANNOT_LINK]
+    if not answered:
+        console.print(f"no answered row in {path} (the label column is empty): nothing imported; "
+                      "put match or no in the label column of the pairs you checked")
+        return
+    console.print(
+        f"{answered} answer(s) imported from {path}: {counts[MUST_LINK]} match (must-link), "
+        f"{counts[CANNOT_LINK]} not a match (cannot-link); {counts['merged']} cluster merge(s), "
+        f"{counts['detached']} lead(s) detached"
+    )
+    console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
 
 
 @review_app.command("refit")

@@ -438,14 +438,22 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     out = tmp_path / "review.csv"
     exported = runner.invoke(app, ["review", "export", "-o", str(out), "--db", str(db)])
     assert exported.exit_code == 0 and out.exists()
-    imported = runner.invoke(app, ["review", "import", str(out), "--db", str(db)])
-    assert imported.exit_code == 0 and '"must_link": 0' in imported.output  # nothing answered yet
+    imported = runner.invoke(app, ["review", "import", str(out), "--db", str(db)], env={"COLUMNS": "200"})
+    assert imported.exit_code == 0 and "nothing imported" in " ".join(imported.output.split())  # nothing answered yet
+    assert wh_scalar(db, "SELECT count(*) FROM match_labels WHERE source = 'review'") == 0
     refitted = runner.invoke(app, ["review", "refit", "--db", str(db)])
     stored = wh_scalar(db, "SELECT count(DISTINCT (lead_id_l, lead_id_r)) FROM match_pairs")
     # the unmerge's cannot-links keep the lead apart but are no answers about those pairs
     assert wh_scalar(db, "SELECT count(*) FROM (SELECT DISTINCT lead_id_l, lead_id_r FROM match_pairs) JOIN match_labels USING (lead_id_l, lead_id_r)")
     assert refitted.exit_code == 0, refitted.output
     assert f"model fitted again on {stored:,} stored pairs, 0 answered match and 0 not a match" in refitted.output
+    # one pair answered: the command says what it imported
+    pl.read_csv(out, infer_schema=False).head(1).with_columns(pl.lit("yes").alias("label")).write_csv(out)
+    answered = runner.invoke(app, ["review", "import", str(out), "--db", str(db)], env={"COLUMNS": "200"})
+    assert answered.exit_code == 0, answered.output
+    said = " ".join(answered.output.split())  # as wrapped to the terminal's width
+    assert "1 answer(s) imported" in said and "1 match (must-link), 0 not a match (cannot-link)" in said
+    assert wh_scalar(db, "SELECT count(*) FROM match_labels WHERE source = 'review'") == 1
 
 
 # keys stored before migration 6 (no ids; migration 8 drops them), or ids from another polars version
