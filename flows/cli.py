@@ -10,6 +10,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from datetime import datetime  # noqa: E402
 from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated, Iterator, Optional  # noqa: E402
@@ -261,7 +262,7 @@ def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.
     """Row counts per table and the latest batches with their conservation figures."""
     from warehouse.connection import Warehouse
     from warehouse.migrations import current_version
-    from warehouse.status import recent_batches, table_counts
+    from warehouse.status import matching_summary, recent_batches, table_counts
 
     with _errors():
         settings = load_settings(config, db)
@@ -269,6 +270,7 @@ def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.
             version = current_version(wh)
             counts = table_counts(wh)
             batches = recent_batches(wh, limit)
+            matching = matching_summary(wh)
     console.print(f"warehouse [bold]{settings.warehouse.path}[/] (schema version {version})")
     table = Table(show_header=True)
     table.add_column("table")
@@ -277,6 +279,22 @@ def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.
         table.add_row(name, str(count))
     console.print(table)
     console.print(frame_table(batches, "Recent batches (read = loaded + rejected + skipped)"))
+    if matching is not None:
+        figures = Table(title="Matching", title_justify="left", show_header=False)
+        figures.add_column("figure")
+        figures.add_column("value", justify="right")
+        for name, value in matching.items():
+            figures.add_row(name, _figure(value))
+        console.print(figures)
+
+
+def _figure(value: object) -> str:
+    """A figure as `leadpipe status` shows it: thousands separated, times to the second, none as -."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 @rejects_app.command("export")

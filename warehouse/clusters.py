@@ -299,21 +299,35 @@ def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
     )
     return wh.frame(
         f"""
-        WITH latest AS (  -- the newest row of each pair, located by rowid: the window sorts three columns, not all
-            SELECT rowid AS row_id FROM match_pairs
-            QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
-        )
+        {_UNREVIEWED}
         SELECT p.lead_id_l, p.lead_id_r, round(p.match_probability, 4) AS match_probability,
                {evidence} AS evidence, {both}
-        FROM latest
-        JOIN match_pairs p ON p.rowid = latest.row_id
+        FROM unreviewed p
         JOIN leads a ON a.lead_id = p.lead_id_l
         JOIN leads b ON b.lead_id = p.lead_id_r
-        WHERE p.decision = 'review'
-          AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
         ORDER BY p.match_probability DESC, p.lead_id_l, p.lead_id_r
         """
     )
+
+
+#: The pairs ``review_pairs`` exports (``unreviewed``): the newest row of each stored pair, where
+#: the model left it between the thresholds and nobody labelled it.
+_UNREVIEWED = """
+    WITH latest AS (  -- the newest row of each pair, located by rowid: the window sorts three columns, not all
+        SELECT rowid AS row_id FROM match_pairs
+        QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
+    ),
+    unreviewed AS (
+        SELECT p.* FROM latest JOIN match_pairs p ON p.rowid = latest.row_id
+        WHERE p.decision = 'review'
+          AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
+    )
+"""
+
+
+def review_pair_count(wh: Warehouse) -> int:
+    """How many pairs ``review_pairs`` would export."""
+    return int(wh.scalar(f"{_UNREVIEWED} SELECT count(*) FROM unreviewed"))
 
 
 def memberships(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:

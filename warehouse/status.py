@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from warehouse.clusters import review_pair_count
 from warehouse.connection import Warehouse
 
 #: Tables whose row counts `leadpipe status` shows, in this order.
@@ -36,6 +37,32 @@ def pipeline_summary(wh: Warehouse) -> dict[str, int]:
     )[0]
     keys = ("leads", "clusters", "mqls", "owned", "converted", "duplicate_leads")
     return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def matching_summary(wh: Warehouse) -> dict[str, object] | None:
+    """Where duplicate matching stands (None before the matching tables exist): leads waiting for
+    a dedup run, clusters, duplicate leads, pairs waiting for a review, labels, the newest model."""
+    if not wh.table_exists("match_pairs"):
+        return None
+    waiting, clustered, clusters, shared = wh.rows(
+        "SELECT count(*) FILTER (WHERE cluster_id IS NULL), count(cluster_id), count(DISTINCT cluster_id), "
+        "(SELECT count(*) FROM (SELECT cluster_id FROM leads WHERE cluster_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)) "
+        "FROM leads"
+    )[0]
+    labels = dict(wh.rows("SELECT label::VARCHAR, count(*) FROM match_labels GROUP BY 1"))
+    fitted_at, models = wh.rows("SELECT max(fitted_at), count(*) FROM match_models")[0]
+    return {
+        "leads waiting for a dedup run": int(waiting),
+        "clustered leads": int(clustered),
+        "clusters": int(clusters),
+        "clusters with duplicates": int(shared),
+        "duplicate leads": int(clustered) - int(clusters),
+        "pairs waiting for a review": review_pair_count(wh),
+        "must-link labels": int(labels.get("must_link", 0)),
+        "cannot-link labels": int(labels.get("cannot_link", 0)),
+        "match model fitted at": fitted_at,
+        "match models fitted": int(models),
+    }
 
 
 def rejects(wh: Warehouse, batch_id: int | None = None) -> pl.DataFrame:

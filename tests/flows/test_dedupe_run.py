@@ -27,6 +27,7 @@ from transforms.ingest import describe_source, prepare_batch
 from warehouse.batches import load_batch
 from warehouse.connection import Warehouse
 from warehouse.migrations import migrate
+from warehouse.status import matching_summary
 
 SETTINGS = DedupSettings()
 GOLDEN_COLUMNS = ("cluster_id", "lead_count", "lead_ids", "source_kinds", "first_seen_at", "last_seen_at", *GOLDEN_FIELDS, "provenance")
@@ -438,6 +439,7 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     out = tmp_path / "review.csv"
     exported = runner.invoke(app, ["review", "export", "-o", str(out), "--db", str(db)])
     assert exported.exit_code == 0 and out.exists()
+    exported_rows = pl.read_csv(out, infer_schema=False).height
     imported = runner.invoke(app, ["review", "import", str(out), "--db", str(db)], env={"COLUMNS": "200"})
     assert imported.exit_code == 0 and "nothing imported" in " ".join(imported.output.split())  # nothing answered yet
     assert wh_scalar(db, "SELECT count(*) FROM match_labels WHERE source = 'review'") == 0
@@ -454,6 +456,18 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     said = " ".join(answered.output.split())  # as wrapped to the terminal's width
     assert "1 answer(s) imported" in said and "1 match (must-link), 0 not a match (cannot-link)" in said
     assert wh_scalar(db, "SELECT count(*) FROM match_labels WHERE source = 'review'") == 1
+    # status: where matching stands, the pairs left to review being those an export writes
+    with Warehouse.open(db, read_only=True) as wh:
+        figures = matching_summary(wh)
+        assert figures is not None
+        assert figures["pairs waiting for a review"] == export_review(wh, tmp_path / "left.csv") == exported_rows - 1
+        assert figures["must-link labels"] == 1 and figures["cannot-link labels"] >= 1  # the answer, and the unmerge
+        assert figures["leads waiting for a dedup run"] == 0
+        assert figures["duplicate leads"] == figures["clustered leads"] - figures["clusters"] > 0
+        assert 0 < figures["clusters with duplicates"] <= figures["duplicate leads"]
+    shown = runner.invoke(app, ["status", "--db", str(db)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "Matching" in shown.output and "pairs waiting for a review" in shown.output
 
 
 # keys stored before migration 6 (no ids; migration 8 drops them), or ids from another polars version
