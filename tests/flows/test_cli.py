@@ -71,6 +71,10 @@ def test_ingest_status_and_rejects_export(db_path: Path, tmp_path: Path, samples
     assert again.exit_code == 0 and "already loaded" in again.stdout
     status = runner.invoke(app, ["status", "--db", str(db_path)])
     assert status.exit_code == 0 and "import_batches" in status.stdout and "True" in status.stdout
+    deduped = runner.invoke(app, ["dedupe", "--db", str(db_path)])
+    assert deduped.exit_code == 0 and "new leads" in deduped.stdout and "without a duplicate" in " ".join(deduped.stdout.split())
+    idle = runner.invoke(app, ["dedupe", "--db", str(db_path)])
+    assert idle.exit_code == 0 and "nothing to match" in idle.stdout and "new leads" not in idle.stdout
     out = tmp_path / "rejects.csv"
     export = runner.invoke(app, ["rejects", "export", "--db", str(db_path), "--out", str(out)])
     assert export.exit_code == 0, export.stderr
