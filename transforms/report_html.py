@@ -262,13 +262,14 @@ def _runs(data: ReportData) -> str:
             f"<tr><td class=\"n\">{_e(r['run_id'])}</td><td>{_e(started)}</td><td>{_e(r['trigger'])}</td>"
             f"<td class=\"status-{_e(r['status'])}\">{_e(r['status'])}</td>"
             + "".join(f'<td class="n">{_num(r[c])}</td>' for c in ("files", "rows_read", "rows_loaded", "rows_rejected",
-                                                                   "duplicate_leads", "mqls", "assignments", "conversions"))
+                                                                   "duplicate_leads", "review_pairs", "mqls", "assignments",
+                                                                   "conversions"))
             + f'<td class="n">{_e(_seconds(r["duration_seconds"]))}</td>'
             f"<td>{_e(r['error'])}</td></tr>"
         )
     head = "".join(f'<th class="{"n" if n else ""}">{h}</th>' for h, n in (
         ("Run", 1), ("Started (UTC)", 0), ("Trigger", 0), ("Status", 0), ("Files", 1), ("Rows read", 1), ("Loaded", 1),
-        ("Rejected", 1), ("Duplicates", 1), ("MQLs", 1), ("Assigned", 1), ("Converted", 1), ("Duration", 1), ("Error", 0)))
+        ("Rejected", 1), ("Duplicates", 1), ("To review", 1), ("MQLs", 1), ("Assigned", 1), ("Converted", 1), ("Duration", 1), ("Error", 0)))
     return _section("Recent runs", "From the pipeline_runs table.", f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>", "runs")
 
 

@@ -8,6 +8,8 @@ they do not depend on what the stages return (the matching and lifecycle stages 
 - files and rows: the ``import_batches`` rows created by the run (batch id above the baseline);
 - new clusters and merges: ``cluster_events`` rows created by the run (event id above it);
 - duplicate leads: the run's new leads whose cluster is led by another lead;
+- pairs left for a review: ``match_pairs`` rows with the decision ``review`` now minus before
+  (pairs are only ever appended);
 - MQLs, conversions, assignments per rep: counts now minus counts before.
 
 This is exact because a run holds the run lock (:mod:`warehouse.run_lock`): no other writer.
@@ -49,6 +51,7 @@ class RunBaseline:
     mqls: int
     conversions: int
     assignments_by_rep: dict[str, int] = field(default_factory=dict)
+    review_pairs: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class RunSummary:
     stage_seconds: dict[str, float]
     error: str | None = None
     flow_run_id: str | None = None
+    #: Pairs the run scored between the two thresholds (None: a run recorded before version 9).
+    review_pairs: int | None = None
 
     @property
     def balanced(self) -> bool:
@@ -96,6 +101,8 @@ class RunSummary:
             ("rows", f"{self.rows_read} read = {self.rows_loaded} loaded + {self.rows_rejected} rejected + {self.rows_skipped} skipped"
                      + ("" if self.balanced else "  (DOES NOT BALANCE)")),
             ("duplicates", f"{self.duplicate_leads} new leads are duplicates of another lead; {self.new_clusters} new clusters, {self.merges} merges"),
+            *([("review", f"{self.review_pairs} uncertain pairs left for a person to check"
+                + (" (`leadpipe review export`)" if self.review_pairs else ""))] if self.review_pairs is not None else []),
             ("MQLs", str(self.mqls)),
             ("assignments", f"{self.assignments}" + (f" ({reps})" if reps else "")),
             ("conversions", str(self.conversions)),
@@ -149,7 +156,8 @@ def baseline_sql() -> str:
         "(SELECT coalesce(max(batch_id), 0) FROM import_batches), "
         "(SELECT coalesce(max(event_id), 0) FROM cluster_events), "
         f"(SELECT count(*) FILTER (WHERE {REACHED_MQL_SQL}) FROM leads), "
-        "(SELECT count(*) FILTER (WHERE is_converted) FROM leads)"
+        "(SELECT count(*) FILTER (WHERE is_converted) FROM leads), "
+        "(SELECT count(*) FILTER (WHERE decision = 'review') FROM match_pairs)"
     )
 
 
@@ -198,8 +206,8 @@ def finish_run_sql() -> str:
         "UPDATE pipeline_runs SET status = ?, error = ?, finished_at = ?, duration_seconds = ?, "
         "files_loaded = ?, files_already_loaded = ?, files_failed = ?, batch_ids = ?, rows_read = ?, "
         "rows_loaded = ?, rows_rejected = ?, rows_skipped = ?, duplicate_leads = ?, new_clusters = ?, "
-        "merges = ?, mqls = ?, assignments = ?, assignments_by_rep = ?, conversions = ?, stage_seconds = ? "
-        "WHERE run_id = ?"
+        "merges = ?, mqls = ?, assignments = ?, assignments_by_rep = ?, conversions = ?, stage_seconds = ?, "
+        "review_pairs = ? WHERE run_id = ?"
     )
 
 
@@ -208,7 +216,7 @@ def run_row_sql() -> str:
         "SELECT run_id, trigger, status, started_at, finished_at, duration_seconds, files, files_loaded, "
         "files_already_loaded, files_failed, batch_ids, rows_read, rows_loaded, rows_rejected, rows_skipped, "
         "duplicate_leads, new_clusters, merges, mqls, assignments, assignments_by_rep::VARCHAR, conversions, "
-        "stage_seconds::VARCHAR, error, flow_run_id FROM pipeline_runs"
+        "stage_seconds::VARCHAR, error, flow_run_id, review_pairs FROM pipeline_runs"
     )
 
 
@@ -233,11 +241,11 @@ def start_run(wh: Warehouse, *, trigger: str, files: int, flow_run_id: str | Non
             [RUN_ABANDONED, "the process ended before the run finished (killed or crashed); "
              "its committed batches are kept, the next run finishes the remaining stages", now, RUN_RUNNING],
         )
-        last_run, max_batch, max_event, mqls, conversions = wh.rows(baseline_sql())[0]
+        last_run, max_batch, max_event, mqls, conversions, review = wh.rows(baseline_sql())[0]
         run_id = int(last_run) + 1
         wh.execute(insert_run_sql(), [run_id, trigger, flow_run_id, RUN_RUNNING, socket.gethostname(), os.getpid(), now, files])
         by_rep = _assignments_by_rep(wh)
-    return RunBaseline(run_id, now, files, int(max_batch), int(max_event), int(mqls), int(conversions), by_rep)
+    return RunBaseline(run_id, now, files, int(max_batch), int(max_event), int(mqls), int(conversions), by_rep, int(review))
 
 
 def finish_run(
@@ -261,7 +269,7 @@ def finish_run(
         batch_ids, loaded, failed, read, rows_loaded, rejected, skipped = wh.rows(run_batches_sql(), [baseline.max_batch_id])[0]
         creates, merges = wh.rows(run_cluster_events_sql(), [baseline.max_event_id])[0]
         duplicates = wh.scalar(run_duplicate_leads_sql(), [baseline.max_batch_id])
-        _, _, _, mqls, conversions = wh.rows(baseline_sql())[0]
+        _, _, _, mqls, conversions, review = wh.rows(baseline_sql())[0]
         by_rep_now = _assignments_by_rep(wh)
         by_rep = {
             rep: n - baseline.assignments_by_rep.get(rep, 0)
@@ -294,6 +302,7 @@ def finish_run(
             conversions=int(conversions) - baseline.conversions,
             stage_seconds=dict(stage_seconds or {}),
             error=error,
+            review_pairs=int(review) - baseline.review_pairs,
         )
         wh.execute(
             finish_run_sql(),
@@ -301,7 +310,7 @@ def finish_run(
              summary.files_failed, list(summary.batch_ids), summary.rows_read, summary.rows_loaded, summary.rows_rejected,
              summary.rows_skipped, summary.duplicate_leads, summary.new_clusters, summary.merges, summary.mqls,
              summary.assignments, json.dumps(by_rep), summary.conversions, json.dumps(summary.stage_seconds),
-             baseline.run_id],
+             summary.review_pairs, baseline.run_id],
         )
     return get_run(wh, baseline.run_id)
 
@@ -314,7 +323,7 @@ def record_stage_seconds(wh: Warehouse, run_id: int, stage_seconds: dict[str, fl
 def _summary(row: tuple[Any, ...]) -> RunSummary:
     (run_id, trigger, status, started, finished, duration, files, f_loaded, f_already, f_failed, batch_ids,
      read, loaded, rejected, skipped, dups, creates, merges, mqls, assignments, by_rep, conversions,
-     stages, error, flow_run_id) = row
+     stages, error, flow_run_id, review_pairs) = row
     return RunSummary(
         run_id=int(run_id), trigger=trigger, status=status, started_at=started, finished_at=finished,
         duration_seconds=duration, files=int(files), files_loaded=int(f_loaded), files_already_loaded=int(f_already),
@@ -323,6 +332,7 @@ def _summary(row: tuple[Any, ...]) -> RunSummary:
         merges=int(merges), mqls=int(mqls), assignments=int(assignments),
         assignments_by_rep=json.loads(by_rep) if by_rep else {}, conversions=int(conversions),
         stage_seconds=json.loads(stages) if stages else {}, error=error, flow_run_id=flow_run_id,
+        review_pairs=None if review_pairs is None else int(review_pairs),
     )
 
 
@@ -340,6 +350,6 @@ def runs_frame(wh: Warehouse, limit: int = 20) -> pl.DataFrame:
     """The newest runs as a frame (for reports)."""
     return wh.frame(
         "SELECT run_id, trigger, status, started_at, duration_seconds, files, rows_read, rows_loaded, rows_rejected, "
-        "duplicate_leads, mqls, assignments, conversions, error FROM pipeline_runs ORDER BY run_id DESC LIMIT ?",
+        "duplicate_leads, review_pairs, mqls, assignments, conversions, error FROM pipeline_runs ORDER BY run_id DESC LIMIT ?",
         [limit],
     )

@@ -58,3 +58,19 @@ def test_grades_best_first_and_charts_scale() -> None:
     cols = column_chart(["w1", "w2"], [Series("n", [0, 3], "#111")], title="c")
     assert cols.count('fill="#111"') == 2 and "<title>c</title>" in cols
     assert [nice_max(v) for v in (0, 7, 10, 11, 240, 1119)] == [1, 10, 10, 20, 250, 2000]
+
+
+def test_runs_table_shows_the_pairs_each_run_left_for_review() -> None:
+    runs = pl.DataFrame({
+        "run_id": [2, 1], "trigger": ["cli", "demo"], "status": ["completed", "completed"],
+        "started_at": [datetime(2026, 12, 6, 22, 0), datetime(2026, 12, 5, 9, 0)], "duration_seconds": [1.5, 2.0],
+        "files": [1, 5], "rows_read": [10, 1226], "rows_loaded": [9, 1189], "rows_rejected": [1, 34], "duplicate_leads": [2, 116],
+        "review_pairs": [7, None], "mqls": [0, 31], "assignments": [9, 1189], "conversions": [0, 31], "error": [None, None],
+    })
+    html = render_report(data(runs=runs))
+    section = html[html.index('id="runs"'):]
+    assert "<th class=\"n\">To review</th>" in section
+    row_new, row_old = re.findall(r"<tr><td class=\"n\">\d+</td>.*?</tr>", section)[:2]
+    cells = re.findall(r'<td class="n">([^<]*)</td>', row_new)
+    assert cells[6] == "7"  # run, files, read, loaded, rejected, duplicates, to review
+    assert re.findall(r'<td class="n">([^<]*)</td>', row_old)[6] == ""  # a run recorded before the figure existed

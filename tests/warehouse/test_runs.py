@@ -74,6 +74,29 @@ def test_run_figures_are_the_difference_to_the_baseline(wh: Warehouse) -> None:
     text = s.to_markdown()
     assert "| **rows** | 5 read = 3 loaded + 1 rejected + 1 skipped |" in text
     assert "rep_b 2" in text
+    assert s.review_pairs == 0 and "| **review** | 0 uncertain pairs left for a person to check |" in text
+
+
+def add_pair(wh: Warehouse, left: int, right: int, decision: str) -> None:
+    wh.execute(
+        "INSERT INTO match_pairs (lead_id_l, lead_id_r, blocking_rules, prior_weight, match_weight, match_probability, decision, "
+        "decided_by, created_at) VALUES (?, ?, ['email'], -3.0, 0.0, 0.5, ?, 'model', ?)", [left, right, decision, NOW],
+    )
+
+
+def test_a_run_counts_the_pairs_it_left_for_review(wh: Warehouse) -> None:
+    add_pair(wh, 1, 2, "review")  # an earlier run's
+    base = start_run(wh, trigger="test", files=0)
+    add_pair(wh, 3, 4, "review")
+    add_pair(wh, 3, 5, "review")
+    add_pair(wh, 4, 5, "match")
+    s = finish_run(wh, base)
+    assert s.review_pairs == 2 and wh.scalar("SELECT review_pairs FROM pipeline_runs WHERE run_id = ?", [s.run_id]) == 2
+    assert ("review", "2 uncertain pairs left for a person to check (`leadpipe review export`)") in s.rows()
+    # a run recorded before the column existed shows no review line
+    wh.execute("UPDATE pipeline_runs SET review_pairs = NULL")
+    older = recent_runs(wh)[0]
+    assert older.review_pairs is None and "review" not in dict(older.rows())
 
 
 def test_a_run_left_running_becomes_abandoned_and_failed_runs_keep_their_error(wh: Warehouse) -> None:
