@@ -48,6 +48,21 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
     )
 
 
+#: Why an exact agreement can weigh little or count against a match (printed under such pairs).
+WEAK_AGREEMENT_NOTE = (
+    "[dim]An exact agreement can weigh little or even count against a match: each pair is weighed against "
+    "the kind of different people it most resembles (colleagues share a company and a phone, namesakes a name, "
+    "neighbours an address), among whom that field agrees too; and a common value (a frequent surname, a large "
+    "company) says less than a rare one.[/]"
+)
+
+
+def weak_agreements(pair: dict, comparisons: list[str]) -> list[str]:
+    """The comparisons on which a stored pair agrees exactly yet weighs under half a bit."""
+    return [name for name in comparisons
+            if pair.get(f"level_{name}") == "exact" and (pair.get(f"weight_{name}") or 0.0) < 0.5]
+
+
 def _weights_table(pair: dict, comparisons: list[str]) -> Table:
     table = Table(title=f"lead {pair['lead_id_l']} ~ lead {pair['lead_id_r']}: "
                         f"p = {pair['match_probability']:.4f}, {pair['decision']} ({pair['decided_by']})",
@@ -102,8 +117,11 @@ def explain(
     if pairs.is_empty():
         console.print("No scored pair touches this lead directly: it is in the cluster through the other members "
                       "(use --all), or by a label (review or unmerge).")
-    for pair in pairs.head(20).iter_rows(named=True):
+    shown = list(pairs.head(20).iter_rows(named=True))
+    for pair in shown:
         console.print(_weights_table(pair, found.comparisons))
+    if any(weak_agreements(pair, found.comparisons) for pair in shown):
+        console.print(WEAK_AGREEMENT_NOTE)
     if found.history.height:
         console.print(frame_table(found.history, "Cluster history"))
 

@@ -218,7 +218,9 @@ def _duplicates(data: ReportData) -> str:
                                       ("source_row", "Row")], numeric=("lead_id", "source_row")))
         parts.append(_why_matched(cluster, pairs, events, data.match_fields) + "</div>")
     return _section("Duplicates", "Leads of the same person, found within a file and across files. A cluster's id is "
-                    "its oldest lead.", "".join(parts), "duplicates")
+                    "its oldest lead. Match weights are in bits; an exact agreement can weigh little or even count against "
+                    "a match when the kind of different people a pair most resembles share that field too (colleagues a "
+                    "company, namesakes a name), or when the value is common.", "".join(parts), "duplicates")
 
 
 def _scores(data: ReportData) -> str:

@@ -610,3 +610,13 @@ def test_many_oversized_blocks_make_one_warning_naming_the_largest(caplog: pytes
     caplog.clear()
     _log_oversized(DedupResult())
     assert not caplog.records
+
+
+def test_explain_notes_exact_agreements_that_weigh_little() -> None:
+    from flows.cli_matching import weak_agreements
+
+    pair = {"level_last_name": "exact", "weight_last_name": -0.3, "level_email": "exact", "weight_email": 10.8,
+            "level_company": "exact", "weight_company": 0.4, "level_city": "missing", "weight_city": 0.0,
+            "level_phone": "different", "weight_phone": -2.3}
+    assert weak_agreements(pair, ["last_name", "email", "company", "city", "phone"]) == ["last_name", "company"]
+    assert weak_agreements({**pair, "weight_last_name": 3.0, "weight_company": 1.0}, ["last_name", "company"]) == []
