@@ -37,6 +37,9 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
         settings = load_settings(config, db)
         with _fast_flows(), _progress("starting Prefect"):
             result = dedupe_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
+    if result.skipped:
+        console.print("matching is turned off ([dedup] enabled = false): nothing was matched")
+        return
     if not result.new_leads:
         console.print("no lead loaded since the last dedup run: nothing to match")
         return

@@ -39,6 +39,8 @@ _MODEL_KEYS = {"blocking_rules", "comparisons", "must_link", "cannot_link", "non
 class DedupResult:
     """What a dedup run did."""
 
+    #: The run did nothing because matching is turned off (``[dedup] enabled = false``).
+    skipped: bool = False
     new_leads: int = 0
     candidate_pairs: int = 0
     linked_pairs: int = 0
@@ -278,8 +280,8 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
 
 
 def _log_oversized(result: DedupResult) -> None:
-    """One warning for the run's oversized blocks (the largest named), each one at debug level:
-    a warehouse with shared switchboards meets the same blocks in every run."""
+    """One warning for the run's oversized blocks (how many, the three largest named), and the 20
+    largest at debug level: a warehouse with shared switchboards meets the same blocks in every run."""
     if not result.oversized_count:
         return
     largest = ", ".join(f"{rule} {key!r} ({size} leads)" for rule, key, size in result.oversized_blocks[:3])

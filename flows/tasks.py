@@ -63,7 +63,7 @@ def ingest_file_task(path: str, db: str, settings: IngestSettings, kind: str | N
 def dedupe_task(db: str, settings: DedupSettings) -> DedupResult:
     progress.info("finding duplicates")
     if not settings.enabled:
-        return DedupResult()
+        return DedupResult(skipped=True)
     with Warehouse.open(db) as wh:
         return run_dedupe(wh, settings)
 

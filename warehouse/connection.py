@@ -199,6 +199,17 @@ class Warehouse:
             )
         )
 
+    def column_exists(self, table: str, column: str) -> bool:
+        """True when the table of the main schema has that column (a read-only command may open a
+        warehouse that the next writing run has not migrated yet)."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
+                "AND column_name = ?",
+                [table, column],
+            )
+        )
+
     def checkpoint(self) -> None:
         """Write the WAL into the database file."""
         self.execute("CHECKPOINT")

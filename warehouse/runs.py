@@ -211,12 +211,18 @@ def finish_run_sql() -> str:
     )
 
 
-def run_row_sql() -> str:
+def review_pairs_sql(recorded: bool) -> str:
+    """The ``review_pairs`` column, or NULL in a warehouse not migrated to version 9 yet (read-only
+    commands do not migrate: ``leadpipe report`` may read last night's snapshot)."""
+    return "review_pairs" if recorded else "NULL::BIGINT AS review_pairs"
+
+
+def run_row_sql(review_recorded: bool = True) -> str:
     return (
         "SELECT run_id, trigger, status, started_at, finished_at, duration_seconds, files, files_loaded, "
         "files_already_loaded, files_failed, batch_ids, rows_read, rows_loaded, rows_rejected, rows_skipped, "
         "duplicate_leads, new_clusters, merges, mqls, assignments, assignments_by_rep::VARCHAR, conversions, "
-        "stage_seconds::VARCHAR, error, flow_run_id, review_pairs FROM pipeline_runs"
+        f"stage_seconds::VARCHAR, error, flow_run_id, {review_pairs_sql(review_recorded)} FROM pipeline_runs"
     )
 
 
@@ -336,20 +342,25 @@ def _summary(row: tuple[Any, ...]) -> RunSummary:
     )
 
 
+def _review_recorded(wh: Warehouse) -> bool:
+    return wh.column_exists("pipeline_runs", "review_pairs")
+
+
 def get_run(wh: Warehouse, run_id: int) -> RunSummary:
     """One run's summary."""
-    return _summary(wh.rows(run_row_sql() + " WHERE run_id = ?", [run_id])[0])
+    return _summary(wh.rows(run_row_sql(_review_recorded(wh)) + " WHERE run_id = ?", [run_id])[0])
 
 
 def recent_runs(wh: Warehouse, limit: int = 20) -> list[RunSummary]:
     """The newest runs first."""
-    return [_summary(r) for r in wh.rows(run_row_sql() + " ORDER BY run_id DESC LIMIT ?", [limit])]
+    return [_summary(r) for r in wh.rows(run_row_sql(_review_recorded(wh)) + " ORDER BY run_id DESC LIMIT ?", [limit])]
 
 
 def runs_frame(wh: Warehouse, limit: int = 20) -> pl.DataFrame:
     """The newest runs as a frame (for reports)."""
     return wh.frame(
         "SELECT run_id, trigger, status, started_at, duration_seconds, files, rows_read, rows_loaded, rows_rejected, "
-        "duplicate_leads, review_pairs, mqls, assignments, conversions, error FROM pipeline_runs ORDER BY run_id DESC LIMIT ?",
+        f"duplicate_leads, {review_pairs_sql(_review_recorded(wh))}, mqls, assignments, conversions, error "
+        "FROM pipeline_runs ORDER BY run_id DESC LIMIT ?",
         [limit],
     )

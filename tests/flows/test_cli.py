@@ -75,6 +75,12 @@ def test_ingest_status_and_rejects_export(db_path: Path, tmp_path: Path, samples
     assert deduped.exit_code == 0 and "new leads" in deduped.stdout and "without a duplicate" in " ".join(deduped.stdout.split())
     idle = runner.invoke(app, ["dedupe", "--db", str(db_path)])
     assert idle.exit_code == 0 and "nothing to match" in idle.stdout and "new leads" not in idle.stdout
+    # with matching turned off, a file's leads wait, and dedupe says why it did nothing
+    off = tmp_path / "off.toml"
+    off.write_text("[dedup]\nenabled = false\n", encoding="utf-8")
+    assert runner.invoke(app, ["ingest", "--db", str(db_path), str(samples / "trade_show_boston_2026.csv")]).exit_code == 0
+    skipped = runner.invoke(app, ["dedupe", "--db", str(db_path), "--config", str(off)])
+    assert skipped.exit_code == 0 and "matching is turned off" in skipped.stdout and "nothing to match" not in skipped.stdout
     out = tmp_path / "rejects.csv"
     export = runner.invoke(app, ["rejects", "export", "--db", str(db_path), "--out", str(out)])
     assert export.exit_code == 0, export.stderr

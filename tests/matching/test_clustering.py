@@ -147,7 +147,10 @@ def test_chaining_guard_matches_a_plain_reference_on_random_graphs() -> None:
     from matching.clustering import RULE_LINK
 
     rng = random.Random(3)
-    strengths = [1.0, 3.0, 5.0, 7.5, 9.0, 14.0, 18.0, 22.0, 27.0, 35.0, 50.0, 70.0, RULE_LINK, UNCUTTABLE]
+    # strengths between the guard's bars, on them (4, 8, 12: a link at the bar is kept) and at its
+    # last cut-off (UNCUTTABLE / 2: never cut)
+    strengths = [1.0, 3.0, 4.0, 5.0, 7.5, 8.0, 9.0, 12.0, 14.0, 18.0, 22.0, 27.0, 35.0, 50.0, 70.0, RULE_LINK, UNCUTTABLE / 2,
+                 UNCUTTABLE]
     checked_cuts = 0
     for _ in range(100):
         nodes = list(range(1, 41))

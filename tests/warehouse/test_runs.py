@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 from warehouse.batches import BatchResult
 from warehouse.connection import Warehouse
-from warehouse.runs import StageTimer, finish_run, recent_runs, start_run
+from warehouse.migrations import migrate
+from warehouse.report import collect_report
+from warehouse.runs import StageTimer, finish_run, get_run, recent_runs, runs_frame, start_run
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)
 EVENT_COLS = "event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at"
@@ -121,3 +124,23 @@ def test_stage_timer_records_stages_in_order_and_the_current_one() -> None:
         pass
     assert list(timer.seconds) == ["ingest", "dedupe"]
     assert timer.current == "dedupe", "after a failure the failing stage is known"
+
+
+def test_runs_read_from_a_warehouse_not_yet_at_version_9(tmp_path: Path) -> None:
+    """Read-only commands do not migrate (the report may read last night's snapshot): runs recorded
+    before migration 9 read back without the review figure instead of failing."""
+    db = tmp_path / "old.duckdb"
+    with Warehouse.open(db) as wh:
+        migrate(wh)
+        finish_run(wh, start_run(wh, trigger="cli", files=0))
+        # as a version-8 warehouse: no review_pairs column, migration 9 not recorded
+        wh.execute("ALTER TABLE pipeline_runs DROP COLUMN review_pairs")
+        wh.execute("DELETE FROM schema_migrations WHERE version = 9")
+    with Warehouse.open(db, read_only=True) as wh:
+        run = recent_runs(wh)[0]
+        assert run.review_pairs is None and "review" not in dict(run.rows())
+        assert get_run(wh, run.run_id).review_pairs is None
+        assert runs_frame(wh)["review_pairs"].to_list() == [None]
+        assert collect_report(wh).runs.height == 1
+    with Warehouse.open(db) as wh:  # the next writing run migrates it
+        assert migrate(wh) == [9] and wh.column_exists("pipeline_runs", "review_pairs")
