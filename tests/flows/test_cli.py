@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -168,3 +169,23 @@ def test_watch_refuses_poll_and_stable_values_the_config_would_refuse(
     result = runner.invoke(app, ["watch", str(tmp_path), "--db", str(db_path), "--once", option, value])
     assert result.exit_code == 1 and message in " ".join(result.stderr.split()), result.output
     assert not (tmp_path / "processing").exists(), "nothing was set up"
+
+
+def documented_commands() -> set[tuple[str, ...]]:
+    """Every `leadpipe COMMAND [SUBCOMMAND]` written in the README and the docs."""
+    root = Path(__file__).resolve().parents[2]
+    text = "\n".join(p.read_text("utf-8") for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))])
+    found = set()
+    for words in re.findall(r"`leadpipe ([a-z][a-z ]*)", text):
+        parts = words.split()
+        groups = {"review", "rejects", "reps", "config"}  # commands with subcommands
+        found.add(tuple(parts[:2]) if parts[0] in groups and len(parts) > 1 else (parts[0],))
+    return found
+
+
+def test_every_command_the_docs_name_exists() -> None:
+    commands = documented_commands()
+    assert {("run",), ("dedupe",), ("review", "export")} <= commands
+    for command in sorted(commands):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, f"`leadpipe {' '.join(command)}` is documented but is no command: {result.output}"
