@@ -331,6 +331,44 @@ def candidate_pairs(
     return pairs_in_blocks(plan_blocks(new_keys, existing_keys, rules, max_block_size), rules)
 
 
+def shared_blocks(keys: pl.DataFrame, others: pl.DataFrame, rules: Sequence[BlockingRule], max_block_size: int) -> pl.DataFrame:
+    """The blocks every lead of ``keys`` holds, and whether a run compares those leads in them.
+
+    Args:
+        keys: ``blocking_keys`` of a few leads (two, for "why are these two (not) duplicates?").
+        others: per block (``block``), how many other leads hold it (``others``); blocks not
+            listed have none.
+        rules: the rules the keys were computed with, in order.
+        max_block_size: the global cap (a rule may set its own).
+
+    Returns:
+        ``rule``, ``key``, ``block``, ``size`` (these leads and the others), ``cap`` and
+        ``compared`` (``size <= cap``: an oversized block is skipped), by rule order then key.
+    """
+    caps = [r.max_block_size or max_block_size for r in rules]
+    leads = keys[s.LEAD_ID].n_unique()
+    shared = (
+        keys.group_by(BLOCK)
+        .agg(pl.col(RULE).first().cast(pl.String), pl.col(KEY).first(), pl.col(s.LEAD_ID).n_unique().alias("_held"))
+        .filter(pl.col("_held") == leads)
+        .join(others.select(BLOCK, pl.col("others").cast(pl.Int64)), on=BLOCK, how="left")
+        .with_columns(
+            (pl.col("_held") + pl.col("others").fill_null(0)).alias("size"),
+            (pl.col(BLOCK) // _RULE_SHIFT).cast(pl.Int64).alias("_index"),
+        )
+        .with_columns(pl.col("_index").replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("cap"))
+    )
+    return shared.with_columns((pl.col("size") <= pl.col("cap")).alias("compared")).sort("_index", KEY).select(
+        RULE, KEY, BLOCK, "size", "cap", "compared"
+    )
+
+
+def rules_mask(names: Sequence[str], rules: Sequence[BlockingRule]) -> int:
+    """The ``rules_mask`` of a pair the named rules produced (bit i: rule i)."""
+    wanted = set(names)
+    return sum(1 << i for i, rule in enumerate(rules) if rule.name in wanted)
+
+
 def rule_names(mask: pl.Expr, rules: Sequence[BlockingRule]) -> pl.Expr:
     """The list of rule names encoded in a ``rules_mask`` column (decoded once per distinct mask)."""
     names = [r.name for r in rules]

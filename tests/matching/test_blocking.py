@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.blocking import blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, plan_blocks, rule_names
+from matching.blocking import (
+    blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, plan_blocks, rule_names, rules_mask, shared_blocks,
+)
 from matching.configuration import BlockingRule
 
 
@@ -124,3 +126,24 @@ def test_stored_block_ids_are_checked_against_the_rules() -> None:
 def test_no_rules_give_no_keys_with_the_stored_columns() -> None:
     keys = blocking_keys(leads([{"lead_id": 1, "email": "a@x.com"}]), [])
     assert keys.is_empty() and keys.columns == ["lead_id", "rule", "key", "block"]
+
+
+def test_shared_blocks_name_the_keys_two_leads_share_and_whether_a_run_compares_them() -> None:
+    rules = [BlockingRule(name="email", parts=["email"]), BlockingRule(name="phone", parts=["phone"], max_block_size=3),
+             BlockingRule(name="name", parts=["last_name"])]
+    frame = leads([{"lead_id": 1, "email": "a@x.com", "phone": "+1555", "last_name": "Lee"},
+                   {"lead_id": 2, "email": "a@x.com", "phone": "+1555", "last_name": "Kim"}])
+    keys = blocking_keys(frame, rules)
+    phone = keys.filter(pl.col("rule") == "phone")["block"][0]
+    # two other leads hold the phone: four leads, over the phone rule's own cap of 3
+    shared = shared_blocks(keys, pl.DataFrame({"block": [phone], "others": [2]}), rules, max_block_size=30)
+    assert shared.select("rule", "key", "size", "cap", "compared").rows() == [
+        ("email", "a@x.com", 2, 30, True), ("phone", "+1555", 4, 3, False),
+    ]
+    # one other lead: within the cap; a pair made by both rules carries both bits
+    shared = shared_blocks(keys, pl.DataFrame({"block": [phone], "others": [1]}), rules, max_block_size=30)
+    assert shared["compared"].to_list() == [True, True]
+    assert rules_mask(shared["rule"].to_list(), rules) == 0b011 and rules_mask([], rules) == 0
+    # leads that share no key share no block
+    apart = leads([{"lead_id": 1, "email": "a@x.com", "last_name": "Lee"}, {"lead_id": 2, "email": "b@y.com", "last_name": "Kim"}])
+    assert shared_blocks(blocking_keys(apart, rules), pl.DataFrame(schema={"block": pl.UInt64, "others": pl.Int64}), rules, 30).is_empty()
