@@ -19,7 +19,8 @@ import numpy as np
 import polars as pl
 
 from matching.blocking import (
-    LEFT, RIGHT, RULES_MASK, BlockingReport, BlockPlan, blocking_keys, pairs_in_blocks, plan_blocks, rule_names, with_key_parts,
+    LEFT, RIGHT, RULES_MASK, BlockingReport, BlockPlan, blocking_keys, pairs_in_blocks, plan_blocks, rule_names, rules_mask,
+    with_key_parts,
 )
 from matching.clustering import RULE_LINK, STRENGTH, UNCUTTABLE, Clustering, cluster_leads
 from matching.comparisons import (
@@ -255,6 +256,44 @@ def match_leads(
         pairs=scored, clustering=clustering, events=events, model=model, refitted=refitted, blocking=report,
         timings=timings,
     )
+
+
+def score_pair(
+    records: pl.DataFrame,
+    settings: DedupSettings,
+    model: MatchModel,
+    tf_tables: dict[str, pl.DataFrame],
+    *,
+    blocking_rules: Sequence[str] = (),
+    labels: pl.DataFrame | None = None,
+) -> dict:
+    """Compare and score two leads as a run would, whether or not a run ever paired them.
+
+    Args:
+        records: the two leads (``lead_id`` and the compared fields).
+        settings: the dedup settings (comparisons, thresholds, rules).
+        model: the model to weigh the levels with.
+        tf_tables: term-frequency tables per comparison, from the whole warehouse (two records
+            alone would make every value rare).
+        blocking_rules: the rules that pair them (recorded on the result; none is allowed).
+        labels: must/cannot-link labels between them (``lead_id_l``, ``lead_id_r``, ``label``, ``source``).
+
+    Returns:
+        The pair as ``pairs_for_storage`` gives it (a ``match_pairs`` row, without ``created_at``).
+
+    Raises:
+        ValueError: ``records`` does not hold exactly two leads.
+    """
+    ids = sorted(set(records[s.LEAD_ID].to_list()))
+    if len(ids) != 2:
+        raise ValueError(f"score_pair takes two leads, not {len(ids)}")
+    pair = pl.DataFrame(
+        {LEFT: [ids[0]], RIGHT: [ids[1]], RULES_MASK: [rules_mask(blocking_rules, settings.blocking_rules)]},
+        schema={LEFT: pl.Int64, RIGHT: pl.Int64, RULES_MASK: pl.Int64},
+    )
+    gammas = compare_pairs(pair, records, settings.comparisons, tf_tables)
+    scored = decide(score_pairs(gammas, settings.comparisons, model), settings, labels)
+    return pairs_for_storage(scored, settings).row(0, named=True)
 
 
 def refit_model(stored_levels: pl.DataFrame, settings: DedupSettings, previous: MatchModel) -> tuple[MatchModel, dict[str, int]]:

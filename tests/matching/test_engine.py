@@ -7,17 +7,25 @@ import pytest
 
 from benchmarks.matching_data import generated_leads
 from matching.blocking import BlockPlan, blocking_keys, plan_blocks
-from matching.comparisons import gamma_column
+from matching.comparisons import gamma_column, with_lower_columns
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, LABEL, MUST_LINK
-from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchOutcome, gammas_from_levels, match_leads, pairs_for_storage, refit_model
+from matching.engine import (
+    CLUSTER_SIZE, MATCH_COLUMNS, MatchOutcome, gammas_from_levels, match_leads, pairs_for_storage, refit_model, score_pair,
+    term_frequency_tables,
+)
 
 SETTINGS = DedupSettings()
 
 
 @pytest.fixture(scope="module")
-def outcome() -> MatchOutcome:
-    return match_leads(generated_leads(3_000, noise="hard", seed=23).select(MATCH_COLUMNS), SETTINGS)
+def leads() -> pl.DataFrame:
+    return generated_leads(3_000, noise="hard", seed=23).select(MATCH_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def outcome(leads: pl.DataFrame) -> MatchOutcome:
+    return match_leads(leads, SETTINGS)
 
 
 def _patterns(stored: pl.DataFrame) -> pl.DataFrame:
@@ -103,3 +111,18 @@ def test_a_plan_made_by_the_caller_is_the_one_joined() -> None:
     # the engine joins the plan it is given: one with no keys makes no pairs
     empty = BlockPlan(keys=plan.keys.head(0), oversized=plan.oversized.head(0))
     assert run(plan=empty).pairs.is_empty()
+
+
+def test_two_leads_scored_alone_get_the_row_the_run_gave_them(leads: pl.DataFrame, outcome: MatchOutcome) -> None:
+    """``score_pair`` (what `leadpipe explain A --with B` shows) compares and weighs two leads
+    exactly as the run did, given the run's model and term frequencies: every kind of decision."""
+    stored = pairs_for_storage(outcome.pairs, SETTINGS)
+    tf_tables = term_frequency_tables(with_lower_columns(leads, SETTINGS.comparisons), SETTINGS.comparisons)
+    picked = pl.concat([stored.filter(pl.col("decision") == d).head(15) for d in stored["decision"].unique().sort()])
+    assert picked["decision"].n_unique() >= 3
+    for row in picked.iter_rows(named=True):
+        two = leads.filter(pl.col("lead_id").is_in([row["lead_id_l"], row["lead_id_r"]]))
+        again = score_pair(two, SETTINGS, outcome.model, tf_tables, blocking_rules=row["blocking_rules"])
+        assert again == row
+    with pytest.raises(ValueError, match="two leads"):
+        score_pair(leads.head(1), SETTINGS, outcome.model, tf_tables)
