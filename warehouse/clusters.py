@@ -355,6 +355,40 @@ def explain_pairs(wh: Warehouse, cluster_id: int) -> pl.DataFrame:
     )
 
 
+def leads_by_id(wh: Warehouse, lead_ids: Sequence[int], columns: Sequence[str]) -> pl.DataFrame:
+    """The given leads (an unknown id has no row) with ``columns``, by lead id."""
+    cols = ", ".join(columns)
+    with wh.registered(_IDS, _ids_frame(list(lead_ids))):
+        return wh.frame(f"SELECT {cols} FROM leads WHERE lead_id IN (SELECT id FROM {_IDS}) ORDER BY lead_id")
+
+
+def block_holders(wh: Warehouse, blocks: pl.Series, excluding: Sequence[int]) -> pl.DataFrame:
+    """Per stored block id (``block``), how many leads other than ``excluding`` hold it (``others``)."""
+    with wh.registered(_NEW_KEYS, pl.DataFrame({"block": blocks}).unique()), wh.registered(_IDS, _ids_frame(list(excluding))):
+        return wh.frame(
+            f"SELECT k.block, count(*) AS others FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block "
+            f"WHERE k.lead_id NOT IN (SELECT id FROM {_IDS}) GROUP BY k.block"
+        )
+
+
+def labels_between(wh: Warehouse, lead_id_l: int, lead_id_r: int) -> pl.DataFrame:
+    """The must/cannot-link labels of two leads (``lead_id_l`` < ``lead_id_r``), oldest first."""
+    return wh.frame(
+        "SELECT lead_id_l, lead_id_r, label, source, note, created_at FROM match_labels "
+        "WHERE lead_id_l = ? AND lead_id_r = ? ORDER BY created_at, rowid",
+        [lead_id_l, lead_id_r],
+    )
+
+
+def stored_pair(wh: Warehouse, lead_id_l: int, lead_id_r: int) -> dict | None:
+    """The newest ``match_pairs`` row of two leads (``lead_id_l`` < ``lead_id_r``), or None if no run scored them."""
+    found = wh.frame(
+        "SELECT * FROM match_pairs WHERE lead_id_l = ? AND lead_id_r = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [lead_id_l, lead_id_r],
+    )
+    return found.row(0, named=True) if found.height else None
+
+
 def lead_summaries(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
     with wh.registered(_IDS, _ids_frame(list(lead_ids))):
         return wh.frame(

@@ -61,3 +61,26 @@ def test_labels_touching_has_one_shape_with_and_without_labels() -> None:
         found = wc.labels_touching(wh, pl.Series([5], dtype=pl.Int64), pl.Series([1], dtype=pl.Int64))
         assert found.schema == pl.Schema(wc.LABELS_TOUCHING)
         assert found.rows() == [(2, 3, "cannot_link", "unmerge", 1, 3)]
+
+
+def test_the_reads_of_explain_pair() -> None:
+    """``stored_pair`` gives a pair's newest row; ``labels_between`` the two leads' labels, oldest
+    first; ``block_holders`` counts the other leads holding each block."""
+    with Warehouse.open(":memory:") as wh:
+        _warehouse(wh)
+        assert wc.stored_pair(wh, 1, 2) is None
+        for at, probability in (("2026-01-02", 0.9), ("2026-01-01", 0.1)):
+            wh.execute(
+                "INSERT INTO match_pairs (lead_id_l, lead_id_r, blocking_rules, prior_weight, match_weight, match_probability, decision, "
+                "decided_by, created_at) VALUES (1, 2, ['email'], 0, 0, ?, 'match', 'model', ?::TIMESTAMP)", [probability, at],
+            )
+        assert wc.stored_pair(wh, 1, 2)["match_probability"] == 0.9
+        assert wc.stored_pair(wh, 2, 1) is None  # lead_id_l < lead_id_r, as stored
+        wc.insert_labels(wh, pl.DataFrame({"lead_id_l": [1, 1, 3], "lead_id_r": [2, 2, 4], "label": ["must_link", "cannot_link", "must_link"],
+                                           "source": ["review", "unmerge", "review"], "note": ["same", None, None]}))
+        assert wc.labels_between(wh, 1, 2).select("label", "source", "note").rows() == [("must_link", "review", "same"), ("cannot_link", "unmerge", None)]
+        keys = pl.DataFrame({"lead_id": [1, 2, 3, 4, 2], "rule": ["email"] * 4 + ["phone"], "key": ["k"] * 4 + ["p"],
+                             "block": pl.Series([7, 7, 7, 9, 8], dtype=pl.UInt64)})
+        wc.insert_keys(wh, keys)
+        holders = wc.block_holders(wh, pl.Series([7, 8, 9, 10], dtype=pl.UInt64), [1, 2]).sort("block")
+        assert holders.rows() == [(7, 1), (9, 1)]  # block 8 is lead 2's alone, no lead holds 10
