@@ -17,10 +17,12 @@ from flows.cli import (
     ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, writable_warehouse,
 )
 from flows.config import load_settings
+from flows.dedupe_run import PairExplanation, explain_pair
 from flows.dedupe_run import explain as explain_lead
 from flows.dedupe_run import export_review, import_review, refit
 from flows.dedupe_run import unmerge as unmerge_lead
-from matching.decisions import CANNOT_LINK, MUST_LINK
+from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK
+from transforms import schema as s
 from warehouse.connection import Warehouse
 
 review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a person to decide, import the answers, refit the model on them.",
@@ -81,7 +83,8 @@ def _weights_table(pair: dict, comparisons: list[str]) -> Table:
         style = "green" if weight > 0.5 else "red" if weight < -0.5 else "dim"
         table.add_row(name, str(level), f"{weight:+.2f}", f"[{style}]{bar}[/]")
     table.add_row("prior", "", f"{pair['prior_weight']:+.2f}", "")
-    table.add_row("[bold]total[/]", f"blocked by {', '.join(pair['blocking_rules'])}", f"[bold]{pair['match_weight']:+.2f}[/]", "")
+    rules = ", ".join(pair["blocking_rules"] or []) or "no rule (no run pairs them)"
+    table.add_row("[bold]total[/]", f"blocked by {rules}", f"[bold]{pair['match_weight']:+.2f}[/]", "")
     return table
 
 
@@ -91,8 +94,14 @@ def explain(
     db: DbOption = None,
     config: ConfigOption = None,
     all_pairs: Annotated[bool, typer.Option("--all", help="Show every scored pair in the cluster, not only the lead's.")] = False,
+    other: Annotated[Optional[int], typer.Option(
+        "--with", help="Another lead: why the two are (or are not) duplicates: shared blocking keys, stored and current score.",
+    )] = None,
 ) -> None:
     """Why a lead is in its cluster: its duplicates, the pairs that tie them, each field's weight."""
+    if other is not None:
+        _explain_pair(lead_id, other, db, config)
+        return
     with _errors():
         settings = load_settings(config, db)
         with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
@@ -127,6 +136,82 @@ def explain(
         console.print(WEAK_AGREEMENT_NOTE)
     if found.history.height:
         console.print(frame_table(found.history, "Cluster history"))
+
+
+_PAIR_COLUMNS = ("lead_id", "cluster_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file")
+
+
+def _same_score(stored: dict, now: dict, comparisons: list[str]) -> bool:
+    """Whether a pair scored now has the levels, weights and decision a run stored."""
+    keys = [f"{kind}_{name}" for name in comparisons for kind in ("level", "weight")]
+    return all(stored.get(k) == now.get(k) for k in [*keys, "match_probability", "decision", "decided_by"])
+
+
+def _pair_verdict(found: PairExplanation) -> str:
+    first, second = found.leads[s.LEAD_ID].to_list()
+    cluster_l, cluster_r = found.cluster_ids
+    if found.same_cluster:
+        linked = found.stored is not None and found.stored["decision"] in (MATCH, MUST_LINK)
+        return f"Both leads are in cluster {cluster_l}: duplicates" + (
+            "." if linked else f", tied through other members of the cluster (`leadpipe explain {first} --all` shows its pairs)."
+        )
+    unclustered = [lead for lead, cluster in ((first, cluster_l), (second, cluster_r)) if cluster is None]
+    if unclustered:
+        names = " and ".join(f"lead {lead}" for lead in unclustered)
+        return (f"Not clustered yet: {names} {'was' if len(unclustered) == 1 else 'were'} loaded after the last dedup run "
+                f"(`leadpipe dedupe` clusters {'it' if len(unclustered) == 1 else 'them'}).")
+    return f"Different clusters ({cluster_l} and {cluster_r}): not duplicates."
+
+
+def _blocks_table(blocks: pl.DataFrame) -> Table:
+    table = Table(title="Blocking keys they share (a run compares two leads only in a block they share)", title_justify="left")
+    for column in ("rule", "key", "leads holding it", "rule's cap", "compared"):
+        table.add_column(column, justify="right" if column in ("leads holding it", "rule's cap") else "left")
+    for row in blocks.iter_rows(named=True):
+        compared = "[green]yes[/]" if row["compared"] else "[red]no: oversized, skipped[/]"
+        table.add_row(row["rule"], row["key"], str(row["size"]), str(row["cap"]), compared)
+    return table
+
+
+def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) -> None:
+    """`leadpipe explain LEAD --with OTHER`: why two leads are, or are not, duplicates."""
+    with _errors():
+        settings = load_settings(config, db)
+        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+            found = explain_pair(wh, settings.dedup, lead_id, other)
+    console.print(frame_table(found.leads.select(_PAIR_COLUMNS), f"Lead {lead_id} and lead {other}"))
+    console.print(_pair_verdict(found))
+    for label in found.labels.iter_rows(named=True):
+        answer = "the same person" if label["label"] == MUST_LINK else "different people"
+        note = f": {label['note']}" if label["note"] else ""
+        console.print(f"Labelled {answer} ({label['label']}, by {label['source']}, {label['created_at']:%Y-%m-%d %H:%M}){note}")
+    if found.blocks.is_empty():
+        console.print("They share no blocking key, so no dedup run compares them: the rules pair leads that share an "
+                      "e-mail, a phone, a surname at one company and so on (`leadpipe config show`, docs/matching.md).")
+    else:
+        console.print(_blocks_table(found.blocks))
+        if not found.compared_by:
+            console.print("Every key they share is held by more leads than its rule's cap, so no run compares them "
+                          "(raise the rule's max_block_size to compare such blocks).")
+    shown = []
+    if found.stored is not None:
+        console.print(f"Scored by the dedup run of {found.stored['created_at']:%Y-%m-%d %H:%M}:")
+        console.print(_weights_table(found.stored, found.comparisons))
+        shown.append(found.stored)
+    else:
+        console.print("No dedup run has scored this pair.")
+    if found.now is None:
+        console.print("No match model is fitted with the current dedup settings: the next `leadpipe dedupe` fits one.")
+    else:
+        when = "as a run would score them now" if found.compared_by else "if a run compared them"
+        if found.stored is not None and _same_score(found.stored, found.now, found.comparisons):
+            console.print(f"Compared now with the current model and settings ({when}): the same levels, weights and decision.")
+        else:
+            console.print(f"Compared now with the current model and settings ({when}):")
+            console.print(_weights_table(found.now, found.comparisons))
+            shown.append(found.now)
+    if any(weak_agreements(pair, found.comparisons) for pair in shown):
+        console.print(WEAK_AGREEMENT_NOTE)
 
 
 @app.command()

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, plan_blocks
+from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, plan_blocks, shared_blocks
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_play, unknown_rule_levels
 from matching.edits import ClusterEdits, apply_answers, lead_ids_of
-from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model
+from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
 from matching.golden import GOLDEN_INPUT, golden_records
 from transforms import schema as s
 from transforms.errors import ConfigError, MatchingError
@@ -202,6 +202,15 @@ def check_settings(settings: DedupSettings) -> None:
         raise ConfigError("invalid dedup rules: " + "; ".join(problems), hint="see docs/matching.md for the levels")
 
 
+def _tf_tables(wh: Warehouse, settings: DedupSettings, records: list[pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Per comparison that takes value counts, how many leads of the whole warehouse hold each
+    value of ``records`` (as the comparisons take it: trimmed, lower-case)."""
+    counted = sorted({c.field for c in settings.comparisons if uses_value_counts(c) and c.field in s.LEAD_DATA_COLUMNS})
+    values = pl.concat([frame.select(counted) for frame in records])
+    counts = wc.term_frequencies(wh, {f: values[f].cast(pl.String).str.strip_chars().str.to_lowercase() for f in counted})
+    return {c.name: counts[c.field] for c in settings.comparisons if c.field in counts and uses_value_counts(c)}
+
+
 def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     """Cluster every lead loaded since the last run, within the batch and against the warehouse."""
     check_settings(settings)
@@ -227,10 +236,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         in_play = pl.concat([new[s.LEAD_ID], existing[s.LEAD_ID]]) if existing.height else new[s.LEAD_ID]
         clusters_in_play = existing[s.CLUSTER_ID] if existing.height else None
         labels = labels_in_play(wc.labels_touching(wh, in_play, clusters_in_play), in_play)
-        counted = sorted({c.field for c in settings.comparisons if uses_value_counts(c) and c.field in s.LEAD_DATA_COLUMNS})
-        in_records = pl.concat([new.select(counted), existing.select(counted)]) if existing.height else new.select(counted)
-        counts = wc.term_frequencies(wh, {f: in_records[f].cast(pl.String).str.strip_chars().str.to_lowercase() for f in counted})
-        tf_tables = {c.name: counts[c.field] for c in settings.comparisons if c.field in counts and uses_value_counts(c)}
+        tf_tables = _tf_tables(wh, settings, [new, existing] if existing.height else [new])
         read_seconds = time.perf_counter() - clock
         outcome = match_leads(
             new, settings, new_keys=new_keys, existing=existing if existing.height else None,
@@ -417,3 +423,68 @@ def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation
     history = wc.cluster_history(wh, [cluster] if cluster is not None else [])
     names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
     return Explanation(lead_id, cluster, wc.lead_summaries(wh, members), pairs, history, names)
+
+
+@dataclass
+class PairExplanation:
+    """Why two leads are, or are not, in one cluster (``leadpipe explain A --with B``)."""
+
+    #: Both leads: ``lead_id``, ``cluster_id`` and the fields a person recognises them by.
+    leads: pl.DataFrame
+    #: The blocking keys they share (``matching.blocking.shared_blocks``): none means no run compares them.
+    blocks: pl.DataFrame
+    #: The newest ``match_pairs`` row of the two, if a run scored them.
+    stored: dict | None
+    #: The two compared and scored now with the newest model fitted with these settings (None: no such model).
+    now: dict | None
+    #: Must/cannot-link labels between the two (``label``, ``source``, ``note``, ``created_at``), oldest first.
+    labels: pl.DataFrame
+    comparisons: list[str]
+
+    @property
+    def cluster_ids(self) -> list[int | None]:
+        return self.leads[s.CLUSTER_ID].to_list()
+
+    @property
+    def same_cluster(self) -> bool:
+        first, second = self.cluster_ids
+        return first is not None and first == second
+
+    @property
+    def compared_by(self) -> list[str]:
+        """The rules that pair the two now: a shared key within its rule's cap."""
+        return self.blocks.filter(pl.col("compared"))["rule"].unique(maintain_order=True).to_list()
+
+
+def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id: int) -> PairExplanation:
+    """Gather what `leadpipe explain LEAD --with OTHER` shows: whether a run pairs the two leads
+    (their shared blocking keys, and whether those blocks are oversized), the stored score if a
+    run scored them, their score under the current model, and the labels between them.
+
+    Raises:
+        MatchingError: the same lead twice, or no such lead.
+    """
+    check_settings(settings)
+    if lead_id == other_id:
+        raise MatchingError(f"both leads are lead {lead_id}", hint="give two different lead ids")
+    ids = sorted((lead_id, other_id))
+    records = wc.leads_by_id(wh, ids, [*MATCH_COLUMNS, s.CLUSTER_ID])
+    for lead in (lead_id, other_id):
+        if lead not in records[s.LEAD_ID].to_list():
+            raise MatchingError(f"no lead with id {lead}", hint="see `leadpipe status` or query the leads table")
+    fields = records.drop(s.CLUSTER_ID)
+    keys = blocking_keys(fields, settings.blocking_rules)
+    blocks = shared_blocks(keys, wc.block_holders(wh, keys[BLOCK], ids), settings.blocking_rules, settings.max_block_size)
+    labels = wc.labels_between(wh, *ids)
+    model, _ = _stored_model(wh, settings)
+    now = None
+    if model is not None:
+        rules = blocks.filter(pl.col("compared"))["rule"].unique(maintain_order=True).to_list()
+        now = score_pair(
+            fields, settings, model, _tf_tables(wh, settings, [fields]), blocking_rules=rules, labels=labels.select(wc.LABEL_COLUMNS),
+        )
+    leads = wc.lead_summaries(wh, ids).join(records.select(s.LEAD_ID, s.CLUSTER_ID), on=s.LEAD_ID).select(
+        s.LEAD_ID, s.CLUSTER_ID, pl.exclude(s.LEAD_ID, s.CLUSTER_ID)
+    )
+    names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
+    return PairExplanation(leads, blocks, wc.stored_pair(wh, *ids), now, labels, names)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
 from flows.cli import app
-from flows.dedupe_run import DedupResult, _log_oversized, export_review, import_review, refit, run_dedupe, unmerge
+from flows.dedupe_run import DedupResult, _log_oversized, explain_pair, export_review, import_review, refit, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
 from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule
@@ -176,6 +176,10 @@ def test_unmerge_detaches_and_later_runs_keep_the_lead_apart(files: list[Path], 
         run_dedupe(wh, SETTINGS)
         assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [members[1]]) == rest
         assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [cluster]) == cluster
+        # explained: the label, and the pair decided by it now whatever the model says
+        apart = explain_pair(wh, SETTINGS, members[1], cluster)
+        assert apart.labels.select("label", "source", "note").rows() == [(CANNOT_LINK, "unmerge", "two people")]
+        assert not apart.same_cluster and apart.now is not None and apart.now["decision"] == CANNOT_LINK
         with pytest.raises(MatchingError, match="nothing to unmerge"):
             unmerge(wh, SETTINGS, wh.scalar("SELECT max(lead_id) FROM leads WHERE cluster_id = lead_id "
                                              "AND lead_id NOT IN (SELECT cluster_id FROM leads WHERE lead_id <> cluster_id)"))
@@ -407,6 +411,12 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
     assert f"Cluster {cluster}" in result.output
     for field in ("first_name", "email", "prior", "total"):
         assert field in result.output
+    pair = CliRunner().invoke(app, ["explain", str(members[-1]), "--with", str(members[0]), "--db", str(db)], env={"COLUMNS": "200"})
+    assert pair.exit_code == 0, pair.output
+    assert f"Both leads are in cluster {cluster}: duplicates" in pair.output and "Blocking keys they share" in pair.output
+    assert "the same levels, weights and decision" in pair.output  # scored now as the run scored them
+    itself = CliRunner().invoke(app, ["explain", str(members[0]), "--with", str(members[0]), "--db", str(db)])
+    assert itself.exit_code == 1 and "both leads are lead" in itself.output
     missing = CliRunner().invoke(app, ["explain", "999999", "--db", str(db)])
     assert missing.exit_code == 1 and "no lead with id 999999" in missing.output
     # a lead loaded after the last run has no cluster yet: not "no duplicate", which a run may contradict
@@ -416,6 +426,40 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
     pending = CliRunner().invoke(app, ["explain", str(waiting), "--db", str(db)], env={"COLUMNS": "200"})
     assert pending.exit_code == 0, pending.output
     assert "no cluster yet" in pending.output and "no duplicate" not in pending.output
+
+
+def test_explain_pair_scores_two_leads_as_the_run_did_and_says_why_others_are_apart(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        # up to six pairs of each decision
+        stored = wh.frame("SELECT * FROM match_pairs QUALIFY row_number() OVER (PARTITION BY decision ORDER BY lead_id_l, lead_id_r) <= 6")
+        assert stored["decision"].n_unique() >= 3
+        ids = clusters(wh)
+        for row in stored.iter_rows(named=True):
+            found = explain_pair(wh, SETTINGS, row["lead_id_r"], row["lead_id_l"])  # either order
+            assert found.stored == row
+            # the warehouse holds what it held for the run: the same levels, weights, decision and rules
+            assert found.now == {k: v for k, v in row.items() if k != "created_at"}
+            assert found.compared_by == row["blocking_rules"]
+            assert found.same_cluster == (ids[row["lead_id_l"]] == ids[row["lead_id_r"]])
+        # two leads sharing no key: no run compares them, and the model says what a comparison would give
+        first = min(ids)
+        other = wh.scalar(
+            "SELECT max(lead_id) FROM leads WHERE lead_id NOT IN "
+            "(SELECT b.lead_id FROM lead_blocking_keys a JOIN lead_blocking_keys b USING (block) WHERE a.lead_id = ?)", [first],
+        )
+        found = explain_pair(wh, SETTINGS, first, other)
+        assert found.blocks.is_empty() and found.stored is None and found.compared_by == [] and not found.same_cluster
+        assert found.now is not None and found.now["blocking_rules"] == [] and found.now["decision"] != MATCH
+        assert found.leads["lead_id"].to_list() == [first, other] and found.cluster_ids == [ids[first], ids[other]]
+        # a lead loaded since the run has no cluster yet
+        load(wh, files[1])
+        waiting = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id IS NULL")
+        assert explain_pair(wh, SETTINGS, first, waiting).cluster_ids == [ids[first], None]
+        with pytest.raises(MatchingError, match="both leads are lead"):
+            explain_pair(wh, SETTINGS, first, first)
+        with pytest.raises(MatchingError, match="no lead with id 999999"):
+            explain_pair(wh, SETTINGS, first, 999999)
 
 
 def wh_scalar(db: Path, sql: str) -> object:
@@ -558,6 +602,10 @@ def test_a_block_oversized_by_stored_leads_stays_oversized_when_none_is_read(tmp
         assert len(warnings) == 1 and "1 blocking key(s)" in warnings[0] and "phone '+15550001' (5 leads)" in warnings[0]
         assert wh.scalar("SELECT count(*) FROM match_pairs") == 0
         assert clusters(wh)[5] == 5
+        # explained: the two share only the switchboard, held by more leads than the phone rule's cap
+        found = explain_pair(wh, settings, 4, 5)
+        assert found.blocks.select("rule", "key", "size", "cap", "compared").rows() == [("phone", "+15550001", 5, 3, False)]
+        assert found.compared_by == [] and found.stored is None
 
 
 def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:
