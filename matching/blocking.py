@@ -331,35 +331,41 @@ def candidate_pairs(
     return pairs_in_blocks(plan_blocks(new_keys, existing_keys, rules, max_block_size), rules)
 
 
-def shared_blocks(keys: pl.DataFrame, others: pl.DataFrame, rules: Sequence[BlockingRule], max_block_size: int) -> pl.DataFrame:
-    """The blocks every lead of ``keys`` holds, and whether a run compares those leads in them.
+def shared_blocks(
+    keys: pl.DataFrame, leads: int, others: pl.DataFrame | None, rules: Sequence[BlockingRule], max_block_size: int,
+) -> pl.DataFrame:
+    """The blocks all of a few leads hold, and whether they are within their rule's cap.
 
     Args:
-        keys: ``blocking_keys`` of a few leads (two, for "why are these two (not) duplicates?").
-        others: per block (``block``), how many other leads hold it (``others``); blocks not
-            listed have none.
+        keys: ``blocking_keys`` of the leads (two, for "why are these two (not) duplicates?").
+        leads: how many leads were asked about (one without any key shares no block).
+        others: per block (``block``), how many keys of other leads it holds (``others``); blocks
+            not listed have none. None: not known (``size`` and ``within_cap`` are then null).
         rules: the rules the keys were computed with, in order.
         max_block_size: the global cap (a rule may set its own).
 
     Returns:
-        ``rule``, ``key``, ``block``, ``size`` (these leads and the others), ``cap`` and
-        ``compared`` (``size <= cap``: an oversized block is skipped), by rule order then key.
+        ``rule``, ``key``, ``block``, ``size`` (these leads' keys and the others'), ``cap`` and
+        ``within_cap`` (``size <= cap``: a run skips an oversized block), by rule order then key.
     """
     caps = [r.max_block_size or max_block_size for r in rules]
-    leads = keys[s.LEAD_ID].n_unique()
     shared = (
         keys.group_by(BLOCK)
-        .agg(pl.col(RULE).first().cast(pl.String), pl.col(KEY).first(), pl.col(s.LEAD_ID).n_unique().alias("_held"))
-        .filter(pl.col("_held") == leads)
-        .join(others.select(BLOCK, pl.col("others").cast(pl.Int64)), on=BLOCK, how="left")
-        .with_columns(
-            (pl.col("_held") + pl.col("others").fill_null(0)).alias("size"),
-            (pl.col(BLOCK) // _RULE_SHIFT).cast(pl.Int64).alias("_index"),
-        )
+        .agg(pl.col(RULE).first().cast(pl.String), pl.col(KEY).first(), pl.col(s.LEAD_ID).n_unique().alias("_leads"),
+             pl.len().cast(pl.Int64).alias("_held"))
+        .filter(pl.col("_leads") == leads)
+        .with_columns((pl.col(BLOCK) // _RULE_SHIFT).cast(pl.Int64).alias("_index"))
         .with_columns(pl.col("_index").replace_strict(list(range(len(caps))), caps, return_dtype=pl.Int64).alias("cap"))
     )
-    return shared.with_columns((pl.col("size") <= pl.col("cap")).alias("compared")).sort("_index", KEY).select(
-        RULE, KEY, BLOCK, "size", "cap", "compared"
+    if others is None:
+        shared = shared.with_columns(pl.lit(None, pl.Int64).alias("size"))
+    else:
+        # counted as a run counts a block: its keys (a lead may hold one twice: a phone and a mobile with the same last 7 digits)
+        shared = shared.join(others.select(BLOCK, pl.col("others").cast(pl.Int64)), on=BLOCK, how="left").with_columns(
+            (pl.col("_held") + pl.col("others").fill_null(0)).alias("size")
+        )
+    return shared.with_columns((pl.col("size") <= pl.col("cap")).alias("within_cap")).sort("_index", KEY).select(
+        RULE, KEY, BLOCK, "size", "cap", "within_cap"
     )
 
 

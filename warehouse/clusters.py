@@ -363,7 +363,8 @@ def leads_by_id(wh: Warehouse, lead_ids: Sequence[int], columns: Sequence[str]) 
 
 
 def block_holders(wh: Warehouse, blocks: pl.Series, excluding: Sequence[int]) -> pl.DataFrame:
-    """Per stored block id (``block``), how many leads other than ``excluding`` hold it (``others``)."""
+    """Per stored block id (``block``), how many stored keys of leads other than ``excluding`` it
+    holds (``others``: a lead holding a block twice counts twice, as a run counts block sizes)."""
     with wh.registered(_NEW_KEYS, pl.DataFrame({"block": blocks}).unique()), wh.registered(_IDS, _ids_frame(list(excluding))):
         return wh.frame(
             f"SELECT k.block, count(*) AS others FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.blocking import (
-    blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, plan_blocks, rule_names, rules_mask, shared_blocks,
+    _block_sizes, blocking_keys, blocks_agree, candidate_pairs, canonical_email, key_part, plan_blocks, rule_names, rules_mask, shared_blocks,
 )
 from matching.configuration import BlockingRule
 
@@ -136,14 +136,30 @@ def test_shared_blocks_name_the_keys_two_leads_share_and_whether_a_run_compares_
     keys = blocking_keys(frame, rules)
     phone = keys.filter(pl.col("rule") == "phone")["block"][0]
     # two other leads hold the phone: four leads, over the phone rule's own cap of 3
-    shared = shared_blocks(keys, pl.DataFrame({"block": [phone], "others": [2]}), rules, max_block_size=30)
-    assert shared.select("rule", "key", "size", "cap", "compared").rows() == [
+    shared = shared_blocks(keys, 2, pl.DataFrame({"block": [phone], "others": [2]}), rules, max_block_size=30)
+    assert shared.select("rule", "key", "size", "cap", "within_cap").rows() == [
         ("email", "a@x.com", 2, 30, True), ("phone", "+1555", 4, 3, False),
     ]
     # one other lead: within the cap; a pair made by both rules carries both bits
-    shared = shared_blocks(keys, pl.DataFrame({"block": [phone], "others": [1]}), rules, max_block_size=30)
-    assert shared["compared"].to_list() == [True, True]
+    shared = shared_blocks(keys, 2, pl.DataFrame({"block": [phone], "others": [1]}), rules, max_block_size=30)
+    assert shared["within_cap"].to_list() == [True, True]
     assert rules_mask(shared["rule"].to_list(), rules) == 0b011 and rules_mask([], rules) == 0
+    # a lead holding a block twice (phone and mobile end alike) counts twice, as in a run's block sizes
+    last7 = [BlockingRule(name="last7", parts=["any_phone:last7"])]
+    twice = leads([{"lead_id": 1, "phone": "+15551234567", "mobile_phone": "+15561234567"}, {"lead_id": 2, "phone": "+15571234567"}])
+    twice_keys = blocking_keys(twice, last7)
+    shared = shared_blocks(twice_keys, 2, pl.DataFrame(schema={"block": pl.UInt64, "others": pl.Int64}), last7, max_block_size=30)
+    assert shared.select("key", "size").rows() == [("1234567", 3)]
+    _, sizes = _block_sizes(twice_keys, None, last7, 30)
+    assert sizes["size"].to_list() == [3]
     # leads that share no key share no block
     apart = leads([{"lead_id": 1, "email": "a@x.com", "last_name": "Lee"}, {"lead_id": 2, "email": "b@y.com", "last_name": "Kim"}])
-    assert shared_blocks(blocking_keys(apart, rules), pl.DataFrame(schema={"block": pl.UInt64, "others": pl.Int64}), rules, 30).is_empty()
+    nobody = pl.DataFrame(schema={"block": pl.UInt64, "others": pl.Int64})
+    assert shared_blocks(blocking_keys(apart, rules), 2, nobody, rules, 30).is_empty()
+    # nor does a lead without any key share the other's keys
+    keyless = leads([{"lead_id": 1, "email": "a@x.com", "last_name": "Lee"}, {"lead_id": 2}])
+    assert blocking_keys(keyless, rules)["lead_id"].unique().to_list() == [1]
+    assert shared_blocks(blocking_keys(keyless, rules), 2, nobody, rules, 30).is_empty()
+    # sizes not known (stored keys of other rules): the keys are named, their sizes left open
+    unknown = shared_blocks(keys, 2, None, rules, max_block_size=30)
+    assert unknown.select("rule", "size", "within_cap").rows() == [("email", None, None), ("phone", None, None)]

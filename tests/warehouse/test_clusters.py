@@ -69,7 +69,7 @@ def test_the_reads_of_explain_pair() -> None:
     with Warehouse.open(":memory:") as wh:
         _warehouse(wh)
         assert wc.stored_pair(wh, 1, 2) is None
-        for at, probability in (("2026-01-02", 0.9), ("2026-01-01", 0.1)):
+        for at, probability in (("2026-01-01", 0.1), ("2026-01-02", 0.9), ("2025-12-31", 0.5)):
             wh.execute(
                 "INSERT INTO match_pairs (lead_id_l, lead_id_r, blocking_rules, prior_weight, match_weight, match_probability, decision, "
                 "decided_by, created_at) VALUES (1, 2, ['email'], 0, 0, ?, 'match', 'model', ?::TIMESTAMP)", [probability, at],
@@ -79,8 +79,9 @@ def test_the_reads_of_explain_pair() -> None:
         wc.insert_labels(wh, pl.DataFrame({"lead_id_l": [1, 1, 3], "lead_id_r": [2, 2, 4], "label": ["must_link", "cannot_link", "must_link"],
                                            "source": ["review", "unmerge", "review"], "note": ["same", None, None]}))
         assert wc.labels_between(wh, 1, 2).select("label", "source", "note").rows() == [("must_link", "review", "same"), ("cannot_link", "unmerge", None)]
-        keys = pl.DataFrame({"lead_id": [1, 2, 3, 4, 2], "rule": ["email"] * 4 + ["phone"], "key": ["k"] * 4 + ["p"],
-                             "block": pl.Series([7, 7, 7, 9, 8], dtype=pl.UInt64)})
+        # lead 3 holds block 7 twice (a phone and a mobile ending alike): it counts twice, as in a run
+        keys = pl.DataFrame({"lead_id": [1, 2, 3, 3, 4, 2], "rule": ["last7"] * 5 + ["phone"], "key": ["k"] * 5 + ["p"],
+                             "block": pl.Series([7, 7, 7, 7, 9, 8], dtype=pl.UInt64)})
         wc.insert_keys(wh, keys)
         holders = wc.block_holders(wh, pl.Series([7, 8, 9, 10], dtype=pl.UInt64), [1, 2]).sort("block")
-        assert holders.rows() == [(7, 1), (9, 1)]  # block 8 is lead 2's alone, no lead holds 10
+        assert holders.rows() == [(7, 2), (9, 1)]  # block 8 is lead 2's alone, no lead holds 10
