@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Iterator, Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.config import load_settings, settings_to_toml  # noqa: E402
@@ -134,7 +135,7 @@ def frame_table(frame: pl.DataFrame, title: str) -> Table:
     for col in frame.columns:
         table.add_column(col)
     for row in frame.iter_rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*["" if v is None else escape(str(v)) for v in row])
     return table
 
 

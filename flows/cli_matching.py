@@ -11,10 +11,11 @@ from typing import Annotated, Optional
 
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from flows.cli import (
-    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, writable_warehouse,
+    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, err, frame_table, writable_warehouse,
 )
 from flows.config import load_settings
 from flows.dedupe_run import PairExplanation, explain_pair
@@ -100,6 +101,9 @@ def explain(
 ) -> None:
     """Why a lead is in its cluster: its duplicates, the pairs that tie them, each field's weight."""
     if other is not None:
+        if all_pairs:
+            err.print("[bold red]error:[/] --all shows a cluster's pairs and --with one pair: give one of them")
+            raise typer.Exit(2)
         _explain_pair(lead_id, other, db, config)
         return
     with _errors():
@@ -148,29 +152,64 @@ def _same_score(stored: dict, now: dict, comparisons: list[str]) -> bool:
 
 
 def _pair_verdict(found: PairExplanation) -> str:
-    first, second = found.leads[s.LEAD_ID].to_list()
+    first = found.leads[s.LEAD_ID][0]
     cluster_l, cluster_r = found.cluster_ids
     if found.same_cluster:
-        linked = found.stored is not None and found.stored["decision"] in (MATCH, MUST_LINK)
+        if found.labelled_same:
+            return f"Both leads are in cluster {cluster_l}: duplicates, as a person labelled them."
+        linked = any(pair is not None and pair["decision"] in (MATCH, MUST_LINK) for pair in (found.stored, found.now))
         return f"Both leads are in cluster {cluster_l}: duplicates" + (
             "." if linked else f", tied through other members of the cluster (`leadpipe explain {first} --all` shows its pairs)."
         )
-    unclustered = [lead for lead, cluster in ((first, cluster_l), (second, cluster_r)) if cluster is None]
-    if unclustered:
-        names = " and ".join(f"lead {lead}" for lead in unclustered)
-        return (f"Not clustered yet: {names} {'was' if len(unclustered) == 1 else 'were'} loaded after the last dedup run "
-                f"(`leadpipe dedupe` clusters {'it' if len(unclustered) == 1 else 'them'}).")
+    if found.waiting:
+        names = " and ".join(f"lead {lead}" for lead in found.waiting)
+        one = len(found.waiting) == 1
+        return (f"Not clustered yet: {names} {'was' if one else 'were'} loaded after the last dedup run "
+                f"(`leadpipe dedupe` clusters {'it' if one else 'them'}).")
     return f"Different clusters ({cluster_l} and {cluster_r}): not duplicates."
 
 
-def _blocks_table(blocks: pl.DataFrame) -> Table:
+def _blocks_table(found: PairExplanation) -> Table:
     table = Table(title="Blocking keys they share (a run compares two leads only in a block they share)", title_justify="left")
-    for column in ("rule", "key", "leads holding it", "rule's cap", "compared"):
+    for column in ("rule", "key", "leads holding it", "rule's cap", "within the cap"):
         table.add_column(column, justify="right" if column in ("leads holding it", "rule's cap") else "left")
-    for row in blocks.iter_rows(named=True):
-        compared = "[green]yes[/]" if row["compared"] else "[red]no: oversized, skipped[/]"
-        table.add_row(row["rule"], row["key"], str(row["size"]), str(row["cap"]), compared)
+    for row in found.blocks.iter_rows(named=True):
+        within = ("?" if row["within_cap"] is None else "[green]yes[/]" if row["within_cap"] else "[red]no: oversized, skipped[/]")
+        table.add_row(escape(row["rule"]), escape(row["key"]), "?" if row["size"] is None else str(row["size"]), str(row["cap"]), within)
     return table
+
+
+def _comparison_line(found: PairExplanation) -> str | None:
+    """Whether a run compares the two, and why not."""
+    if found.blocks.is_empty():
+        return ("They share no blocking key, so no dedup run compares them: the rules pair leads that share an e-mail, a phone, "
+                "a surname at one company and so on (`leadpipe config show`, docs/matching.md).")
+    if not found.sizes_known:
+        return ("The stored blocking keys are from other blocking rules: the next dedup run recomputes them, and how many leads "
+                "hold these keys is known only then.")
+    if not found.rules_within_cap:
+        return ("Every key they share is held by more leads than its rule's cap, so no run compares them "
+                "(raise the rule's max_block_size to compare such blocks).")
+    if found.waiting:
+        return f"The next dedup run compares them ({', '.join(found.rules_within_cap)})."
+    if found.stored is None:
+        return ("Both are clustered and no run compared them: a run compares each lead when it is new, with the leads in its "
+                "blocks then, and never compares two clustered leads again (the blocking rules may have changed since).")
+    return None
+
+
+def _apart_line(found: PairExplanation) -> str | None:
+    """Why two leads a run would link are in different clusters."""
+    if found.same_cluster or found.waiting or not any(
+        pair is not None and pair["decision"] in (MATCH, MUST_LINK) for pair in (found.stored, found.now)
+    ):
+        return None
+    if found.apart_by.height:
+        ties = "; ".join(f"lead {row['lead_id_l']} and lead {row['lead_id_r']} ({escape(row['source'])})"
+                         for row in found.apart_by.head(5).iter_rows(named=True))
+        return f"They match, but cannot-link labels between their clusters keep them apart: {ties}."
+    return ("They match, but a run split them apart (a weak tie in a cluster larger than max_cluster_size, or one holding a "
+            "cannot-link): `leadpipe explain` of either lead shows its cluster's history.")
 
 
 def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) -> None:
@@ -183,16 +222,13 @@ def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) 
     console.print(_pair_verdict(found))
     for label in found.labels.iter_rows(named=True):
         answer = "the same person" if label["label"] == MUST_LINK else "different people"
-        note = f": {label['note']}" if label["note"] else ""
-        console.print(f"Labelled {answer} ({label['label']}, by {label['source']}, {label['created_at']:%Y-%m-%d %H:%M}){note}")
-    if found.blocks.is_empty():
-        console.print("They share no blocking key, so no dedup run compares them: the rules pair leads that share an "
-                      "e-mail, a phone, a surname at one company and so on (`leadpipe config show`, docs/matching.md).")
-    else:
-        console.print(_blocks_table(found.blocks))
-        if not found.compared_by:
-            console.print("Every key they share is held by more leads than its rule's cap, so no run compares them "
-                          "(raise the rule's max_block_size to compare such blocks).")
+        note = f": {escape(label['note'])}" if label["note"] else ""
+        console.print(f"Labelled {answer} ({label['label']}, by {escape(label['source'])}, {label['created_at']:%Y-%m-%d %H:%M}){note}")
+    if found.blocks.height:
+        console.print(_blocks_table(found))
+    for line in (_comparison_line(found), _apart_line(found)):
+        if line:
+            console.print(line)
     shown = []
     if found.stored is not None:
         console.print(f"Scored by the dedup run of {found.stored['created_at']:%Y-%m-%d %H:%M}:")
@@ -201,9 +237,11 @@ def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) 
     else:
         console.print("No dedup run has scored this pair.")
     if found.now is None:
-        console.print("No match model is fitted with the current dedup settings: the next `leadpipe dedupe` fits one.")
+        console.print("No match model is fitted with the current dedup settings (none yet, or the settings changed): "
+                      "the next dedup run with new leads fits one.")
     else:
-        when = "as a run would score them now" if found.compared_by else "if a run compared them"
+        when = ("as the next run will score them" if found.next_run_compares
+                else "if a run compared them again" if found.stored is not None else "if a run compared them")
         if found.stored is not None and _same_score(found.stored, found.now, found.comparisons):
             console.print(f"Compared now with the current model and settings ({when}): the same levels, weights and decision.")
         else:

@@ -429,16 +429,22 @@ def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation
 class PairExplanation:
     """Why two leads are, or are not, in one cluster (``leadpipe explain A --with B``)."""
 
-    #: Both leads: ``lead_id``, ``cluster_id`` and the fields a person recognises them by.
+    #: Both leads, by lead id: ``lead_id``, ``cluster_id`` and the fields a person recognises them by.
     leads: pl.DataFrame
-    #: The blocking keys they share (``matching.blocking.shared_blocks``): none means no run compares them.
+    #: The blocking keys they share (``matching.blocking.shared_blocks``, sizes as the next run
+    #: counts them: the stored keys and those of the leads waiting for it); none: no run compares them.
     blocks: pl.DataFrame
+    #: False when the stored keys are from other blocking rules (the next run recomputes them):
+    #: the blocks' sizes are not known.
+    sizes_known: bool
     #: The newest ``match_pairs`` row of the two, if a run scored them.
     stored: dict | None
     #: The two compared and scored now with the newest model fitted with these settings (None: no such model).
     now: dict | None
     #: Must/cannot-link labels between the two (``label``, ``source``, ``note``, ``created_at``), oldest first.
     labels: pl.DataFrame
+    #: Cannot-links between other members of their two clusters (``labels_touching``), which keep the clusters apart.
+    apart_by: pl.DataFrame
     comparisons: list[str]
 
     @property
@@ -451,15 +457,35 @@ class PairExplanation:
         return first is not None and first == second
 
     @property
-    def compared_by(self) -> list[str]:
-        """The rules that pair the two now: a shared key within its rule's cap."""
-        return self.blocks.filter(pl.col("compared"))["rule"].unique(maintain_order=True).to_list()
+    def waiting(self) -> list[int]:
+        """The leads of the two loaded since the last dedup run (no cluster yet)."""
+        return [lead for lead, cluster in zip(self.leads[s.LEAD_ID].to_list(), self.cluster_ids, strict=True) if cluster is None]
+
+    @property
+    def rules_within_cap(self) -> list[str]:
+        return _rules_within_cap(self.blocks)
+
+    @property
+    def next_run_compares(self) -> bool:
+        """Whether the next dedup run compares them: one is waiting for it and a shared key is within its cap
+        (a run compares new leads only: two clustered leads are never compared again)."""
+        return bool(self.waiting) and self.sizes_known and bool(self.rules_within_cap)
+
+    @property
+    def labelled_same(self) -> bool:
+        """Whether the newest label between them says they are the same person."""
+        return self.labels.height > 0 and self.labels["label"][-1] == MUST_LINK
+
+
+def _rules_within_cap(blocks: pl.DataFrame) -> list[str]:
+    """The rules of the shared keys within their cap (sizes not known: every shared rule)."""
+    return blocks.filter(pl.col("within_cap").fill_null(True))["rule"].unique(maintain_order=True).to_list()
 
 
 def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id: int) -> PairExplanation:
-    """Gather what `leadpipe explain LEAD --with OTHER` shows: whether a run pairs the two leads
-    (their shared blocking keys, and whether those blocks are oversized), the stored score if a
-    run scored them, their score under the current model, and the labels between them.
+    """Gather what `leadpipe explain LEAD --with OTHER` shows: the blocking keys the two leads
+    share (and whether a run compares them there), the stored score if a run scored them, their
+    score now under the current model, the labels between them and between their clusters.
 
     Raises:
         MatchingError: the same lead twice, or no such lead.
@@ -473,18 +499,37 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
         if lead not in records[s.LEAD_ID].to_list():
             raise MatchingError(f"no lead with id {lead}", hint="see `leadpipe status` or query the leads table")
     fields = records.drop(s.CLUSTER_ID)
-    keys = blocking_keys(fields, settings.blocking_rules)
-    blocks = shared_blocks(keys, wc.block_holders(wh, keys[BLOCK], ids), settings.blocking_rules, settings.max_block_size)
+    rules = settings.blocking_rules
+    keys = blocking_keys(fields, rules)
+    model, keys_valid = _stored_model(wh, settings)
+    sizes_known = keys_valid and blocks_agree(wc.stored_key_sample(wh), rules)
+    others = None
+    if sizes_known:
+        # as the next run counts a block: the stored keys, and those of the other leads waiting for it
+        waiting = wc.unclustered_leads(wh, MATCH_COLUMNS).filter(~pl.col(s.LEAD_ID).is_in(ids))
+        waiting_keys = blocking_keys(waiting, rules).filter(pl.col(BLOCK).is_in(keys[BLOCK].implode()))
+        others = (
+            pl.concat([wc.block_holders(wh, keys[BLOCK], ids), waiting_keys.group_by(BLOCK).agg(pl.len().cast(pl.Int64).alias("others"))])
+            .group_by(BLOCK).agg(pl.col("others").sum())
+        )
+    blocks = shared_blocks(keys, len(ids), others, rules, settings.max_block_size)
     labels = wc.labels_between(wh, *ids)
-    model, _ = _stored_model(wh, settings)
+    clusters = records[s.CLUSTER_ID]
+    apart_by = pl.DataFrame(schema=wc.LABELS_TOUCHING)
+    if clusters.null_count() == 0 and clusters.n_unique() == 2:
+        both = wc.labels_touching(wh, pl.Series([], dtype=pl.Int64), clusters)
+        apart_by = both.filter(
+            (pl.col("label") == CANNOT_LINK) & pl.col("cluster_id_l").is_in(clusters.implode())
+            & pl.col("cluster_id_r").is_in(clusters.implode()) & (pl.col("cluster_id_l") != pl.col("cluster_id_r"))
+        )
     now = None
     if model is not None:
-        rules = blocks.filter(pl.col("compared"))["rule"].unique(maintain_order=True).to_list()
         now = score_pair(
-            fields, settings, model, _tf_tables(wh, settings, [fields]), blocking_rules=rules, labels=labels.select(wc.LABEL_COLUMNS),
+            fields, settings, model, _tf_tables(wh, settings, [fields]), blocking_rules=_rules_within_cap(blocks),
+            labels=labels.select(wc.LABEL_COLUMNS),
         )
     leads = wc.lead_summaries(wh, ids).join(records.select(s.LEAD_ID, s.CLUSTER_ID), on=s.LEAD_ID).select(
         s.LEAD_ID, s.CLUSTER_ID, pl.exclude(s.LEAD_ID, s.CLUSTER_ID)
-    )
+    ).sort(s.LEAD_ID)
     names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
-    return PairExplanation(leads, blocks, wc.stored_pair(wh, *ids), now, labels, names)
+    return PairExplanation(leads, blocks, sizes_known, wc.stored_pair(wh, *ids), now, labels, apart_by, names)

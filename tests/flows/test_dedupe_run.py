@@ -179,7 +179,12 @@ def test_unmerge_detaches_and_later_runs_keep_the_lead_apart(files: list[Path], 
         # explained: the label, and the pair decided by it now whatever the model says
         apart = explain_pair(wh, SETTINGS, members[1], cluster)
         assert apart.labels.select("label", "source", "note").rows() == [(CANNOT_LINK, "unmerge", "two people")]
-        assert not apart.same_cluster and apart.now is not None and apart.now["decision"] == CANNOT_LINK
+        assert not apart.same_cluster and apart.now is not None
+        assert (apart.now["decision"], apart.now["decided_by"]) == (CANNOT_LINK, "label:unmerge")
+        # the unmerge's cannot-links are between the two clusters: each keeps them apart
+        between = explain_pair(wh, SETTINGS, members[-1], cluster)
+        assert between.apart_by.height == len(members) - 1 and set(between.apart_by["source"]) == {"unmerge"}
+        assert set(between.apart_by["lead_id_l"]) == {cluster} and set(between.apart_by["lead_id_r"]) == set(members[1:])
         with pytest.raises(MatchingError, match="nothing to unmerge"):
             unmerge(wh, SETTINGS, wh.scalar("SELECT max(lead_id) FROM leads WHERE cluster_id = lead_id "
                                              "AND lead_id NOT IN (SELECT cluster_id FROM leads WHERE lead_id <> cluster_id)"))
@@ -417,6 +422,8 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
     assert "the same levels, weights and decision" in pair.output  # scored now as the run scored them
     itself = CliRunner().invoke(app, ["explain", str(members[0]), "--with", str(members[0]), "--db", str(db)])
     assert itself.exit_code == 1 and "both leads are lead" in itself.output
+    both = CliRunner().invoke(app, ["explain", str(members[0]), "--with", str(members[-1]), "--all", "--db", str(db)])
+    assert both.exit_code == 2 and "--all shows a cluster's pairs and --with one pair" in both.output
     missing = CliRunner().invoke(app, ["explain", "999999", "--db", str(db)])
     assert missing.exit_code == 1 and "no lead with id 999999" in missing.output
     # a lead loaded after the last run has no cluster yet: not "no duplicate", which a run may contradict
@@ -440,7 +447,7 @@ def test_explain_pair_scores_two_leads_as_the_run_did_and_says_why_others_are_ap
             assert found.stored == row
             # the warehouse holds what it held for the run: the same levels, weights, decision and rules
             assert found.now == {k: v for k, v in row.items() if k != "created_at"}
-            assert found.compared_by == row["blocking_rules"]
+            assert found.rules_within_cap == row["blocking_rules"]
             assert found.same_cluster == (ids[row["lead_id_l"]] == ids[row["lead_id_r"]])
         # two leads sharing no key: no run compares them, and the model says what a comparison would give
         first = min(ids)
@@ -449,7 +456,7 @@ def test_explain_pair_scores_two_leads_as_the_run_did_and_says_why_others_are_ap
             "(SELECT b.lead_id FROM lead_blocking_keys a JOIN lead_blocking_keys b USING (block) WHERE a.lead_id = ?)", [first],
         )
         found = explain_pair(wh, SETTINGS, first, other)
-        assert found.blocks.is_empty() and found.stored is None and found.compared_by == [] and not found.same_cluster
+        assert found.blocks.is_empty() and found.stored is None and found.rules_within_cap == [] and not found.same_cluster
         assert found.now is not None and found.now["blocking_rules"] == [] and found.now["decision"] != MATCH
         assert found.leads["lead_id"].to_list() == [first, other] and found.cluster_ids == [ids[first], ids[other]]
         # a lead loaded since the run has no cluster yet
@@ -478,6 +485,11 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     result = runner.invoke(app, ["unmerge", str(members[-1]), "--note", "two people", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert f"lead {members[-1]} is now cluster {members[-1]}" in result.output
+    apart = runner.invoke(app, ["explain", str(members[-1]), "--with", str(members[0]), "--db", str(db)], env={"COLUMNS": "200"})
+    assert apart.exit_code == 0, apart.output
+    said = " ".join(apart.output.split())
+    assert f"Different clusters ({members[0]} and {members[-1]}): not duplicates." in said
+    assert "Labelled different people (cannot_link, by unmerge" in said and "two people" in said
     again = runner.invoke(app, ["unmerge", str(members[-1]), "--db", str(db)])
     assert again.exit_code == 1 and "nothing to unmerge" in again.output
     out = tmp_path / "review.csv"
@@ -604,8 +616,39 @@ def test_a_block_oversized_by_stored_leads_stays_oversized_when_none_is_read(tmp
         assert clusters(wh)[5] == 5
         # explained: the two share only the switchboard, held by more leads than the phone rule's cap
         found = explain_pair(wh, settings, 4, 5)
-        assert found.blocks.select("rule", "key", "size", "cap", "compared").rows() == [("phone", "+15550001", 5, 3, False)]
-        assert found.compared_by == [] and found.stored is None
+        assert found.blocks.select("rule", "key", "size", "cap", "within_cap").rows() == [("phone", "+15550001", 5, 3, False)]
+        assert found.rules_within_cap == [] and found.stored is None and not found.next_run_compares
+
+
+def test_explain_pair_counts_a_block_as_the_next_run_will(tmp_path: Path) -> None:
+    """Sizes count the stored keys and those of every lead waiting for the run; with stored keys
+    of other blocking rules they are not known, and a model fitted with other settings is not used."""
+    rules = [BlockingRule(name="email", parts=["email:canonical_email"]), BlockingRule(name="phone", parts=["any_phone"], max_block_size=3)]
+    settings = DedupSettings(blocking_rules=rules, random_pairs=1000)
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        # one stored lead and four waiting ones on one phone; 2 and 3 also share an e-mail
+        _stored(wh, [(1, "Ann", "Alpha", "a@x.com", "+15550001", 1), (2, "Bob", "Beta", "b@x.com", "+15550001", None),
+                     (3, "Bob", "Beta", "b@x.com", "+15550001", None), (4, "Cy", "Chi", "c@x.com", "+15550001", None),
+                     (5, "Dan", "Delta", "d@x.com", "+15550001", None)], rules)
+        found = explain_pair(wh, settings, 3, 2)
+        assert found.waiting == [2, 3] and not found.same_cluster and found.now is None  # no model fitted yet
+        assert found.blocks.select("rule", "size", "within_cap").rows() == [("email", 2, True), ("phone", 5, False)]
+        assert found.next_run_compares and found.rules_within_cap == ["email"]
+        run_dedupe(wh, settings)
+        assert wh.frame("SELECT lead_id_l, lead_id_r, blocking_rules FROM match_pairs").rows() == [(2, 3, ["email"])]
+        after = explain_pair(wh, settings, 2, 3)
+        assert after.sizes_known and after.blocks["size"].to_list() == [2, 5] and not after.next_run_compares
+        assert after.now is not None and after.now == {k: v for k, v in after.stored.items() if k != "created_at"}
+        from flows.cli_matching import _same_score
+
+        assert _same_score(after.stored, after.now, after.comparisons)
+        assert not _same_score(after.stored, {**after.now, "weight_email": 0.0}, after.comparisons)
+        assert not _same_score(after.stored, {**after.now, "decision": "review"}, after.comparisons)
+        # other blocking rules: the stored keys do not tell the sizes, and the stored model is not theirs
+        other = settings.model_copy(update={"blocking_rules": [rules[1], rules[0]]})
+        changed = explain_pair(wh, other, 2, 3)
+        assert not changed.sizes_known and changed.blocks["size"].to_list() == [None, None] and changed.now is None
 
 
 def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:
@@ -628,6 +671,16 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
         after = clusters(wh)
         assert after[1] != after[2]  # the unmerge holds
         assert after[3] == after[1] and after[4] == after[2]  # existing memberships are never cut
+        # explained: 6 matches 5 (one e-mail), yet the run split them apart: linking them would have
+        # tied clusters 1 and 2 (the cannot-link is between other leads of the component, not their clusters)
+        from flows.cli_matching import _apart_line
+
+        found = explain_pair(wh, settings, 6, 5)
+        assert found.stored is not None and found.stored["decision"] == MUST_LINK and not found.same_cluster
+        assert found.cluster_ids == [5, 6] and found.apart_by.is_empty()
+        line = _apart_line(found)
+        assert line is not None and line.startswith("They match, but a run split them apart")
+        assert _apart_line(explain_pair(wh, settings, 1, 3)) is None  # one cluster: nothing to say
 
 
 def test_stored_level_and_decision_types_hold_every_label_the_engine_writes(tmp_path: Path) -> None:
