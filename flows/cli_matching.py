@@ -164,7 +164,7 @@ def _pair_verdict(found: PairExplanation) -> str:
     if found.waiting:
         names = " and ".join(f"lead {lead}" for lead in found.waiting)
         one = len(found.waiting) == 1
-        return (f"Not clustered yet: {names} {'was' if one else 'were'} loaded after the last dedup run "
+        return (f"Not clustered yet: {names} {'has' if one else 'have'} not been through a dedup run since loaded "
                 f"(`leadpipe dedupe` clusters {'it' if one else 'them'}).")
     return f"Different clusters ({cluster_l} and {cluster_r}): not duplicates."
 

@@ -433,6 +433,9 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
     pending = CliRunner().invoke(app, ["explain", str(waiting), "--db", str(db)], env={"COLUMNS": "200"})
     assert pending.exit_code == 0, pending.output
     assert "no cluster yet" in pending.output and "no duplicate" not in pending.output
+    waiting_pair = CliRunner().invoke(app, ["explain", str(waiting), "--with", str(members[0]), "--db", str(db)], env={"COLUMNS": "200"})
+    assert waiting_pair.exit_code == 0, waiting_pair.output
+    assert f"Not clustered yet: lead {waiting} has not been through a dedup run" in " ".join(waiting_pair.output.split())
 
 
 def test_explain_pair_scores_two_leads_as_the_run_did_and_says_why_others_are_apart(files: list[Path], tmp_path: Path) -> None:
