@@ -21,12 +21,13 @@ from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.config import load_settings, settings_to_toml  # noqa: E402
-from transforms.errors import LeadpipeError  # noqa: E402
+from transforms.errors import LeadpipeError, WarehouseError  # noqa: E402
 from transforms.schema import SOURCE_KINDS  # noqa: E402
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from flows.config import LeadpipeSettings
     from warehouse.connection import Warehouse
 
 app = typer.Typer(
@@ -122,6 +123,35 @@ def writable_warehouse(path: str, no_wait: bool) -> Iterator[Warehouse]:
     with RunLock(path).hold(0.0 if no_wait else None), Warehouse.open(path) as wh:
         migrate(wh)
         yield wh
+
+
+def _readable_path(settings: LeadpipeSettings) -> str:
+    """The warehouse file; while a run writes it (DuckDB locks it), its read-only snapshot."""
+    from warehouse.connection import Warehouse
+    from warehouse.snapshot import default_snapshot_path
+
+    path = settings.warehouse.path
+    try:
+        with Warehouse.open(path, read_only=True):
+            return path
+    except WarehouseError as exc:
+        snapshot = settings.warehouse.snapshot_path or str(default_snapshot_path(path))
+        if "locked" not in exc.message or not Path(snapshot).exists():
+            raise
+    err.print(f"[yellow]note:[/] {path} is being written by a run; reading the snapshot {snapshot} (as of the last run) instead")
+    return snapshot
+
+
+@contextmanager
+def readable_warehouse(settings: LeadpipeSettings) -> Iterator[tuple[Warehouse, str]]:
+    """The warehouse opened for reading, and the path read: while a run writes the warehouse
+    (DuckDB then refuses every other process, readers too), the read-only snapshot the last run
+    published, with a note saying so; with no snapshot, the warehouse's lock error."""
+    from warehouse.connection import Warehouse
+
+    source = _readable_path(settings)
+    with Warehouse.open(source, read_only=True) as wh:
+        yield wh, source
 
 
 def _check_kind(kind: str | None) -> None:
@@ -261,18 +291,17 @@ def ingest(
 @app.command()
 def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.Option(10, help="How many recent batches.")) -> None:
     """Row counts per table and the latest batches with their conservation figures."""
-    from warehouse.connection import Warehouse
     from warehouse.migrations import current_version
     from warehouse.status import matching_summary, recent_batches, table_counts
 
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, source):
             version = current_version(wh)
             counts = table_counts(wh)
             batches = recent_batches(wh, limit)
             matching = matching_summary(wh)
-    console.print(f"warehouse [bold]{settings.warehouse.path}[/] (schema version {version})")
+    console.print(f"warehouse [bold]{source}[/] (schema version {version})")
     table = Table(show_header=True)
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -307,12 +336,11 @@ def rejects_export(
 ) -> None:
     """Write rejected rows to CSV (reasons, source row, raw record), safe to open in Excel."""
     from transforms.export import write_safe_csv
-    from warehouse.connection import Warehouse
     from warehouse.status import rejects
 
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, _source):
             frame = rejects(wh, batch)
         write_safe_csv(frame, out)
     console.print(f"{frame.height} rejected rows written to [bold]{out}[/]")

@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 
 from flows.cli import (
-    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, writable_warehouse,
+    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, readable_warehouse,
+    writable_warehouse,
 )
 from flows.config import load_settings
 
@@ -111,11 +112,9 @@ def reps_import(
 @reps_app.command("list")
 def reps_list(db: DbOption = None, config: ConfigOption = None) -> None:
     """The reps routing knows (config and CSV), with their load (view v_rep_load)."""
-    from warehouse.connection import Warehouse
-
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, _source):
             frame = wh.frame(
                 "SELECT r.rep_id, r.name, r.active, r.weight, r.daily_cap, r.source, "
                 "(SELECT string_agg(queue_id, ', ' ORDER BY queue_id) FROM (SELECT DISTINCT queue_id FROM queue_members m WHERE m.rep_id = r.rep_id)) AS queues, "
@@ -128,12 +127,11 @@ def reps_list(db: DbOption = None, config: ConfigOption = None) -> None:
 @app.command()
 def why(lead_id: Annotated[int, typer.Argument(help="A lead id.")], db: DbOption = None, config: ConfigOption = None) -> None:
     """Why a lead is hot (or not): its cluster's score, grade and top factors."""
-    from warehouse.connection import Warehouse
     from warehouse.lifecycle import score_factors
 
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, _source):
             head = wh.rows("SELECT score, grade, status, owner_id FROM leads WHERE lead_id = ?", [lead_id])
             factors = score_factors(wh, lead_id)
     if not head:

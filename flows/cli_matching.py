@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.cli import (
-    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, err, frame_table, writable_warehouse,
+    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, err, frame_table, readable_warehouse,
+    writable_warehouse,
 )
 from flows.config import load_settings
 from flows.dedupe_run import PairExplanation, explain_pair
@@ -24,7 +25,6 @@ from flows.dedupe_run import export_review, import_review, refit
 from flows.dedupe_run import unmerge as unmerge_lead
 from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK
 from transforms import schema as s
-from warehouse.connection import Warehouse
 
 review_app = typer.Typer(help="Uncertain duplicate pairs: export them for a person to decide, import the answers, refit the model on them.",
                          no_args_is_help=True)
@@ -108,7 +108,7 @@ def explain(
         return
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, _source):
             found = explain_lead(wh, settings.dedup, lead_id)
     title = f"Cluster {found.cluster_id}: {found.members.height} lead(s)" if found.cluster_id is not None else f"Lead {lead_id}"
     members = Table(title=title, title_justify="left")
@@ -216,7 +216,7 @@ def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) 
     """`leadpipe explain LEAD --with OTHER`: why two leads are, or are not, duplicates."""
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, _source):
             found = explain_pair(wh, settings.dedup, lead_id, other)
     console.print(frame_table(found.leads.select(_PAIR_COLUMNS), f"Lead {lead_id} and lead {other}"))
     console.print(_pair_verdict(found))
@@ -277,7 +277,7 @@ def review_export(
     """Write the pairs the model is unsure about to a CSV; fill its 'label' column (match / no)."""
     with _errors():
         settings = load_settings(config, db)
-        with Warehouse.open(settings.warehouse.path, read_only=True) as wh:
+        with readable_warehouse(settings) as (wh, _source):
             count = export_review(wh, out)
     console.print(f"{count} pairs written to {out}: put match or no in the label column, then "
                   f"`leadpipe review import {out}`")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,36 +17,10 @@ import typer
 from rich.table import Table
 
 from flows.cli import (
-    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, _summary_table, app, console, err,
+    ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, _summary_table, app, console, err, readable_warehouse,
 )
 from flows.config import ENV_CONFIG, LeadpipeSettings, load_settings
-from transforms.errors import LeadpipeError, WarehouseError
-
-
-def _readable_path(settings: LeadpipeSettings) -> str:
-    """The warehouse file; while a run writes it (DuckDB locks it), its read-only snapshot."""
-    from warehouse.connection import Warehouse
-    from warehouse.snapshot import default_snapshot_path
-
-    path = settings.warehouse.path
-    try:
-        with Warehouse.open(path, read_only=True):
-            return path
-    except WarehouseError as exc:
-        snapshot = settings.warehouse.snapshot_path or str(default_snapshot_path(path))
-        if "locked" not in exc.message or not Path(snapshot).exists():
-            raise
-    err.print(f"[yellow]note:[/] {path} is being written by a run; reading the snapshot {snapshot} instead")
-    return snapshot
-
-
-@contextmanager
-def _open_for_reading(settings: LeadpipeSettings) -> Iterator[tuple[object, str]]:
-    from warehouse.connection import Warehouse
-
-    source = _readable_path(settings)
-    with Warehouse.open(source, read_only=True) as wh:
-        yield wh, source
+from transforms.errors import LeadpipeError
 
 
 def _written(path: Path) -> bool:
@@ -175,8 +147,8 @@ def report(
 
     with _errors():
         settings = load_settings(config, db)
-        with _open_for_reading(settings) as (wh, source):
-            data = collect_report(wh, source=Path(source).name)  # type: ignore[arg-type]
+        with readable_warehouse(settings) as (wh, source):
+            data = collect_report(wh, source=Path(source).name)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_report(data, generated_at=datetime.now(timezone.utc)), "utf-8")
     console.print(f"report written to [bold]{out}[/] (open it in any browser; it needs no network)")
@@ -193,8 +165,8 @@ def export(
 
     with _errors():
         settings = load_settings(config, db)
-        with _open_for_reading(settings) as (wh, _source):
-            written = export_parquet(wh, parquet)  # type: ignore[arg-type]
+        with readable_warehouse(settings) as (wh, _source):
+            written = export_parquet(wh, parquet)
     table = Table(title=f"Parquet files in {parquet}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")

@@ -189,3 +189,68 @@ def test_every_command_the_docs_name_exists() -> None:
     for command in sorted(commands):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, f"`leadpipe {' '.join(command)}` is documented but is no command: {result.output}"
+
+
+#: Commands that only read the warehouse (OUT: a folder for their files).
+READING_COMMANDS = [
+    ["status"], ["rejects", "export", "-o", "OUT/rejects.csv"], ["reps", "list"], ["why", "1"], ["explain", "1"],
+    ["explain", "1", "--with", "2"], ["review", "export", "-o", "OUT/review.csv"], ["report", "-o", "OUT/report.html"],
+    ["export", "--parquet", "OUT/parquet"],
+]
+
+
+@pytest.fixture()
+def written_by_a_run(tmp_path: Path) -> Iterator[Path]:
+    """A clustered warehouse with its snapshot, held open for writing by another process (as a run holds it)."""
+    import textwrap
+
+    from flows.dedupe_run import run_dedupe
+    from matching.configuration import DedupSettings
+    from transforms.configuration import IngestSettings
+    from transforms.ingest import describe_source, prepare_batch
+    from warehouse.batches import load_batch
+    from warehouse.connection import Warehouse
+    from warehouse.migrations import migrate
+    from warehouse.snapshot import default_snapshot_path, publish_snapshot
+
+    db = tmp_path / "wh.duckdb"
+    sample = Path(__file__).resolve().parents[2] / "flows" / "samples" / "trade_show_boston_2026.csv"
+    with Warehouse.open(db) as wh:
+        migrate(wh)
+        load_batch(wh, prepare_batch(describe_source(sample, IngestSettings(), "trade_show"), IngestSettings()))
+        run_dedupe(wh, DedupSettings())
+        publish_snapshot(wh, default_snapshot_path(db))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(db)!r})
+            print('writing', flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "writing"
+        yield db
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+def test_reading_commands_read_the_snapshot_while_a_run_writes(written_by_a_run: Path, tmp_path: Path) -> None:
+    db = written_by_a_run
+    snapshot = db.with_name("wh.snapshot.duckdb")
+    out = tmp_path / "out"
+    out.mkdir()
+    for command in READING_COMMANDS:
+        args = [a.replace("OUT", str(out)) for a in command]
+        result = runner.invoke(app, [*args, "--db", str(db)], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (command, result.stdout, result.stderr)
+        note = " ".join(result.stderr.split())
+        assert f"{db} is being written by a run; reading the snapshot {snapshot} (as of the last run) instead" in note, command
+    status = runner.invoke(app, ["status", "--db", str(db)], env={"COLUMNS": "200"})
+    assert str(snapshot) in " ".join(status.stdout.split()) and "Matching" in status.stdout
+    assert (out / "report.html").stat().st_size > 0 and (out / "review.csv").exists() and any((out / "parquet").iterdir())
+    # no snapshot to read: the warehouse's own error, with its hint
+    snapshot.unlink()
+    locked = runner.invoke(app, ["explain", "1", "--db", str(db)])
+    assert locked.exit_code == 1 and "is locked" in locked.stderr and "snapshot" in locked.stderr
