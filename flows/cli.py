@@ -9,7 +9,7 @@ apply_prefect_defaults()
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from datetime import datetime  # noqa: E402
 from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -21,7 +21,7 @@ from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.config import load_settings, settings_to_toml  # noqa: E402
-from transforms.errors import LeadpipeError, WarehouseError  # noqa: E402
+from transforms.errors import LeadpipeError, WarehouseLockedError  # noqa: E402
 from transforms.schema import SOURCE_KINDS  # noqa: E402
 
 if TYPE_CHECKING:
@@ -125,33 +125,40 @@ def writable_warehouse(path: str, no_wait: bool) -> Iterator[Warehouse]:
         yield wh
 
 
-def _readable_path(settings: LeadpipeSettings) -> str:
-    """The warehouse file; while a run writes it (DuckDB locks it), its read-only snapshot."""
+@contextmanager
+def readable_warehouse(settings: LeadpipeSettings) -> Iterator[tuple[Warehouse, str]]:
+    """The warehouse opened for reading, and the path read.
+
+    While a run holds the warehouse (its run lock names a live process: between its tasks too, when
+    a reader would keep its next task from opening the file), or another process has the file open
+    for writing (DuckDB then refuses every other process, readers too), the read-only snapshot the
+    last pipeline run published is read instead, with a note saying so and when it was published.
+    With no snapshot (or ``publish_snapshot`` off), the warehouse's own lock error.
+    """
     from warehouse.connection import Warehouse
+    from warehouse.run_lock import live_holder
     from warehouse.snapshot import default_snapshot_path
 
     path = settings.warehouse.path
-    try:
-        with Warehouse.open(path, read_only=True):
-            return path
-    except WarehouseError as exc:
-        snapshot = settings.warehouse.snapshot_path or str(default_snapshot_path(path))
-        if "locked" not in exc.message or not Path(snapshot).exists():
-            raise
-    err.print(f"[yellow]note:[/] {path} is being written by a run; reading the snapshot {snapshot} (as of the last run) instead")
-    return snapshot
-
-
-@contextmanager
-def readable_warehouse(settings: LeadpipeSettings) -> Iterator[tuple[Warehouse, str]]:
-    """The warehouse opened for reading, and the path read: while a run writes the warehouse
-    (DuckDB then refuses every other process, readers too), the read-only snapshot the last run
-    published, with a note saying so; with no snapshot, the warehouse's lock error."""
-    from warehouse.connection import Warehouse
-
-    source = _readable_path(settings)
-    with Warehouse.open(source, read_only=True) as wh:
-        yield wh, source
+    snapshot = Path(settings.warehouse.snapshot_path or default_snapshot_path(path))
+    usable = settings.warehouse.publish_snapshot and snapshot.exists()
+    holder = live_holder(path) if usable else None
+    with ExitStack() as stack:
+        reason = f"a run holds it ({holder.describe()})" if holder is not None else None
+        if reason is None:
+            try:
+                wh = stack.enter_context(Warehouse.open(path, read_only=True))
+            except WarehouseLockedError:
+                if not usable:
+                    raise
+                reason = "another process has it open for writing"
+            else:
+                yield wh, path
+                return
+        published = datetime.fromtimestamp(snapshot.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        err.print(f"[yellow]note:[/] {escape(path)}: {escape(reason)}; reading the snapshot {escape(str(snapshot))} "
+                  f"published {published} instead")
+        yield stack.enter_context(Warehouse.open(snapshot, read_only=True)), str(snapshot)
 
 
 def _check_kind(kind: str | None) -> None:
@@ -301,7 +308,7 @@ def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.
             counts = table_counts(wh)
             batches = recent_batches(wh, limit)
             matching = matching_summary(wh)
-    console.print(f"warehouse [bold]{source}[/] (schema version {version})")
+    console.print(f"warehouse [bold]{escape(source)}[/] (schema version {version})")
     table = Table(show_header=True)
     table.add_column("table")
     table.add_column("rows", justify="right")

@@ -73,3 +73,7 @@ class WarehouseError(LeadpipeError):
         super().__init__(message, hint=hint)
         self.statement = statement
         self.table = table
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process has the warehouse file open for writing (DuckDB then refuses every other process)."""

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 import pyarrow  # noqa: F401  DuckDB and polars exchange frames through Arrow: loaded with this module, not by the first query
 
-from transforms.errors import WarehouseError
+from transforms.errors import WarehouseError, WarehouseLockedError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Warehouse:
             con = duckdb.connect(target, read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
-                raise WarehouseError(f"warehouse {target} is locked", hint=_lock_hint(target)) from exc
+                raise WarehouseLockedError(f"warehouse {target} is locked", hint=_lock_hint(target)) from exc
             raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc

@@ -244,3 +244,14 @@ class RunLock:
 def held_by_this_process(db_path: str | Path) -> bool:
     """True while this process holds the run lock of ``db_path``."""
     return bool(_HELD.get(str(lock_path(db_path))))
+
+
+def live_holder(db_path: str | Path) -> LockHolder | None:
+    """The holder of ``db_path``'s run lock if another live process holds it (not this one), else None."""
+    if held_by_this_process(db_path):
+        return None
+    path = lock_path(db_path)
+    holder = read_holder(path)
+    if holder is None or is_stale(path, holder):
+        return None
+    return holder

@@ -26,6 +26,7 @@ def publish_snapshot(wh: Warehouse, target: str | Path) -> Path:
     if wh.path == IN_MEMORY:
         raise WarehouseError("an in-memory warehouse has no snapshot")
     target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)  # a configured snapshot_path in a folder of its own
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     for stale in (tmp, Path(f"{tmp}.wal")):
         stale.unlink(missing_ok=True)

@@ -199,11 +199,8 @@ READING_COMMANDS = [
 ]
 
 
-@pytest.fixture()
-def written_by_a_run(tmp_path: Path) -> Iterator[Path]:
-    """A clustered warehouse with its snapshot, held open for writing by another process (as a run holds it)."""
-    import textwrap
-
+def clustered_warehouse(db: Path, snapshot: Path | None = None) -> Path:
+    """A small clustered warehouse at ``db`` and its published snapshot (default path unless given)."""
     from flows.dedupe_run import run_dedupe
     from matching.configuration import DedupSettings
     from transforms.configuration import IngestSettings
@@ -213,17 +210,24 @@ def written_by_a_run(tmp_path: Path) -> Iterator[Path]:
     from warehouse.migrations import migrate
     from warehouse.snapshot import default_snapshot_path, publish_snapshot
 
-    db = tmp_path / "wh.duckdb"
     sample = Path(__file__).resolve().parents[2] / "flows" / "samples" / "trade_show_boston_2026.csv"
     with Warehouse.open(db) as wh:
         migrate(wh)
         load_batch(wh, prepare_batch(describe_source(sample, IngestSettings(), "trade_show"), IngestSettings()))
         run_dedupe(wh, DedupSettings())
-        publish_snapshot(wh, default_snapshot_path(db))
+        return publish_snapshot(wh, snapshot or default_snapshot_path(db))
+
+
+@pytest.fixture()
+def written_by_another_process(db_path: Path) -> Iterator[Path]:
+    """A clustered warehouse with its snapshot, held open for writing by another process."""
+    import textwrap
+
+    clustered_warehouse(db_path)
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import duckdb, sys
-            con = duckdb.connect({str(db)!r})
+            con = duckdb.connect({str(db_path)!r})
             print('writing', flush=True)
             sys.stdin.readline()
         """)],
@@ -231,13 +235,18 @@ def written_by_a_run(tmp_path: Path) -> Iterator[Path]:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "writing"
-        yield db
+        yield db_path
     finally:
         holder.communicate("\n", timeout=30)
 
 
-def test_reading_commands_read_the_snapshot_while_a_run_writes(written_by_a_run: Path, tmp_path: Path) -> None:
-    db = written_by_a_run
+def said(text: str) -> str:
+    """Output as one line (rich wraps it to the terminal's width)."""
+    return " ".join(text.split())
+
+
+def test_reading_commands_read_the_snapshot_while_another_process_writes(written_by_another_process: Path, tmp_path: Path) -> None:
+    db = written_by_another_process
     snapshot = db.with_name("wh.snapshot.duckdb")
     out = tmp_path / "out"
     out.mkdir()
@@ -245,12 +254,34 @@ def test_reading_commands_read_the_snapshot_while_a_run_writes(written_by_a_run:
         args = [a.replace("OUT", str(out)) for a in command]
         result = runner.invoke(app, [*args, "--db", str(db)], env={"COLUMNS": "200"})
         assert result.exit_code == 0, (command, result.stdout, result.stderr)
-        note = " ".join(result.stderr.split())
-        assert f"{db} is being written by a run; reading the snapshot {snapshot} (as of the last run) instead" in note, command
+        assert f"{db}: another process has it open for writing; reading the snapshot {snapshot} published" in said(result.stderr), command
     status = runner.invoke(app, ["status", "--db", str(db)], env={"COLUMNS": "200"})
-    assert str(snapshot) in " ".join(status.stdout.split()) and "Matching" in status.stdout
+    assert str(snapshot) in said(status.stdout) and "Matching" in status.stdout
     assert (out / "report.html").stat().st_size > 0 and (out / "review.csv").exists() and any((out / "parquet").iterdir())
+    # snapshots turned off: a leftover one is not read
+    config = tmp_path / "off.toml"
+    config.write_text("[warehouse]\npublish_snapshot = false\n", encoding="utf-8")
+    off = runner.invoke(app, ["status", "--db", str(db), "--config", str(config)])
+    assert off.exit_code == 1 and "is locked" in off.stderr
     # no snapshot to read: the warehouse's own error, with its hint
     snapshot.unlink()
     locked = runner.invoke(app, ["explain", "1", "--db", str(db)])
     assert locked.exit_code == 1 and "is locked" in locked.stderr and "snapshot" in locked.stderr
+
+
+def test_reading_commands_read_the_snapshot_while_a_run_holds_the_warehouse(
+    db_path: Path, tmp_path: Path, locked_by_another_run: int,
+) -> None:
+    """Between a run's tasks the file is not open, but a reader holding it would keep the run's
+    next task from opening it: the run lock sends readers to the snapshot, a configured one too."""
+    snapshot = clustered_warehouse(db_path, tmp_path / "elsewhere" / "snap.duckdb")
+    config = tmp_path / "c.toml"
+    config.write_text(f"[warehouse]\nsnapshot_path = '{snapshot}'\n", encoding="utf-8")
+    result = runner.invoke(app, ["explain", "1", "--with", "2", "--db", str(db_path), "--config", str(config)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert f"{db_path}: a run holds it (pid {locked_by_another_run} on " in said(result.stderr)
+    assert f"reading the snapshot {snapshot} published" in said(result.stderr)
+    # a missing warehouse stays a missing warehouse, whatever its path says
+    missing = tmp_path / "locked" / "wh.duckdb"
+    gone = runner.invoke(app, ["status", "--db", str(missing), "--config", str(config)])
+    assert gone.exit_code == 1 and "does not exist" in gone.stderr
