@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from flows.cli import (
@@ -143,5 +144,5 @@ def why(lead_id: Annotated[int, typer.Argument(help="A lead id.")], db: DbOption
     for col in factors.columns:
         table.add_column(col)
     for row in factors.iter_rows():
-        table.add_row(*[str(v) for v in row])
+        table.add_row(*[escape(str(v)) for v in row])
     console.print(table)

@@ -116,7 +116,7 @@ def explain(
         members.add_column(col)
     for row in found.members.iter_rows(named=True):
         style = "bold" if row["lead_id"] == lead_id else ""
-        cells = ["" if row[c] is None else str(row[c]) for c in
+        cells = ["" if row[c] is None else escape(str(row[c])) for c in
                  ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file")]
         members.add_row(*[f"[{style}]{cell}[/]" if style and cell else cell for cell in cells])
     console.print(members)
@@ -155,8 +155,11 @@ def _pair_verdict(found: PairExplanation) -> str:
     first = found.leads[s.LEAD_ID][0]
     cluster_l, cluster_r = found.cluster_ids
     if found.same_cluster:
-        if found.labelled_same:
+        if found.newest_label == MUST_LINK:
             return f"Both leads are in cluster {cluster_l}: duplicates, as a person labelled them."
+        if found.newest_label == CANNOT_LINK:
+            return (f"Both leads are in cluster {cluster_l}, although they were labelled different people: a later merge "
+                    f"joined their clusters (`leadpipe unmerge {found.leads[s.LEAD_ID][1]}` detaches one again).")
         linked = any(pair is not None and pair["decision"] in (MATCH, MUST_LINK) for pair in (found.stored, found.now))
         return f"Both leads are in cluster {cluster_l}: duplicates" + (
             "." if linked else f", tied through other members of the cluster (`leadpipe explain {first} --all` shows its pairs)."
@@ -184,18 +187,19 @@ def _comparison_line(found: PairExplanation) -> str | None:
     if found.blocks.is_empty():
         return ("They share no blocking key, so no dedup run compares them: the rules pair leads that share an e-mail, a phone, "
                 "a surname at one company and so on (`leadpipe config show`, docs/matching.md).")
-    if not found.sizes_known:
-        return ("The stored blocking keys are from other blocking rules: the next dedup run recomputes them, and how many leads "
-                "hold these keys is known only then.")
-    if not found.rules_within_cap:
-        return ("Every key they share is held by more leads than its rule's cap, so no run compares them "
-                "(raise the rule's max_block_size to compare such blocks).")
-    if found.waiting:
-        return f"The next dedup run compares them ({', '.join(found.rules_within_cap)})."
-    if found.stored is None:
+    if not found.waiting:
+        if found.stored is not None:
+            return ("A run compared them when one of them was new (its score below); no run compares two clustered leads again.")
         return ("Both are clustered and no run compared them: a run compares each lead when it is new, with the leads in its "
-                "blocks then, and never compares two clustered leads again (the blocking rules may have changed since).")
-    return None
+                "blocks then, and never compares two clustered leads again (the keys they share were over their cap then, "
+                "or the blocking rules have changed since).")
+    if not found.sizes_known:
+        return ("The stored blocking keys are from other blocking rules, or missing: the next dedup run recomputes them, and "
+                "how many leads hold these keys is known only then.")
+    if not found.rules_within_cap:
+        return ("Every key they share is held by more leads than its rule's cap, so the next run does not compare them "
+                "(raise the rule's max_block_size to compare such blocks).")
+    return f"The next dedup run compares them ({', '.join(found.rules_within_cap)})."
 
 
 def _apart_line(found: PairExplanation) -> str | None:
@@ -240,7 +244,7 @@ def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) 
         console.print("No match model is fitted with the current dedup settings (none yet, or the settings changed): "
                       "the next dedup run with new leads fits one.")
     else:
-        when = ("as the next run will score them" if found.next_run_compares
+        when = ("as the next run will score them, unless it fits a new model" if found.next_run_compares
                 else "if a run compared them again" if found.stored is not None else "if a run compared them")
         if found.stored is not None and _same_score(found.stored, found.now, found.comparisons):
             console.print(f"Compared now with the current model and settings ({when}): the same levels, weights and decision.")

@@ -434,8 +434,8 @@ class PairExplanation:
     #: The blocking keys they share (``matching.blocking.shared_blocks``, sizes as the next run
     #: counts them: the stored keys and those of the leads waiting for it); none: no run compares them.
     blocks: pl.DataFrame
-    #: False when the stored keys are from other blocking rules (the next run recomputes them):
-    #: the blocks' sizes are not known.
+    #: False when the stored keys are from other blocking rules, or missing while leads are
+    #: clustered (the next run recomputes them): the blocks' sizes are not known.
     sizes_known: bool
     #: The newest ``match_pairs`` row of the two, if a run scored them.
     stored: dict | None
@@ -472,9 +472,9 @@ class PairExplanation:
         return bool(self.waiting) and self.sizes_known and bool(self.rules_within_cap)
 
     @property
-    def labelled_same(self) -> bool:
-        """Whether the newest label between them says they are the same person."""
-        return self.labels.height > 0 and self.labels["label"][-1] == MUST_LINK
+    def newest_label(self) -> str | None:
+        """The newest label between them (must_link / cannot_link), or None."""
+        return self.labels["label"][-1] if self.labels.height else None
 
 
 def _rules_within_cap(blocks: pl.DataFrame) -> list[str]:
@@ -502,7 +502,10 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
     rules = settings.blocking_rules
     keys = blocking_keys(fields, rules)
     model, keys_valid = _stored_model(wh, settings)
-    sizes_known = keys_valid and blocks_agree(wc.stored_key_sample(wh), rules)
+    # the next run recomputes the stored keys when they are from other rules, and computes those
+    # of clustered leads when none is stored (a warehouse clustered before keys were stored)
+    sample = wc.stored_key_sample(wh)
+    sizes_known = keys_valid and blocks_agree(sample, rules) and not (sample.is_empty() and wc.any_clustered(wh))
     others = None
     if sizes_known:
         # as the next run counts a block: the stored keys, and those of the other leads waiting for it
@@ -521,7 +524,7 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
         apart_by = both.filter(
             (pl.col("label") == CANNOT_LINK) & pl.col("cluster_id_l").is_in(clusters.implode())
             & pl.col("cluster_id_r").is_in(clusters.implode()) & (pl.col("cluster_id_l") != pl.col("cluster_id_r"))
-        )
+        ).unique(["lead_id_l", "lead_id_r"], keep="first", maintain_order=True)
     now = None
     if model is not None:
         now = score_pair(

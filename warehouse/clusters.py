@@ -193,6 +193,11 @@ def insert_keys(wh: Warehouse, keys: pl.DataFrame) -> None:
         wh.execute(f"INSERT INTO lead_blocking_keys (lead_id, rule, key, block) SELECT lead_id, rule, key, block FROM {_FRAME}")
 
 
+def any_clustered(wh: Warehouse) -> bool:
+    """Whether any lead has a cluster (a dedup run has clustered it)."""
+    return bool(wh.scalar("SELECT EXISTS (SELECT 1 FROM leads WHERE cluster_id IS NOT NULL)"))
+
+
 def stored_key_sample(wh: Warehouse, rows: int = 64) -> pl.DataFrame:
     """A few stored keys (``rule``, ``key``, ``block``); every stored key has a block id (migration 8)."""
     return wh.frame(f"SELECT rule, key, block FROM lead_blocking_keys LIMIT {int(rows)}")

@@ -652,6 +652,11 @@ def test_explain_pair_counts_a_block_as_the_next_run_will(tmp_path: Path) -> Non
         other = settings.model_copy(update={"blocking_rules": [rules[1], rules[0]]})
         changed = explain_pair(wh, other, 2, 3)
         assert not changed.sizes_known and changed.blocks["size"].to_list() == [None, None] and changed.now is None
+        # the same rules, but block ids from another version, or no key stored while leads are clustered
+        wh.execute("UPDATE lead_blocking_keys SET block = block + 1")
+        assert not explain_pair(wh, settings, 2, 3).sizes_known
+        wh.execute("DELETE FROM lead_blocking_keys")
+        assert not explain_pair(wh, settings, 2, 3).sizes_known
 
 
 def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""flows.cli_matching: what `leadpipe explain A --with B` says, for each kind of pair."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+from rich.console import Console
+
+from flows.cli_matching import _apart_line, _blocks_table, _comparison_line, _pair_verdict
+from flows.dedupe_run import PairExplanation
+from warehouse.clusters import LABELS_TOUCHING
+
+BLOCKS = {"rule": pl.String, "key": pl.String, "block": pl.UInt64, "size": pl.Int64, "cap": pl.Int64, "within_cap": pl.Boolean}
+
+
+def pair(clusters: tuple[int | None, int | None], *, blocks: list[tuple] = (), sizes_known: bool = True,
+         stored: str | None = None, now: str | None = None, labels: list[str] = (), apart_by: list[tuple] = ()) -> PairExplanation:
+    """Leads 1 and 2 in the given clusters; ``stored``/``now``: the decisions of those scores."""
+    return PairExplanation(
+        leads=pl.DataFrame({"lead_id": [1, 2], "cluster_id": list(clusters)}, schema={"lead_id": pl.Int64, "cluster_id": pl.Int64}),
+        blocks=pl.DataFrame(list(blocks), schema=BLOCKS, orient="row"),
+        sizes_known=sizes_known,
+        stored=None if stored is None else {"decision": stored},
+        now=None if now is None else {"decision": now},
+        labels=pl.DataFrame({"label": list(labels), "source": ["review"] * len(labels), "note": [None] * len(labels),
+                             "created_at": [datetime(2026, 12, 1)] * len(labels)}, schema_overrides={"note": pl.String}),
+        apart_by=pl.DataFrame(list(apart_by), schema=LABELS_TOUCHING, orient="row"),
+        comparisons=[],
+    )
+
+
+EMAIL = ("email", "a@x.com", 1, 2, 30, True)
+SWITCHBOARD = ("phone", "+15550001", 2, 40, 30, False)
+
+
+def test_the_verdict_names_what_ties_or_parts_two_leads() -> None:
+    assert _pair_verdict(pair((1, 1), stored="match")) == "Both leads are in cluster 1: duplicates."
+    assert "tied through other members" in _pair_verdict(pair((1, 1), stored="review", now="review"))
+    assert "as a person labelled them" in _pair_verdict(pair((1, 1), labels=["cannot_link", "must_link"]))
+    # the newest label counts: labelled different people, then merged again
+    assert "although they were labelled different people" in _pair_verdict(pair((1, 1), labels=["must_link", "cannot_link"]))
+    assert _pair_verdict(pair((1, 2))) == "Different clusters (1 and 2): not duplicates."
+    assert "lead 2 has not been through a dedup run" in _pair_verdict(pair((1, None)))
+    assert "lead 1 and lead 2 have not been through a dedup run" in _pair_verdict(pair((None, None)))
+
+
+def test_the_comparison_line_says_whether_a_run_compares_them() -> None:
+    assert "share no blocking key" in _comparison_line(pair((1, 2)))
+    # two clustered leads: never compared again, whatever the caps
+    assert "no run compares two clustered leads again" in _comparison_line(pair((1, 2), blocks=[EMAIL], stored="non_match"))
+    clustered = _comparison_line(pair((1, 2), blocks=[SWITCHBOARD]))
+    assert "Both are clustered and no run compared them" in clustered and "max_block_size" not in clustered
+    # a lead waiting for the next run
+    assert _comparison_line(pair((1, None), blocks=[EMAIL, SWITCHBOARD])) == "The next dedup run compares them (email)."
+    assert "the next run does not compare them" in _comparison_line(pair((1, None), blocks=[SWITCHBOARD]))
+    unknown = _comparison_line(pair((1, None), blocks=[("email", "a@x.com", 1, None, 30, None)], sizes_known=False))
+    assert "known only then" in unknown
+
+
+def test_the_apart_line_explains_a_match_in_two_clusters() -> None:
+    assert _apart_line(pair((1, 2), stored="non_match", now="non_match")) is None
+    assert _apart_line(pair((1, 1), stored="match")) is None
+    assert _apart_line(pair((1, None), now="match")) is None  # not clustered yet: the next run decides
+    tie = (1, 7, "cannot_link", "unmerge", 1, 2)
+    said = _apart_line(pair((1, 2), stored="match", apart_by=[tie]))
+    assert said == "They match, but cannot-link labels between their clusters keep them apart: lead 1 and lead 7 (unmerge)."
+    assert "a run split them apart" in _apart_line(pair((1, 2), now="must_link"))
+
+
+def test_keys_and_notes_with_brackets_print_as_written() -> None:
+    console = Console(record=True, width=200)
+    console.print(_blocks_table(pair((1, None), blocks=[("name", "[bold]x[/]", 1, 2, 30, True)])))
+    assert "[bold]x[/]" in console.export_text()
