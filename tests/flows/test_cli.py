@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.processes import open_for_writing_elsewhere
 from warehouse.run_lock import lock_path
 
 runner = CliRunner()
@@ -221,23 +222,9 @@ def clustered_warehouse(db: Path, snapshot: Path | None = None) -> Path:
 @pytest.fixture()
 def written_by_another_process(db_path: Path) -> Iterator[Path]:
     """A clustered warehouse with its snapshot, held open for writing by another process."""
-    import textwrap
-
     clustered_warehouse(db_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys
-            con = duckdb.connect({str(db_path)!r})
-            print('writing', flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "writing"
+    with open_for_writing_elsewhere(db_path):
         yield db_path
-    finally:
-        holder.communicate("\n", timeout=30)
 
 
 def said(text: str) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.errors import WarehouseError
+from tests.processes import open_for_writing_elsewhere
+from transforms.errors import WarehouseError, WarehouseLockedError
 from warehouse.connection import Warehouse
 from warehouse.migrations import available_migrations, current_version, migrate
 from warehouse.snapshot import default_snapshot_path, publish_snapshot
@@ -109,7 +110,8 @@ def test_a_checkpointing_commit_that_cannot_write_fails_and_keeps_nothing(db_pat
     child = textwrap.dedent(f"""
         import resource, signal, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-        from transforms.errors import WarehouseError
+        from tests.processes import open_for_writing_elsewhere
+from transforms.errors import WarehouseError, WarehouseLockedError
         from warehouse.connection import Warehouse
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
         try:
@@ -143,24 +145,12 @@ def test_a_nested_checkpointing_transaction_commits_with_the_outer_one(db_path: 
 def test_locked_file_gives_a_clear_error(db_path: Path) -> None:
     with Warehouse.open(db_path) as wh:
         migrate(wh)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys, time
-            con = duckdb.connect({str(db_path)!r})
-            print('locked', flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with pytest.raises(WarehouseError) as info:
+    with open_for_writing_elsewhere(db_path):
+        with pytest.raises(WarehouseLockedError) as info:
             with Warehouse.open(db_path):
                 pass
         assert "locked" in info.value.message
         assert info.value.hint and "snapshot" in info.value.hint
-    finally:
-        holder.communicate("\n", timeout=30)
 
 
 def test_snapshot_is_a_readable_copy(db_path: Path) -> None:
