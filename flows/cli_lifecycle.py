@@ -101,44 +101,43 @@ def reps_import(
 ) -> None:
     """Add or update reps from a CSV (weights, daily caps, out-of-office ranges, queue memberships)."""
     from flows.lifecycle import import_reps_stage
+    from warehouse.routing import reps_overview
 
     with _errors():
         settings = load_settings(config, db)
         with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             count = import_reps_stage(wh, file, settings.routing)
+            frame = reps_overview(wh)  # on the writer's connection: a run starting now cannot hide the import
     console.print(f"{count} reps imported from [bold]{file}[/]")
-    reps_list(db, config)
+    console.print(frame_table(frame, "Reps"))
 
 
 @reps_app.command("list")
 def reps_list(db: DbOption = None, config: ConfigOption = None) -> None:
     """The reps routing knows (config and CSV), with their load (view v_rep_load)."""
+    from warehouse.routing import reps_overview
+
     with _errors():
         settings = load_settings(config, db)
         with readable_warehouse(settings) as (wh, _source):
-            frame = wh.frame(
-                "SELECT r.rep_id, r.name, r.active, r.weight, r.daily_cap, r.source, "
-                "(SELECT string_agg(queue_id, ', ' ORDER BY queue_id) FROM (SELECT DISTINCT queue_id FROM queue_members m WHERE m.rep_id = r.rep_id)) AS queues, "
-                "(SELECT string_agg(starts_on || '..' || ends_on, '; ' ORDER BY starts_on) FROM rep_out_of_office o WHERE o.rep_id = r.rep_id) AS out_of_office, "
-                "v.open_leads, v.conversions FROM reps r LEFT JOIN v_rep_load v ON v.owner_id = r.rep_id ORDER BY r.rep_id"
-            )
+            frame = reps_overview(wh)
     console.print(frame_table(frame, "Reps"))
 
 
 @app.command()
 def why(lead_id: Annotated[int, typer.Argument(help="A lead id.")], db: DbOption = None, config: ConfigOption = None) -> None:
     """Why a lead is hot (or not): its cluster's score, grade and top factors."""
-    from warehouse.lifecycle import score_factors
+    from warehouse.lifecycle import lead_score, score_factors
 
     with _errors():
         settings = load_settings(config, db)
         with readable_warehouse(settings) as (wh, _source):
-            head = wh.rows("SELECT score, grade, status, owner_id FROM leads WHERE lead_id = ?", [lead_id])
+            head = lead_score(wh, lead_id)
             factors = score_factors(wh, lead_id)
-    if not head:
+    if head is None:
         console.print(f"no lead {lead_id}")
         raise typer.Exit(1)
-    score, grade, status, owner = head[0]
+    score, grade, status, owner = head
     console.print(f"lead {lead_id}: score [bold]{score}[/], grade [bold]{grade}[/], {status}, owner {owner}")
     table = Table(show_header=True)
     for col in factors.columns:

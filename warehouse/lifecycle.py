@@ -209,6 +209,12 @@ def write_qualification(wh: Warehouse, result: Qualification, now: datetime) -> 
     return int(changed[0][0]) if changed else 0
 
 
+def lead_score(wh: Warehouse, lead_id: int) -> tuple[int | None, str | None, str | None, str | None] | None:
+    """A lead's (score, grade, status, owner_id), or None for an unknown lead."""
+    rows = wh.rows("SELECT score, grade, status, owner_id FROM leads WHERE lead_id = ?", [lead_id])
+    return rows[0] if rows else None  # type: ignore[return-value]
+
+
 def score_factors(wh: Warehouse, lead_id: int) -> pl.DataFrame:
     """The factors behind a lead's score and grade (those of its cluster)."""
     return wh.frame(

@@ -66,6 +66,16 @@ def import_reps(wh: Warehouse, reps: Iterable[Rep], memberships: Iterable[tuple[
     return _store_reps(wh, reps, ordered, SOURCE_CSV, now)
 
 
+def reps_overview(wh: Warehouse) -> pl.DataFrame:
+    """Every rep with their settings, queues, out-of-office ranges and load (view ``v_rep_load``), by rep id."""
+    return wh.frame(
+        "SELECT r.rep_id, r.name, r.active, r.weight, r.daily_cap, r.source, "
+        "(SELECT string_agg(queue_id, ', ' ORDER BY queue_id) FROM (SELECT DISTINCT queue_id FROM queue_members m WHERE m.rep_id = r.rep_id)) AS queues, "
+        "(SELECT string_agg(starts_on || '..' || ends_on, '; ' ORDER BY starts_on) FROM rep_out_of_office o WHERE o.rep_id = r.rep_id) AS out_of_office, "
+        "v.open_leads, v.conversions FROM reps r LEFT JOIN v_rep_load v ON v.owner_id = r.rep_id ORDER BY r.rep_id"
+    )
+
+
 def load_roster(wh: Warehouse, day: date) -> Roster:
     """Reps, absences, queue members and each rep's clusters assigned on ``day``."""
     reps = wh.frame("SELECT rep_id, name, active, coalesce(weight, 1) AS weight, daily_cap FROM reps ORDER BY rep_id")
