@@ -411,9 +411,11 @@ def test_cli_explain_shows_field_weights(files: list[Path], tmp_path: Path) -> N
     with Warehouse.open(db) as wh:
         first_run(wh, files)
         cluster, members = biggest_cluster(wh)
+        # a value that looks like markup prints as written (it once vanished, or crashed the command)
+        wh.execute("UPDATE leads SET company = 'Acme [/] [de] GmbH' WHERE lead_id = ?", [members[-1]])
     result = CliRunner().invoke(app, ["explain", str(members[-1]), "--db", str(db)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert f"Cluster {cluster}" in result.output
+    assert f"Cluster {cluster}" in result.output and "Acme [/] [de] GmbH" in result.output
     for field in ("first_name", "email", "prior", "total"):
         assert field in result.output
     pair = CliRunner().invoke(app, ["explain", str(members[-1]), "--with", str(members[0]), "--db", str(db)], env={"COLUMNS": "200"})
