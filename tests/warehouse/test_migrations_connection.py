@@ -110,8 +110,7 @@ def test_a_checkpointing_commit_that_cannot_write_fails_and_keeps_nothing(db_pat
     child = textwrap.dedent(f"""
         import resource, signal, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-        from tests.processes import open_for_writing_elsewhere
-from transforms.errors import WarehouseError, WarehouseLockedError
+        from transforms.errors import WarehouseError
         from warehouse.connection import Warehouse
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
         try:
