@@ -494,11 +494,11 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
     if lead_id == other_id:
         raise MatchingError(f"both leads are lead {lead_id}", hint="give two different lead ids")
     ids = sorted((lead_id, other_id))
-    records = wc.leads_by_id(wh, ids, [*MATCH_COLUMNS, s.CLUSTER_ID])
+    records = wc.leads_by_id(wh, ids, list(dict.fromkeys([*MATCH_COLUMNS, s.CLUSTER_ID, *wc.SUMMARY_COLUMNS])))
     for lead in (lead_id, other_id):
         if lead not in records[s.LEAD_ID].to_list():
             raise MatchingError(f"no lead with id {lead}", hint="see `leadpipe status` or query the leads table")
-    fields = records.drop(s.CLUSTER_ID)
+    fields = records.select(MATCH_COLUMNS)
     rules = settings.blocking_rules
     keys = blocking_keys(fields, rules)
     model, keys_valid = _stored_model(wh, settings)
@@ -508,13 +508,14 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
     sizes_known = keys_valid and blocks_agree(sample, rules) and not (sample.is_empty() and wc.any_clustered(wh))
     others = None
     if sizes_known:
-        # as the next run counts a block: the stored keys, and those of the other leads waiting for it
+        # as the next run counts a block: the stored keys of the other leads, and the keys of the
+        # other leads waiting for it (a lead holding a block twice counts twice, as in the run)
         waiting = wc.unclustered_leads(wh, MATCH_COLUMNS).filter(~pl.col(s.LEAD_ID).is_in(ids))
-        waiting_keys = blocking_keys(waiting, rules).filter(pl.col(BLOCK).is_in(keys[BLOCK].implode()))
-        others = (
-            pl.concat([wc.block_holders(wh, keys[BLOCK], ids), waiting_keys.group_by(BLOCK).agg(pl.len().cast(pl.Int64).alias("others"))])
-            .group_by(BLOCK).agg(pl.col("others").sum())
-        )
+        held = pl.concat([
+            wc.stored_keys_sharing(wh, keys[BLOCK]).filter(~pl.col(s.LEAD_ID).is_in(ids)).select(BLOCK),
+            blocking_keys(waiting, rules).filter(pl.col(BLOCK).is_in(keys[BLOCK].implode())).select(BLOCK),
+        ])
+        others = held.group_by(BLOCK).agg(pl.len().cast(pl.Int64).alias("others"))
     blocks = shared_blocks(keys, len(ids), others, rules, settings.max_block_size)
     labels = wc.labels_between(wh, *ids)
     clusters = records[s.CLUSTER_ID]
@@ -531,8 +532,6 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
             fields, settings, model, _tf_tables(wh, settings, [fields]), blocking_rules=_rules_within_cap(blocks),
             labels=labels.select(wc.LABEL_COLUMNS),
         )
-    leads = wc.lead_summaries(wh, ids).join(records.select(s.LEAD_ID, s.CLUSTER_ID), on=s.LEAD_ID).select(
-        s.LEAD_ID, s.CLUSTER_ID, pl.exclude(s.LEAD_ID, s.CLUSTER_ID)
-    ).sort(s.LEAD_ID)
+    leads = records.select(s.LEAD_ID, s.CLUSTER_ID, *wc.SUMMARY_COLUMNS[1:])  # by lead id, as read
     names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
     return PairExplanation(leads, blocks, sizes_known, wc.stored_pair(wh, *ids), now, labels, apart_by, names)

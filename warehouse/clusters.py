@@ -367,16 +367,6 @@ def leads_by_id(wh: Warehouse, lead_ids: Sequence[int], columns: Sequence[str]) 
         return wh.frame(f"SELECT {cols} FROM leads WHERE lead_id IN (SELECT id FROM {_IDS}) ORDER BY lead_id")
 
 
-def block_holders(wh: Warehouse, blocks: pl.Series, excluding: Sequence[int]) -> pl.DataFrame:
-    """Per stored block id (``block``), how many stored keys of leads other than ``excluding`` it
-    holds (``others``: a lead holding a block twice counts twice, as a run counts block sizes)."""
-    with wh.registered(_NEW_KEYS, pl.DataFrame({"block": blocks}).unique()), wh.registered(_IDS, _ids_frame(list(excluding))):
-        return wh.frame(
-            f"SELECT k.block, count(*) AS others FROM lead_blocking_keys k JOIN {_NEW_KEYS} n ON k.block = n.block "
-            f"WHERE k.lead_id NOT IN (SELECT id FROM {_IDS}) GROUP BY k.block"
-        )
-
-
 def labels_between(wh: Warehouse, lead_id_l: int, lead_id_r: int) -> pl.DataFrame:
     """The must/cannot-link labels of two leads (``lead_id_l`` < ``lead_id_r``), oldest first."""
     return wh.frame(
@@ -395,12 +385,12 @@ def stored_pair(wh: Warehouse, lead_id_l: int, lead_id_r: int) -> dict | None:
     return found.row(0, named=True) if found.height else None
 
 
+#: The columns a person recognises a lead by (``lead_summaries``).
+SUMMARY_COLUMNS = ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file", "created_at")
+
+
 def lead_summaries(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
-    with wh.registered(_IDS, _ids_frame(list(lead_ids))):
-        return wh.frame(
-            f"SELECT lead_id, first_name, last_name, email, phone, company, city, source_file, created_at "
-            f"FROM leads WHERE lead_id IN (SELECT id FROM {_IDS}) ORDER BY lead_id"
-        )
+    return leads_by_id(wh, lead_ids, SUMMARY_COLUMNS)
 
 
 def cluster_history(wh: Warehouse, cluster_ids: Sequence[int]) -> pl.DataFrame:

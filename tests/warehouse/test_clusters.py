@@ -65,7 +65,7 @@ def test_labels_touching_has_one_shape_with_and_without_labels() -> None:
 
 def test_the_reads_of_explain_pair() -> None:
     """``stored_pair`` gives a pair's newest row; ``labels_between`` the two leads' labels, oldest
-    first; ``block_holders`` counts the other leads holding each block."""
+    first; ``stored_keys_sharing`` gives every stored key of the blocks, one held twice twice."""
     with Warehouse.open(":memory:") as wh:
         _warehouse(wh)
         assert wc.stored_pair(wh, 1, 2) is None
@@ -83,5 +83,5 @@ def test_the_reads_of_explain_pair() -> None:
         keys = pl.DataFrame({"lead_id": [1, 2, 3, 3, 4, 2], "rule": ["last7"] * 5 + ["phone"], "key": ["k"] * 5 + ["p"],
                              "block": pl.Series([7, 7, 7, 7, 9, 8], dtype=pl.UInt64)})
         wc.insert_keys(wh, keys)
-        holders = wc.block_holders(wh, pl.Series([7, 8, 9, 10], dtype=pl.UInt64), [1, 2]).sort("block")
-        assert holders.rows() == [(7, 2), (9, 1)]  # block 8 is lead 2's alone, no lead holds 10
+        holders = wc.stored_keys_sharing(wh, pl.Series([7, 9, 10], dtype=pl.UInt64))
+        assert holders.rows() == [(1, 7), (2, 7), (3, 7), (3, 7), (4, 9)]  # no lead holds 10
