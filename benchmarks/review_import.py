@@ -50,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             answered.write_csv(review)
             clock = time.perf_counter()
-            counts = import_review(wh, settings, review)
+            counts = import_review(wh, settings, review).counts
             seconds = time.perf_counter() - clock
         print(f"review import of {exported:,} answered pairs: {seconds:.2f} s "
               f"({counts['must_link']:,} yes, {counts['cannot_link']:,} no; {counts['merged']:,} merges, "
-              f"{counts['detached']:,} leads detached)")
+              f"{counts['detached']:,} leads detached, {counts['conflicts']:,} conflicts)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

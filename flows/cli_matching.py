@@ -298,7 +298,8 @@ def review_import(
     with _errors():
         settings = load_settings(config, db)
         with writable_warehouse(settings.warehouse.path, no_wait) as wh:
-            counts = import_review(wh, settings.dedup, path)
+            done = import_review(wh, settings.dedup, path)
+    counts = done.counts
     answered = counts[MUST_LINK] + counts[CANNOT_LINK]
     if not answered:
         console.print(f"no answered row in {path} (the label column is empty): nothing imported; "
@@ -309,7 +310,24 @@ def review_import(
         f"{counts[CANNOT_LINK]} not a match (cannot-link); {counts['merged']} cluster merge(s), "
         f"{counts['detached']} lead(s) detached"
     )
+    if done.conflicts.height:
+        console.print(frame_table(_conflict_rows(done.conflicts), f"{done.conflicts.height} answer(s) kept as labels but not applied to the clusters"))
+        console.print("each contradicts an earlier answer about another pair (an unmerge counts as one); "
+                      "`leadpipe explain LEAD --with OTHER` shows a pair's labels, `leadpipe unmerge LEAD` detaches a lead by hand")
     console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
+
+
+def _conflict_rows(conflicts: pl.DataFrame) -> pl.DataFrame:
+    """The conflicting answers as a reader takes them: the answer, and the label that stopped it."""
+    return conflicts.select(
+        pl.format("{} and {}", "lead_id_l", "lead_id_r").alias("leads"),
+        pl.col("label").replace_strict({MUST_LINK: "match", CANNOT_LINK: "not a match"}).alias("answer"),
+        pl.when(pl.col("label") == MUST_LINK)
+        .then(pl.format("leads {} and {} are labelled not a match, one in each cluster", "blocked_by_l", "blocked_by_r"))
+        .otherwise(pl.format("leads {} and {} are labelled match, and each lead of the answer is tied so to another member",
+                             "blocked_by_l", "blocked_by_r"))
+        .alias("not applied because"),
+    )
 
 
 @review_app.command("refit")

@@ -22,7 +22,7 @@ from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
 from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_play, unknown_rule_levels
-from matching.edits import ClusterEdits, apply_answers, lead_ids_of
+from matching.edits import CONFLICTS, ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
 from matching.golden import GOLDEN_INPUT, golden_records
 from transforms import schema as s
@@ -345,11 +345,23 @@ def export_review(wh: Warehouse, out: Path) -> int:
     return pairs.height
 
 
-def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[str, int]:
+@dataclass
+class ReviewImport:
+    """What ``import_review`` did: ``counts`` of answers (``must_link``, ``cannot_link``) and of
+    edits (``merged``, ``detached``, ``conflicts``), and the answers not applied to the clusters
+    (``matching.edits.CONFLICTS``: each with the pair whose newest label stopped it)."""
+
+    counts: dict[str, int]
+    conflicts: pl.DataFrame
+
+
+def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewImport:
     """Read a reviewed CSV back: each answered row becomes a must-link or cannot-link label.
 
     A cannot-link between two leads of one cluster detaches the newer lead (as ``unmerge``); a
-    must-link between two clusters merges them (the older id survives). Answers apply in file
+    must-link between two clusters merges them (the older id survives). An answer that would
+    break the newest label of another pair (a merge across a cannot-link, a detach across a
+    must-link) is kept as a label but changes no cluster: a conflict. Answers apply in file
     order, as if imported one at a time (``matching.edits``); the whole file is one transaction.
     Blank labels are skipped.
 
@@ -382,20 +394,17 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> dict[st
             raise MatchingError(f"{path}, line {number}: both sides are lead {left}")
         answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], (row.get("note") or None)))
     if not answers:
-        return {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
-    labels = pl.DataFrame(answers, schema=["lead_id_l", "lead_id_r", "label", "note"], orient="row").with_columns(
-        pl.lit(REVIEW_SOURCE).alias("source")
-    )
+        return ReviewImport({MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}, pl.DataFrame(schema=CONFLICTS))
     with wh.transaction():
-        edits = ClusterEdits(wc.memberships(wh, lead_ids_of(answers)))
+        memberships = wc.memberships(wh, lead_ids_of(answers))
+        edits = ClusterEdits(memberships, wc.labels_touching(wh, memberships[s.LEAD_ID]))
         for left, right, _, _ in answers:
             for lead in (left, right):
                 if not edits.knows(lead):
                     raise MatchingError(f"{path}: lead {lead} does not exist")
-        wc.insert_labels(wh, labels)
         counts = apply_answers(edits, answers)
         _write_edits(wh, settings, edits)
-    return counts
+    return ReviewImport(counts, edits.conflicts())
 
 
 @dataclass

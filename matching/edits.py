@@ -9,6 +9,12 @@ statements, not two thousand rounds of them.
 
 Edits are a loop in Python on purpose: they come from people, a few thousand at most, and each
 depends on the ones before it (a lead merged by one answer can be detached by the next).
+
+People's answers never overrule each other silently. Each pair's newest label is its answer (a
+newer answer about the same pair replaces an older one), and an answer that would break the
+newest label of *another* pair is kept as a label but not applied to the clusters: it is
+reported as a conflict. A "yes" does not merge two clusters that a cannot-link (a "no", or an
+unmerge) keeps apart; a "no" does not detach a lead that a "yes" ties to another member.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from matching.decisions import CANNOT_LINK, MUST_LINK
+from matching.decisions import CANNOT_LINK, LABEL, MUST_LINK, REVIEW_SOURCE
 from transforms import schema as s
 
 #: A reviewed pair: (lead id, other lead id, MUST_LINK or CANNOT_LINK, note or None).
 Answer = tuple[int, int, str, str | None]
+#: What ``ClusterEdits.conflicts`` returns: the answer not applied, and the pair whose newest label stopped it.
+CONFLICTS = {"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, "label": pl.String,
+             "blocked_by_l": pl.Int64, "blocked_by_r": pl.Int64, "blocked_by": pl.String}
 
 
 class ClusterEdits:
@@ -30,9 +39,12 @@ class ClusterEdits:
     Args:
         memberships: ``lead_id`` and ``cluster_id`` (null: not clustered yet) of every lead an
             edit names and of every other member of their clusters.
+        labels: the stored labels (``lead_id_l`` < ``lead_id_r``, ``label``), oldest first; those
+            between two of these leads tell which answers conflict with earlier ones (others are
+            ignored). None: no label is known (``unmerge`` by hand needs none).
     """
 
-    def __init__(self, memberships: pl.DataFrame) -> None:
+    def __init__(self, memberships: pl.DataFrame, labels: pl.DataFrame | None = None) -> None:
         pairs = memberships.select(s.LEAD_ID, s.CLUSTER_ID).iter_rows()
         self._before: dict[int, int | None] = {int(lead): cluster for lead, cluster in pairs}
         self._cluster = dict(self._before)
@@ -42,6 +54,14 @@ class ClusterEdits:
                 self._members.setdefault(cluster, set()).add(lead)
         self._events: list[tuple[str, int, int, int | None, str]] = []
         self._labels: list[tuple[int, int, str, str, str | None]] = []
+        self._conflicts: list[tuple[int, int, str, int, int, str]] = []
+        # each pair's newest label, and per lead the leads it is cannot-linked / must-linked to now
+        self._newest: dict[tuple[int, int], str] = {}
+        self._linked: dict[str, dict[int, set[int]]] = {CANNOT_LINK: {}, MUST_LINK: {}}
+        if labels is not None:
+            for left, right, label in labels.select("lead_id_l", "lead_id_r", LABEL).iter_rows():
+                if left in self._cluster and right in self._cluster:
+                    self._note(left, right, label)
         self.touched: set[int] = set()
 
     def knows(self, lead_id: int) -> bool:
@@ -54,6 +74,41 @@ class ClusterEdits:
     def members(self, cluster_id: int) -> list[int]:
         """The cluster's leads now, ascending."""
         return sorted(self._members.get(cluster_id, ()))
+
+    def _note(self, left: int, right: int, label: str) -> None:
+        """Make ``label`` the newest label of the pair."""
+        pair = (min(left, right), max(left, right))
+        previous = self._newest.get(pair)
+        if previous is not None:
+            self._linked[previous][pair[0]].discard(pair[1])
+            self._linked[previous][pair[1]].discard(pair[0])
+        self._newest[pair] = label
+        self._linked[label].setdefault(pair[0], set()).add(pair[1])
+        self._linked[label].setdefault(pair[1], set()).add(pair[0])
+
+    def label(self, left: int, right: int, label: str, source: str, note: str | None) -> None:
+        """Record a label (written with the edits, in the order they were made)."""
+        self._note(left, right, label)
+        self._labels.append((min(left, right), max(left, right), label, source, note))
+
+    def linked(self, lead_id: int, label: str, among: Iterable[int]) -> int | None:
+        """The smallest of ``among`` whose pair with the lead has ``label`` as its newest label."""
+        others = self._linked[label].get(lead_id, set()).intersection(among)
+        return min(others) if others else None
+
+    def apart(self, cluster: int, other: int) -> tuple[int, int] | None:
+        """A pair of a member of each cluster whose newest label is a cannot-link (the first by
+        the members' ids), or None."""
+        for lead in self.members(cluster):
+            found = self.linked(lead, CANNOT_LINK, self._members.get(other, ()))
+            if found is not None:
+                return min(lead, found), max(lead, found)
+        return None
+
+    def conflict(self, left: int, right: int, label: str, blocked_by: tuple[int, int]) -> None:
+        """Record an answer not applied because of another pair's newest label."""
+        low, high = min(blocked_by), max(blocked_by)
+        self._conflicts.append((left, right, label, low, high, self._newest[(low, high)]))
 
     def detach(self, lead_id: int, note: str | None, detail: str) -> int:
         """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own (its
@@ -78,7 +133,8 @@ class ClusterEdits:
         for member in others:
             self._cluster[member] = rest
         self._cluster[lead_id] = lead_id
-        self._labels += [(min(lead_id, o), max(lead_id, o), CANNOT_LINK, "unmerge", note) for o in others]
+        for other in others:
+            self.label(lead_id, other, CANNOT_LINK, "unmerge", note)
         self._events.append(("unmerge", rest, lead_id, lead_id, detail))
         self.touched.update((cluster, rest, lead_id))
         return rest
@@ -103,9 +159,14 @@ class ClusterEdits:
         return pl.DataFrame(self._events, schema=schema, orient="row")
 
     def labels(self) -> pl.DataFrame:
-        """The cannot-links of the detached leads, in the order the edits made them."""
+        """The labels recorded (answers, and the cannot-links of detached leads), in the order the
+        edits made them: stored in that order, the newest label of each pair stays the newest."""
         schema = {"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, "label": pl.String, "source": pl.String, "note": pl.String}
         return pl.DataFrame(self._labels, schema=schema, orient="row")
+
+    def conflicts(self) -> pl.DataFrame:
+        """The answers not applied to the clusters (``CONFLICTS``), in order."""
+        return pl.DataFrame(self._conflicts, schema=CONFLICTS, orient="row")
 
 
 def lead_ids_of(answers: Iterable[Answer]) -> list[int]:
@@ -114,22 +175,41 @@ def lead_ids_of(answers: Iterable[Answer]) -> list[int]:
 
 
 def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, int]:
-    """Apply reviewed pairs in order: a cannot-link between two leads of one cluster detaches the
-    newer one (the larger id); a must-link between two clusters merges them (the older, smaller
-    id survives). Answers about unclustered leads, or that the clusters already agree with,
-    change nothing (they stay labels for later runs).
+    """Apply reviewed pairs in order, each recorded as a label (``source`` 'review').
+
+    A cannot-link between two leads of one cluster detaches the newer one (the larger id), or the
+    older one when a must-link ties the newer one to another member; when both are so tied,
+    nothing is detached (a conflict). A must-link between two clusters merges them (the older,
+    smaller id survives), unless a cannot-link joins a member of each (a conflict). Answers about
+    unclustered leads, or that the clusters already agree with, change nothing (they stay labels
+    for later runs).
 
     Returns:
-        How many answers of each label, and how many merges and detaches they made.
+        How many answers of each label, how many merges and detaches they made, and how many
+        conflicted (``edits.conflicts()`` names them).
     """
-    counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
+    counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}
     for left, right, label, note in answers:
         counts[label] += 1
+        edits.label(left, right, label, REVIEW_SOURCE, note)
         a, b = edits.cluster(left), edits.cluster(right)
         if label == CANNOT_LINK and a is not None and a == b:
-            edits.detach(right, note or "review: not a match", f"review: lead {right} is not lead {left}")
+            free, other = right, left
+            partner = edits.linked(right, MUST_LINK, edits.members(a))
+            if partner is not None:
+                if edits.linked(left, MUST_LINK, edits.members(a)) is not None:
+                    edits.conflict(left, right, label, (right, partner))
+                    counts["conflicts"] += 1
+                    continue
+                free, other = left, right
+            edits.detach(free, note or "review: not a match", f"review: lead {free} is not lead {other}")
             counts["detached"] += 1
         elif label == MUST_LINK and a is not None and b is not None and a != b:
+            blocker = edits.apart(a, b)
+            if blocker is not None:
+                edits.conflict(left, right, label, blocker)
+                counts["conflicts"] += 1
+                continue
             edits.merge(min(a, b), max(a, b), f"review: lead {left} is lead {right}")
             counts["merged"] += 1
     return counts

@@ -192,6 +192,32 @@ def test_unmerge_detaches_and_later_runs_keep_the_lead_apart(files: list[Path], 
             unmerge(wh, SETTINGS, 10**9)
 
 
+def test_a_review_yes_across_an_unmerge_is_kept_as_a_label_but_merges_nothing(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        _, members = biggest_cluster(wh)
+        assert len(members) >= 3
+        unmerge(wh, SETTINGS, members[-1], note="two people")
+        before = warehouse_state(wh)
+        # a reviewer says the detached lead is the second member: the unmerge said it is none of them
+        path = tmp_path / "review.csv"
+        path.write_text(f"lead_id_l,lead_id_r,label,note\n{members[1]},{members[-1]},yes,same phone\n", encoding="utf-8")
+        done = import_review(wh, SETTINGS, path)
+        assert done.counts == {MUST_LINK: 1, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 1}
+        assert done.conflicts.rows() == [(members[1], members[-1], MUST_LINK, members[0], members[-1], CANNOT_LINK)]
+        after = warehouse_state(wh)
+        assert after["clusters"] == before["clusters"] and after["events"] == before["events"]
+        assert after["golden"].equals(before["golden"])
+        # the answer is stored, and is the newest label of its pair
+        assert after["labels"] == sorted([*before["labels"], (members[1], members[-1], MUST_LINK, "review", "same phone")])
+        pair = explain_pair(wh, SETTINGS, members[1], members[-1])
+        assert pair.newest_label == MUST_LINK and not pair.same_cluster
+        assert (members[0], members[-1]) in set(pair.apart_by.select("lead_id_l", "lead_id_r").rows())
+        # a later answer that the first member is the detached lead too lifts the conflict: it merges
+        path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[-1]},yes\n", encoding="utf-8")
+        assert import_review(wh, SETTINGS, path).counts["conflicts"] == (1 if len(members) > 3 else 0)
+
+
 def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
     lenient = SETTINGS.model_copy(update={"review_threshold": 0.01})
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
@@ -212,7 +238,7 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
             assert weighed and row["evidence"] == ", ".join(f"{c} {level} ({w:+.1f})" for w, c, level in weighed)
         answered = review.head(2).with_columns(pl.Series("label", ["yes", "no"][: min(2, review.height)]))
         answered.write_csv(out)
-        counts = import_review(wh, lenient, out)
+        counts = import_review(wh, lenient, out).counts
         assert counts["must_link"] + counts["cannot_link"] == answered.height
         left, right = int(answered["lead_id_l"][0]), int(answered["lead_id_r"][0])
         assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [left]) == wh.scalar(
@@ -331,6 +357,13 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
             a, b = rng.choice(answers)[:2] if answers else (singles[0], singles[1])
         answers.append((a, b, rng.choice(["yes", "no", "match", "not a match"])))
     answers += [(answers[0][0], answers[0][1], "no"), (answers[1][0], answers[1][1], "yes")]
+    # conflicts, in clusters no answer touched yet: a yes across a no's detach; a no between two
+    # leads that yeses tie to other members
+    named = {lead for a, b, _ in answers for lead in (a, b)}
+    untouched = [g for g in groups if len(g) >= 3 and not named.intersection(g)]
+    first, second = untouched[:2]
+    answers += [(first[0], first[-1], "no"), (first[1], first[-1], "yes"),
+                (second[0], second[1], "yes"), (second[1], second[2], "yes"), (second[0], second[2], "no")]
     whole, one_by_one = tmp_path / "whole.duckdb", tmp_path / "one.duckdb"
     shutil.copyfile(base, whole)
     shutil.copyfile(base, one_by_one)
@@ -341,16 +374,22 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
         return path
 
     with Warehouse.open(whole) as wh:
-        counts = import_review(wh, SETTINGS, review_file(answers, "all.csv"))
+        done = import_review(wh, SETTINGS, review_file(answers, "all.csv"))
+        counts = done.counts
         expected = warehouse_state(wh)
     assert counts["merged"] > 3 and counts["detached"] > 3, counts  # the answers exercise both edits
-    total = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
+    assert counts["conflicts"] >= 2, counts  # and both kinds of conflict
+    total = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}
+    conflicts = []
     with Warehouse.open(one_by_one) as wh:
         for i, answer in enumerate(answers):
-            for key, value in import_review(wh, SETTINGS, review_file([answer], f"one{i}.csv")).items():
+            one = import_review(wh, SETTINGS, review_file([answer], f"one{i}.csv"))
+            conflicts.append(one.conflicts)
+            for key, value in one.counts.items():
                 total[key] += value
         got = warehouse_state(wh)
     assert total == counts
+    assert pl.concat(conflicts).equals(done.conflicts)
     assert got["clusters"] == expected["clusters"]
     assert got["events"] == expected["events"]
     assert got["labels"] == expected["labels"]
@@ -388,7 +427,7 @@ def test_a_crash_during_review_import_keeps_nothing_of_the_file(
         assert after["events"] == before["events"] and after["labels"] == before["labels"]
         assert after["golden"].equals(before["golden"])
         monkeypatch.undo()
-        assert import_review(wh, SETTINGS, path) == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 1}
+        assert import_review(wh, SETTINGS, path).counts == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 1, "conflicts": 0}
         assert warehouse_state(wh)["clusters"] != before["clusters"]
 
 
@@ -397,7 +436,8 @@ def test_review_import_of_an_empty_export_and_of_a_file_without_its_columns(tmp_
         migrate(wh)
         out = tmp_path / "review.csv"
         assert export_review(wh, out) == 0  # nothing uncertain: a file with only its header
-        assert import_review(wh, SETTINGS, out) == {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0}
+        done = import_review(wh, SETTINGS, out)
+        assert done.counts == {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0} and done.conflicts.is_empty()
         out.write_text("lead_id_l,lead_id_r,answer\n1,2,yes\n", encoding="utf-8")
         with pytest.raises(MatchingError, match="lacks the columns label"):
             import_review(wh, SETTINGS, out)
@@ -529,6 +569,17 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     shown = runner.invoke(app, ["status", "--db", str(db)], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "Matching" in shown.output and "pairs waiting for a review" in shown.output
+    # an answer that contradicts the unmerge: imported as a label, named as not applied
+    conflicting = tmp_path / "conflicting.csv"
+    conflicting.write_text(f"lead_id_l,lead_id_r,label\n{members[1]},{members[-1]},yes\n", encoding="utf-8")
+    clusters_before = wh_scalar(db, "SELECT list(cluster_id ORDER BY lead_id) FROM leads")
+    refused = runner.invoke(app, ["review", "import", str(conflicting), "--db", str(db)], env={"COLUMNS": "200"})
+    assert refused.exit_code == 0, refused.output
+    said = " ".join(refused.output.split())
+    assert "0 cluster merge(s)" in said and "1 answer(s) kept as labels but not applied to the clusters" in said
+    assert f"{members[1]} and {members[-1]}" in said and "labelled not a match, one in each cluster" in said
+    assert wh_scalar(db, "SELECT list(cluster_id ORDER BY lead_id) FROM leads") == clusters_before
+    assert wh_scalar(db, "SELECT count(*) FROM match_labels WHERE source = 'review'") == 2
 
 
 # keys stored before migration 6 (no ids; migration 8 drops them), or ids from another polars version

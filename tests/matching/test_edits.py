@@ -9,9 +9,13 @@ from matching.decisions import CANNOT_LINK, MUST_LINK
 from matching.edits import ClusterEdits, apply_answers, lead_ids_of
 
 
-def edits_of(clusters: dict[int, int | None]) -> ClusterEdits:
+def edits_of(clusters: dict[int, int | None], labels: list[tuple[int, int, str]] | None = None) -> ClusterEdits:
+    stored = None if labels is None else pl.DataFrame(labels, schema=["lead_id_l", "lead_id_r", "label"], orient="row")
     return ClusterEdits(pl.DataFrame({"lead_id": list(clusters), "cluster_id": list(clusters.values())},
-                                     schema={"lead_id": pl.Int64, "cluster_id": pl.Int64}))
+                                     schema={"lead_id": pl.Int64, "cluster_id": pl.Int64}), stored)
+
+
+NO_EDIT = {"merged": 0, "detached": 0, "conflicts": 0}
 
 
 def assignment(edits: ClusterEdits, leads: list[int]) -> dict[int, int | None]:
@@ -52,23 +56,81 @@ def test_answers_apply_in_order() -> None:
     # yes merges 6 into 1, then no detaches the newer lead of the pair (6) again
     edits = edits_of(start)
     counts = apply_answers(edits, [(2, 6, MUST_LINK, None), (2, 6, CANNOT_LINK, "not him")])
-    assert counts == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 1}
+    assert counts == {MUST_LINK: 1, CANNOT_LINK: 1, **NO_EDIT, "merged": 1, "detached": 1}
     assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 6}
     assert [e[0] for e in edits.events().rows()] == ["merge", "unmerge"]
-    assert edits.labels()["note"].to_list() == ["not him", "not him"]  # 6 cannot-linked to 1 and 2
-    # the other way round the no finds two clusters (nothing to detach) and the yes merges them
+    # the answers and the detach's cannot-links (6 to 1 and 2), in the order they were made
+    assert edits.labels().rows() == [
+        (2, 6, MUST_LINK, "review", None), (2, 6, CANNOT_LINK, "review", "not him"),
+        (1, 6, CANNOT_LINK, "unmerge", "not him"), (2, 6, CANNOT_LINK, "unmerge", "not him"),
+    ]
+    # the other way round the no finds two clusters (nothing to detach) and the yes merges them:
+    # a newer answer about the same pair replaces the older one
     edits = edits_of(start)
     counts = apply_answers(edits, [(2, 6, CANNOT_LINK, None), (2, 6, MUST_LINK, None)])
-    assert counts == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 0}
+    assert counts == {MUST_LINK: 1, CANNOT_LINK: 1, **NO_EDIT, "merged": 1}
     assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 1}
+    assert edits.conflicts().is_empty()
 
 
 def test_answers_about_unclustered_or_agreeing_leads_change_nothing() -> None:
     edits = edits_of({1: 1, 2: 1, 5: None, 8: 8})
     counts = apply_answers(edits, [(1, 5, MUST_LINK, None), (5, 8, CANNOT_LINK, None), (1, 2, MUST_LINK, None), (1, 8, CANNOT_LINK, None)])
-    assert counts == {MUST_LINK: 2, CANNOT_LINK: 2, "merged": 0, "detached": 0}
-    assert edits.changed().is_empty() and edits.events().is_empty() and edits.labels().is_empty()
+    assert counts == {MUST_LINK: 2, CANNOT_LINK: 2, **NO_EDIT}
+    assert edits.changed().is_empty() and edits.events().is_empty() and edits.conflicts().is_empty()
+    assert edits.labels()["source"].to_list() == ["review"] * 4  # the answers only
     assert not edits.touched
+
+
+def test_a_yes_does_not_merge_clusters_that_a_cannot_link_keeps_apart() -> None:
+    # lead 6 was unmerged from 1's cluster (cannot-linked to 1 and 2); a reviewer now says 2 is 6
+    stored = [(1, 6, CANNOT_LINK), (2, 6, CANNOT_LINK)]
+    edits = edits_of({1: 1, 2: 1, 6: 6, 9: 9}, stored)
+    counts = apply_answers(edits, [(2, 6, MUST_LINK, "same phone"), (6, 9, MUST_LINK, None)])
+    # 2-6 is answered anew, but 1-6 still says "different": no merge; 6 and 9 merge
+    assert counts == {MUST_LINK: 2, CANNOT_LINK: 0, **NO_EDIT, "merged": 1, "conflicts": 1}
+    assert assignment(edits, [1, 2, 6, 9]) == {1: 1, 2: 1, 6: 6, 9: 6}
+    assert edits.conflicts().rows() == [(2, 6, MUST_LINK, 1, 6, CANNOT_LINK)]
+    assert edits.labels().rows()[0] == (2, 6, MUST_LINK, "review", "same phone")  # the answer is kept
+    # the blocking label can be a label the file itself made: a no that detached a lead earlier
+    edits = edits_of({1: 1, 2: 1, 3: 1, 7: 7})
+    counts = apply_answers(edits, [(1, 3, CANNOT_LINK, None), (3, 7, MUST_LINK, None), (2, 7, MUST_LINK, None)])
+    # 3 leaves {1, 2, 3} cannot-linked to 1 and 2; 3 and 7 merge; 2-7 would put 2 with 3 again
+    assert counts == {MUST_LINK: 2, CANNOT_LINK: 1, **NO_EDIT, "merged": 1, "detached": 1, "conflicts": 1}
+    assert assignment(edits, [1, 2, 3, 7]) == {1: 1, 2: 1, 3: 3, 7: 3}
+    assert edits.conflicts().rows() == [(2, 7, MUST_LINK, 1, 3, CANNOT_LINK)]  # the first such pair
+
+
+def test_a_newer_yes_about_the_blocking_pair_lifts_the_conflict() -> None:
+    edits = edits_of({1: 1, 2: 1, 6: 6}, [(1, 6, CANNOT_LINK)])
+    counts = apply_answers(edits, [(2, 6, MUST_LINK, None), (1, 6, MUST_LINK, None)])
+    assert counts == {MUST_LINK: 2, CANNOT_LINK: 0, **NO_EDIT, "merged": 1, "conflicts": 1}
+    assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 1}
+
+
+def test_a_no_detaches_the_older_lead_when_a_yes_ties_the_newer_one_and_neither_when_both_are_tied() -> None:
+    # a reviewer said 5 is 8; now that 2 is not 8: 8 stays with 5, and 2 leaves
+    edits = edits_of({2: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK)])
+    counts = apply_answers(edits, [(2, 8, CANNOT_LINK, None)])
+    assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "detached": 1}
+    assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 5, 8: 5}
+    assert edits.events().rows() == [("unmerge", 5, 2, 2, "review: lead 2 is not lead 8")]
+    # an unmerge's cannot-link is not a tie: the newer lead leaves as before
+    edits = edits_of({2: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK), (5, 8, CANNOT_LINK)])
+    apply_answers(edits, [(2, 8, CANNOT_LINK, None)])
+    assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 2, 8: 8}
+    # both tied (2 to 3, 8 to 5): nothing moves, the answer is a conflict
+    edits = edits_of({2: 2, 3: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK), (2, 3, MUST_LINK)])
+    counts = apply_answers(edits, [(2, 8, CANNOT_LINK, "no")])
+    assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "conflicts": 1}
+    assert edits.changed().is_empty() and edits.events().is_empty()
+    assert edits.conflicts().rows() == [(2, 8, CANNOT_LINK, 5, 8, MUST_LINK)]
+
+
+def test_stored_labels_about_other_leads_are_ignored() -> None:
+    # 1-99: lead 99 is in none of the clusters read; it cannot stop a merge of 1's and 6's clusters
+    edits = edits_of({1: 1, 6: 6}, [(1, 99, CANNOT_LINK), (6, 99, CANNOT_LINK)])
+    assert apply_answers(edits, [(1, 6, MUST_LINK, None)])["merged"] == 1
 
 
 def test_lead_ids_of_keeps_the_first_mention() -> None:
