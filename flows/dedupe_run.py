@@ -21,7 +21,7 @@ from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, pla
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_play, unknown_rule_levels
+from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_play, standing, unknown_rule_levels
 from matching.edits import CONFLICTS, ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
 from matching.golden import GOLDEN_INPUT, golden_records
@@ -530,7 +530,7 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
     clusters = records[s.CLUSTER_ID]
     apart_by = pl.DataFrame(schema=wc.LABELS_TOUCHING)
     if clusters.null_count() == 0 and clusters.n_unique() == 2:
-        both = wc.labels_touching(wh, pl.Series([], dtype=pl.Int64), clusters)
+        both = standing(wc.labels_touching(wh, pl.Series([], dtype=pl.Int64), clusters))
         apart_by = both.filter(
             (pl.col("label") == CANNOT_LINK) & pl.col("cluster_id_l").is_in(clusters.implode())
             & pl.col("cluster_id_r").is_in(clusters.implode()) & (pl.col("cluster_id_l") != pl.col("cluster_id_r"))

@@ -137,7 +137,9 @@ def decide(scored: pl.DataFrame, settings: DedupSettings, labels: pl.DataFrame |
 def labels_in_play(labels: pl.DataFrame, in_play: pl.Series) -> pl.DataFrame:
     """Labels for a run: a cannot-link side that is not among the leads in play stands for its
     cluster (the cluster's id is a node tied to every member in play), so an unmerged lead keeps
-    its cluster apart from the other even when the run does not read it.
+    its cluster apart from the other even when the run does not read it. A cannot-link that a
+    newer must-link of the same pair replaced (a review "yes" after an unmerge) keeps nothing
+    apart: it is left out (the pair's newest label decides, as everywhere).
 
     Args:
         labels: ``lead_id_l``, ``lead_id_r``, ``label``, ``source``, ``cluster_id_l``, ``cluster_id_r``.
@@ -152,4 +154,10 @@ def labels_in_play(labels: pl.DataFrame, in_play: pl.Series) -> pl.DataFrame:
         stands_for_cluster = (pl.col(LABEL) == CANNOT_LINK) & ~pl.col(lead).is_in(ids) & pl.col(cluster).is_not_null()
         return pl.when(stands_for_cluster).then(pl.col(cluster)).otherwise(pl.col(lead)).cast(pl.Int64).alias(lead)
 
-    return labels.select(side(LEFT, "cluster_id_l"), side(RIGHT, "cluster_id_r"), LABEL, SOURCE)
+    return standing(labels).select(side(LEFT, "cluster_id_l"), side(RIGHT, "cluster_id_r"), LABEL, SOURCE)
+
+
+def standing(labels: pl.DataFrame) -> pl.DataFrame:
+    """The labels (oldest first) without the cannot-links that a newer must-link of the same pair
+    replaced: those keep nothing apart any more."""
+    return labels.filter((pl.col(LABEL) != CANNOT_LINK) | (pl.col(LABEL).last().over([LEFT, RIGHT]) == CANNOT_LINK))

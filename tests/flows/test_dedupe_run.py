@@ -212,7 +212,9 @@ def test_a_review_yes_across_an_unmerge_is_kept_as_a_label_but_merges_nothing(fi
         assert after["labels"] == sorted([*before["labels"], (members[1], members[-1], MUST_LINK, "review", "same phone")])
         pair = explain_pair(wh, SETTINGS, members[1], members[-1])
         assert pair.newest_label == MUST_LINK and not pair.same_cluster
-        assert (members[0], members[-1]) in set(pair.apart_by.select("lead_id_l", "lead_id_r").rows())
+        # kept apart by the unmerge's other cannot-links, no longer by the one the answer replaced
+        apart = set(pair.apart_by.select("lead_id_l", "lead_id_r").rows())
+        assert (members[0], members[-1]) in apart and (members[1], members[-1]) not in apart
         # a later answer that the first member is the detached lead too lifts the conflict: it merges
         path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[-1]},yes\n", encoding="utf-8")
         assert import_review(wh, SETTINGS, path).counts["conflicts"] == (1 if len(members) > 3 else 0)
@@ -712,22 +714,39 @@ def test_explain_pair_counts_a_block_as_the_next_run_will(tmp_path: Path) -> Non
         assert not explain_pair(wh, settings, 2, 3).sizes_known
 
 
-def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:
-    # lead 1 was unmerged from lead 2 (cannot-link). New leads 5 and 6 are the same people as 3
-    # (cluster 1) and 4 (cluster 2) and the same as each other (one e-mail): linking them all
-    # would undo the unmerge. Leads 1 and 2 share only an oversized phone block, so they are not read.
-    rules = [BlockingRule(name="email", parts=["email:canonical_email"]), BlockingRule(name="phone", parts=["any_phone"], max_block_size=2),
-             BlockingRule(name="name", parts=["last_name:lower"])]
-    settings = DedupSettings(
-        blocking_rules=rules, random_pairs=1000, cannot_link=[],
-        must_link=[LinkRule(name="e", when={"email": ["exact"]}), LinkRule(name="n", when={"last_name": ["exact"], "first_name": ["exact"]})],
-    )
+# lead 1 was unmerged from lead 2 (cannot-link). New leads 5 and 6 are the same people as 3
+# (cluster 1) and 4 (cluster 2) and the same as each other (one e-mail): linking them all
+# would undo the unmerge. Leads 1 and 2 share only an oversized phone block, so they are not read.
+UNMERGED_RULES = [BlockingRule(name="email", parts=["email:canonical_email"]), BlockingRule(name="phone", parts=["any_phone"], max_block_size=2),
+                  BlockingRule(name="name", parts=["last_name:lower"])]
+UNMERGED_SETTINGS = DedupSettings(
+    blocking_rules=UNMERGED_RULES, random_pairs=1000, cannot_link=[],
+    must_link=[LinkRule(name="e", when={"email": ["exact"]}), LinkRule(name="n", when={"last_name": ["exact"], "first_name": ["exact"]})],
+)
+
+
+def _unmerged(wh: Warehouse) -> None:
+    migrate(wh)
+    _stored(wh, [(1, "Ann", "Alpha", "a1@x.com", "+15550001", 1), (2, "Bob", "Beta", "b1@x.com", "+15550001", 2),
+                 (3, "Cat", "Gamma", "ca@x.com", None, 1), (4, "Dan", "Delta", "da@x.com", None, 2),
+                 (5, "Cat", "Gamma", "ca@x.com", "+15550001", None), (6, "Dan", "Delta", "ca@x.com", None, None)], UNMERGED_RULES)
+    wh.execute("INSERT INTO match_labels VALUES (1, 2, 'cannot_link', 'unmerge', NULL, now()::TIMESTAMP - INTERVAL 1 DAY)")
+
+
+def test_a_cannot_link_replaced_by_a_newer_yes_no_longer_keeps_the_clusters_apart(tmp_path: Path) -> None:
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
-        migrate(wh)
-        _stored(wh, [(1, "Ann", "Alpha", "a1@x.com", "+15550001", 1), (2, "Bob", "Beta", "b1@x.com", "+15550001", 2),
-                     (3, "Cat", "Gamma", "ca@x.com", None, 1), (4, "Dan", "Delta", "da@x.com", None, 2),
-                     (5, "Cat", "Gamma", "ca@x.com", "+15550001", None), (6, "Dan", "Delta", "ca@x.com", None, None)], rules)
-        wh.execute("INSERT INTO match_labels VALUES (1, 2, 'cannot_link', 'unmerge', NULL, now()::TIMESTAMP)")
+        _unmerged(wh)
+        wh.execute("INSERT INTO match_labels VALUES (1, 2, 'must_link', 'review', 'same after all', now()::TIMESTAMP)")
+        run_dedupe(wh, UNMERGED_SETTINGS)
+        after = clusters(wh)
+        assert after[1] == after[2] == after[3] == after[4] == after[5] == after[6]  # 5 and 6 tie the two clusters
+        assert explain_pair(wh, UNMERGED_SETTINGS, 1, 2).same_cluster
+
+
+def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:
+    settings = UNMERGED_SETTINGS
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        _unmerged(wh)
         run_dedupe(wh, settings)
         after = clusters(wh)
         assert after[1] != after[2]  # the unmerge holds

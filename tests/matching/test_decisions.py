@@ -56,17 +56,33 @@ def test_swapped_names_with_two_mailboxes_at_one_domain_are_two_colleagues() -> 
 
 def test_a_cannot_link_side_not_in_play_stands_for_its_cluster() -> None:
     labels = pl.DataFrame({
-        "lead_id_l": [7, 7, 8, 1], "lead_id_r": [9, 9, 20, 2], "label": [CANNOT_LINK, MUST_LINK, CANNOT_LINK, CANNOT_LINK],
+        "lead_id_l": [7, 7, 8, 1], "lead_id_r": [9, 11, 20, 2], "label": [CANNOT_LINK, MUST_LINK, CANNOT_LINK, CANNOT_LINK],
         "source": ["unmerge", "review", "unmerge", "unmerge"],
-        "cluster_id_l": [3, 3, 8, None], "cluster_id_r": [5, 5, 20, 2],
+        "cluster_id_l": [3, 3, 8, None], "cluster_id_r": [5, 6, 20, 2],
     })
-    out = labels_in_play(labels, pl.Series([9, 20, 1]))
+    out = labels_in_play(labels, pl.Series([9, 11, 20, 1]))
     assert out.columns == ["lead_id_l", "lead_id_r", "label", "source"]
     assert out.rows() == [
         (3, 9, CANNOT_LINK, "unmerge"),  # 7 is not read: its cluster 3 keeps apart from 9
-        (7, 9, MUST_LINK, "review"),  # must-links only matter on candidate pairs: kept as they are
+        (7, 11, MUST_LINK, "review"),  # must-links only matter on candidate pairs: kept as they are
         (8, 20, CANNOT_LINK, "unmerge"),  # 8 is its cluster's id already
         (1, 2, CANNOT_LINK, "unmerge"),  # 1 is in play; 2 not read, its own cluster
+    ]
+
+
+def test_a_cannot_link_replaced_by_a_newer_must_link_keeps_nothing_apart() -> None:
+    labels = pl.DataFrame({  # oldest first
+        "lead_id_l": [7, 7, 4, 4, 5], "lead_id_r": [9, 9, 6, 6, 6],
+        "label": [CANNOT_LINK, MUST_LINK, MUST_LINK, CANNOT_LINK, CANNOT_LINK],
+        "source": ["unmerge", "review", "review", "review", "unmerge"],
+        "cluster_id_l": [3, 3, 4, 4, 4], "cluster_id_r": [5, 5, 6, 6, 6],
+    })
+    out = labels_in_play(labels, pl.Series([9, 6]))
+    assert out.rows() == [
+        (7, 9, MUST_LINK, "review"),  # the unmerge's cannot-link before it is gone: cluster 3 may join 9
+        (4, 6, MUST_LINK, "review"),  # history stays (a must-link keeps nothing apart) ...
+        (4, 6, CANNOT_LINK, "review"),  # ... and the newer "no" holds
+        (4, 6, CANNOT_LINK, "unmerge"),  # 5 stands for its cluster 4
     ]
 
 
