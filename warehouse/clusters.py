@@ -166,7 +166,7 @@ def stored_level_patterns(
             SELECT max(rowid) AS row_id FROM match_pairs WHERE $since IS NULL OR created_at > $since GROUP BY lead_id_l, lead_id_r
         ),
         answers AS (
-            SELECT lead_id_l, lead_id_r, arg_max(label, rowid) AS label FROM match_labels
+            SELECT lead_id_l, lead_id_r, arg_max(label, (created_at, rowid)) AS label FROM match_labels
             GROUP BY lead_id_l, lead_id_r HAVING bool_or(source = $source)
         )
         SELECT {levels}, a.label::VARCHAR AS label, count(*) AS pairs

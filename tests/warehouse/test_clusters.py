@@ -85,3 +85,22 @@ def test_the_reads_of_explain_pair() -> None:
         wc.insert_keys(wh, keys)
         holders = wc.stored_keys_sharing(wh, pl.Series([7, 9, 10], dtype=pl.UInt64))
         assert holders.rows() == [(1, 7), (2, 7), (3, 7), (3, 7), (4, 9)]  # no lead holds 10
+
+
+def test_stored_level_patterns_take_each_pairs_newest_label_by_time_then_order() -> None:
+    """The refit reads a pair's answer as every other reader does: its newest label by
+    ``created_at``, then by the order stored (not by the order stored alone)."""
+    with Warehouse.open(":memory:") as wh:
+        _warehouse(wh)
+        for left, right in ((1, 2), (3, 4)):
+            wh.execute(
+                "INSERT INTO match_pairs (lead_id_l, lead_id_r, blocking_rules, level_email, prior_weight, match_weight, match_probability, "
+                "decision, decided_by, created_at) VALUES (?, ?, ['email'], 'exact', 0, 0, 0.5, 'review', 'model', now()::TIMESTAMP)",
+                [left, right],
+            )
+        for left, right, label, at in ((1, 2, "must_link", "2026-03-02"), (1, 2, "cannot_link", "2026-03-01"),
+                                        (3, 4, "cannot_link", "2026-03-01"), (3, 4, "must_link", "2026-03-01")):
+            wh.execute("INSERT INTO match_labels VALUES (?, ?, ?, 'review', NULL, ?::TIMESTAMP)", [left, right, label, at])
+        patterns = wc.stored_level_patterns(wh, ["email"], "review")
+        # 1-2: the "no" stored later but dated earlier; 3-4: one time, the "yes" stored last
+        assert patterns.rows() == [("exact", "must_link", 2)]
