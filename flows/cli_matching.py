@@ -158,8 +158,9 @@ def _pair_verdict(found: PairExplanation) -> str:
         if found.newest_label == MUST_LINK:
             return f"Both leads are in cluster {cluster_l}: duplicates, as a person labelled them."
         if found.newest_label == CANNOT_LINK:
-            return (f"Both leads are in cluster {cluster_l}, although they were labelled different people: a later merge "
-                    f"joined their clusters (`leadpipe unmerge {found.leads[s.LEAD_ID][1]}` detaches one again).")
+            return (f"Both leads are in cluster {cluster_l}, although the newest label says different people: a review answer "
+                    "that conflicted with other answers (kept as a label, it changed no cluster), or a merge made before "
+                    f"review imports checked for conflicts (2026-12-07). `leadpipe unmerge {found.leads[s.LEAD_ID][1]}` detaches one.")
         linked = any(pair is not None and pair["decision"] in (MATCH, MUST_LINK) for pair in (found.stored, found.now))
         return f"Both leads are in cluster {cluster_l}: duplicates" + (
             "." if linked else f", tied through other members of the cluster (`leadpipe explain {first} --all` shows its pairs)."
@@ -169,6 +170,9 @@ def _pair_verdict(found: PairExplanation) -> str:
         one = len(found.waiting) == 1
         return (f"Not clustered yet: {names} {'has' if one else 'have'} not been through a dedup run since loaded "
                 f"(`leadpipe dedupe` clusters {'it' if one else 'them'}).")
+    if found.newest_label == MUST_LINK:
+        return (f"Different clusters ({cluster_l} and {cluster_r}), although the newest label says the same person: a review "
+                "answer that conflicted with cannot-links between the two clusters (kept as a label, it changed no cluster).")
     return f"Different clusters ({cluster_l} and {cluster_r}): not duplicates."
 
 
@@ -294,7 +298,7 @@ def review_import(
     config: ConfigOption = None,
     no_wait: NoWaitOption = False,
 ) -> None:
-    """Read reviewed pairs back as must-link / cannot-link labels that every later run respects."""
+    """Read reviewed pairs back as must-link / cannot-link labels, merging and detaching leads; answers that contradict other labels are kept but change no cluster."""
     with _errors():
         settings = load_settings(config, db)
         with writable_warehouse(settings.warehouse.path, no_wait) as wh:
@@ -312,8 +316,9 @@ def review_import(
     )
     if done.conflicts.height:
         console.print(frame_table(_conflict_rows(done.conflicts), f"{done.conflicts.height} answer(s) kept as labels but not applied to the clusters"))
-        console.print("each contradicts an earlier answer about another pair (an unmerge counts as one); "
-                      "`leadpipe explain LEAD --with OTHER` shows a pair's labels, `leadpipe unmerge LEAD` detaches a lead by hand")
+        console.print("each contradicts the newest label of another pair (an earlier answer, in this file or before it, or the "
+                      "cannot-links an unmerge or a detaching answer wrote); `leadpipe explain LEAD --with OTHER` shows a pair's "
+                      "labels, `leadpipe unmerge LEAD` detaches a lead by hand")
     console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
 
 
@@ -324,8 +329,8 @@ def _conflict_rows(conflicts: pl.DataFrame) -> pl.DataFrame:
         pl.col("label").replace_strict({MUST_LINK: "match", CANNOT_LINK: "not a match"}).alias("answer"),
         pl.when(pl.col("label") == MUST_LINK)
         .then(pl.format("leads {} and {} are labelled not a match, one in each cluster", "blocked_by_l", "blocked_by_r"))
-        .otherwise(pl.format("leads {} and {} are labelled match, and each lead of the answer is tied so to another member",
-                             "blocked_by_l", "blocked_by_r"))
+        .otherwise(pl.format("match labels tie the two leads through other members of their cluster (leads {} and {} "
+                             "are labelled match)", "blocked_by_l", "blocked_by_r"))
         .alias("not applied because"),
     )
 

@@ -139,7 +139,9 @@ def labels_in_play(labels: pl.DataFrame, in_play: pl.Series) -> pl.DataFrame:
     cluster (the cluster's id is a node tied to every member in play), so an unmerged lead keeps
     its cluster apart from the other even when the run does not read it. A cannot-link that a
     newer must-link of the same pair replaced (a review "yes" after an unmerge) keeps nothing
-    apart: it is left out (the pair's newest label decides, as everywhere).
+    apart: it is left out (the pair's newest label decides, as everywhere). So is one between two
+    leads of one cluster (a review "no" that conflicted with other answers): a run never cuts a
+    cluster, and taken as binding it would keep every new lead out of that cluster.
 
     Args:
         labels: ``lead_id_l``, ``lead_id_r``, ``label``, ``source``, ``cluster_id_l``, ``cluster_id_r``.
@@ -154,7 +156,8 @@ def labels_in_play(labels: pl.DataFrame, in_play: pl.Series) -> pl.DataFrame:
         stands_for_cluster = (pl.col(LABEL) == CANNOT_LINK) & ~pl.col(lead).is_in(ids) & pl.col(cluster).is_not_null()
         return pl.when(stands_for_cluster).then(pl.col(cluster)).otherwise(pl.col(lead)).cast(pl.Int64).alias(lead)
 
-    return standing(labels).select(side(LEFT, "cluster_id_l"), side(RIGHT, "cluster_id_r"), LABEL, SOURCE)
+    within = (pl.col(LABEL) == CANNOT_LINK) & (pl.col("cluster_id_l") == pl.col("cluster_id_r")).fill_null(False)
+    return standing(labels).filter(~within).select(side(LEFT, "cluster_id_l"), side(RIGHT, "cluster_id_r"), LABEL, SOURCE)
 
 
 def standing(labels: pl.DataFrame) -> pl.DataFrame:

@@ -14,7 +14,8 @@ People's answers never overrule each other silently. Each pair's newest label is
 newer answer about the same pair replaces an older one), and an answer that would break the
 newest label of *another* pair is kept as a label but not applied to the clusters: it is
 reported as a conflict. A "yes" does not merge two clusters that a cannot-link (a "no", or an
-unmerge) keeps apart; a "no" does not detach a lead that a "yes" ties to another member.
+unmerge) keeps apart; a "no" takes the leads that "yes" answers tie to the newer lead out with
+it, and detaches nothing when such answers tie the two leads to each other.
 """
 
 from __future__ import annotations
@@ -110,6 +111,21 @@ class ClusterEdits:
         low, high = min(blocked_by), max(blocked_by)
         self._conflicts.append((left, right, label, low, high, self._newest[(low, high)]))
 
+    def tied(self, lead_id: int) -> dict[int, int | None]:
+        """The members of the lead's cluster that must-links (newest labels) tie to it, directly or
+        through other members, the lead included: each with the member before it on a shortest
+        chain from the lead (None for the lead)."""
+        cluster = self._cluster[lead_id]
+        members = self._members.get(cluster, set()) if cluster is not None else {lead_id}
+        before: dict[int, int | None] = {lead_id: None}
+        chain = [lead_id]
+        for lead in chain:  # breadth first: the list grows while it is walked
+            for other in sorted(self._linked[MUST_LINK].get(lead, set()) & members):
+                if other not in before:
+                    before[other] = lead
+                    chain.append(other)
+        return before
+
     def detach(self, lead_id: int, note: str | None, detail: str) -> int:
         """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own (its
         id is its lead id), cannot-linked to every other member (``source`` 'unmerge'). The rest
@@ -122,21 +138,36 @@ class ClusterEdits:
         Raises:
             ValueError: the lead is in no cluster, or alone in its cluster.
         """
-        cluster = self._cluster[lead_id]
-        others = [m for m in self.members(cluster) if m != lead_id] if cluster is not None else []
+        return self.detach_group([lead_id], note, detail)
+
+    def detach_group(self, leads: Iterable[int], note: str | None, detail: str) -> int:
+        """Take leads of one cluster out of it together, as ``detach`` takes one: they become a
+        cluster (its id their smallest lead id), each cannot-linked to every member left behind,
+        with an ``unmerge`` event each.
+
+        Raises:
+            ValueError: the leads are in no cluster, in several, or are the whole cluster.
+        """
+        group = sorted(set(leads))
+        clusters = {self._cluster[lead] for lead in group}
+        cluster = clusters.pop() if len(clusters) == 1 else None
+        others = [m for m in self.members(cluster) if m not in group] if cluster is not None else []
         if not others:
-            raise ValueError(f"lead {lead_id} is not in a cluster with other leads")
-        rest = others[0]
+            if len(group) == 1:
+                raise ValueError(f"lead {group[0]} is not in a cluster with other leads")
+            raise ValueError(f"leads {', '.join(map(str, group))} are not part of one cluster with other leads")
+        rest, own = others[0], group[0]
         del self._members[cluster]
         self._members[rest] = set(others)
-        self._members[lead_id] = {lead_id}
+        self._members[own] = set(group)
         for member in others:
             self._cluster[member] = rest
-        self._cluster[lead_id] = lead_id
-        for other in others:
-            self.label(lead_id, other, CANNOT_LINK, "unmerge", note)
-        self._events.append(("unmerge", rest, lead_id, lead_id, detail))
-        self.touched.update((cluster, rest, lead_id))
+        for lead in group:
+            self._cluster[lead] = own
+            for other in others:
+                self.label(lead, other, CANNOT_LINK, "unmerge", note)
+            self._events.append(("unmerge", rest, own, lead, detail))
+        self.touched.update((cluster, rest, own))
         return rest
 
     def merge(self, survivor: int, absorbed: int, detail: str) -> None:
@@ -177,16 +208,16 @@ def lead_ids_of(answers: Iterable[Answer]) -> list[int]:
 def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, int]:
     """Apply reviewed pairs in order, each recorded as a label (``source`` 'review').
 
-    A cannot-link between two leads of one cluster detaches the newer one (the larger id), or the
-    older one when a must-link ties the newer one to another member; when both are so tied,
-    nothing is detached (a conflict). A must-link between two clusters merges them (the older,
-    smaller id survives), unless a cannot-link joins a member of each (a conflict). Answers about
-    unclustered leads, or that the clusters already agree with, change nothing (they stay labels
-    for later runs).
+    A cannot-link between two leads of one cluster detaches the newer one (the larger id), with
+    the members that must-links tie to it (directly or through others: a person said they are
+    the same); when such a chain ties it to the older one, nothing is detached (a conflict). A
+    must-link between two clusters merges them (the older, smaller id survives), unless a
+    cannot-link joins a member of each (a conflict). Answers about unclustered leads, or that the
+    clusters already agree with, change nothing (they stay labels for later runs).
 
     Returns:
-        How many answers of each label, how many merges and detaches they made, and how many
-        conflicted (``edits.conflicts()`` names them).
+        How many answers of each label, how many merges they made and leads they detached, and
+        how many conflicted (``edits.conflicts()`` names them).
     """
     counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}
     for left, right, label, note in answers:
@@ -194,16 +225,16 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
         edits.label(left, right, label, REVIEW_SOURCE, note)
         a, b = edits.cluster(left), edits.cluster(right)
         if label == CANNOT_LINK and a is not None and a == b:
-            free, other = right, left
-            partner = edits.linked(right, MUST_LINK, edits.members(a))
-            if partner is not None:
-                if edits.linked(left, MUST_LINK, edits.members(a)) is not None:
-                    edits.conflict(left, right, label, (right, partner))
-                    counts["conflicts"] += 1
-                    continue
-                free, other = left, right
-            edits.detach(free, note or "review: not a match", f"review: lead {free} is not lead {other}")
-            counts["detached"] += 1
+            group = edits.tied(right)
+            step = group.get(left)
+            if step is not None:  # must-links tie them through other members: the last step of the chain
+                edits.conflict(left, right, label, (step, left))
+                counts["conflicts"] += 1
+                continue
+            with_it = [lead for lead in sorted(group) if lead != right]
+            edits.detach_group(group, note or "review: not a match", f"review: lead {right} is not lead {left}"
+                               + (f" (with {', '.join(map(str, with_it))}, labelled the same)" if with_it else ""))
+            counts["detached"] += len(group)
         elif label == MUST_LINK and a is not None and b is not None and a != b:
             blocker = edits.apart(a, b)
             if blocker is not None:

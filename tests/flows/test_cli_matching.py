@@ -1,4 +1,4 @@
-"""flows.cli_matching: what `leadpipe explain A --with B` says, for each kind of pair."""
+"""flows.cli_matching: what `leadpipe explain A --with B` says for each kind of pair, and how review import names its conflicts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from datetime import datetime
 import polars as pl
 from rich.console import Console
 
-from flows.cli_matching import _apart_line, _blocks_table, _comparison_line, _pair_verdict
+from flows.cli_matching import (
+    _apart_line,
+    _blocks_table,
+    _comparison_line,
+    _conflict_rows,
+    _pair_verdict,
+)
 from flows.dedupe_run import PairExplanation
+from matching.edits import CONFLICTS
 from warehouse.clusters import LABELS_TOUCHING
 
 BLOCKS = {"rule": pl.String, "key": pl.String, "block": pl.UInt64, "size": pl.Int64, "cap": pl.Int64, "within_cap": pl.Boolean}
@@ -39,8 +46,11 @@ def test_the_verdict_names_what_ties_or_parts_two_leads() -> None:
     assert "tied through other members" in _pair_verdict(pair((1, 1), stored="review", now="review"))
     assert "as a person labelled them" in _pair_verdict(pair((1, 1), labels=["cannot_link", "must_link"]))
     # the newest label counts: labelled different people, then merged again
-    assert "although they were labelled different people" in _pair_verdict(pair((1, 1), labels=["must_link", "cannot_link"]))
+    assert "although the newest label says different people: a review answer that conflicted" in _pair_verdict(
+        pair((1, 1), labels=["must_link", "cannot_link"]))
     assert _pair_verdict(pair((1, 2))) == "Different clusters (1 and 2): not duplicates."
+    assert _pair_verdict(pair((1, 2), labels=["must_link", "cannot_link"])) == "Different clusters (1 and 2): not duplicates."
+    assert "although the newest label says the same person" in _pair_verdict(pair((1, 2), labels=["cannot_link", "must_link"]))
     assert "lead 2 has not been through a dedup run" in _pair_verdict(pair((1, None)))
     assert "lead 1 and lead 2 have not been through a dedup run" in _pair_verdict(pair((None, None)))
 
@@ -72,3 +82,12 @@ def test_keys_and_notes_with_brackets_print_as_written() -> None:
     console = Console(record=True, width=200)
     console.print(_blocks_table(pair((1, None), blocks=[("name", "[bold]x[/]", 1, 2, 30, True)])))
     assert "[bold]x[/]" in console.export_text()
+
+
+def test_conflicting_answers_are_named_with_the_label_that_stopped_each() -> None:
+    conflicts = pl.DataFrame([(2, 6, "must_link", 1, 6, "cannot_link"), (2, 8, "cannot_link", 2, 3, "must_link")],
+                             schema=CONFLICTS, orient="row")
+    assert _conflict_rows(conflicts).rows() == [
+        ("2 and 6", "match", "leads 1 and 6 are labelled not a match, one in each cluster"),
+        ("2 and 8", "not a match", "match labels tie the two leads through other members of their cluster (leads 2 and 3 are labelled match)"),
+    ]

@@ -743,6 +743,22 @@ def test_a_cannot_link_replaced_by_a_newer_yes_no_longer_keeps_the_clusters_apar
         assert explain_pair(wh, UNMERGED_SETTINGS, 1, 2).same_cluster
 
 
+def test_a_conflicting_no_inside_a_cluster_does_not_keep_new_leads_out_of_it(tmp_path: Path) -> None:
+    # cluster 2 holds Ann (2, 3) and Bob (5, 8); people said 2 is 3 and 3 is 8, then that 2 is not
+    # 8: a conflict, nothing detached. A new Ann (9, Ann's e-mail: a must-link) still joins cluster 2
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        _stored(wh, [(2, "Ann", "Alpha", "a@x.com", None, 2), (3, "Ann", "Alpha", "a@x.com", None, 2),
+                     (5, "Bob", "Beta", "b@x.com", None, 2), (8, "Bob", "Beta", "b@x.com", None, 2),
+                     (9, "Ann", "Alpha", "a@x.com", None, None)], UNMERGED_RULES)
+        path = tmp_path / "review.csv"
+        path.write_text("lead_id_l,lead_id_r,label\n2,3,yes\n3,8,yes\n2,8,no\n", encoding="utf-8")
+        assert import_review(wh, UNMERGED_SETTINGS, path).counts["conflicts"] == 1
+        run_dedupe(wh, UNMERGED_SETTINGS)
+        assert clusters(wh) == {2: 2, 3: 2, 5: 2, 8: 2, 9: 2}
+        assert wh.scalar("SELECT count(*) FROM cluster_events WHERE event = 'split'") == 0
+
+
 def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> None:
     settings = UNMERGED_SETTINGS
     with Warehouse.open(tmp_path / "w.duckdb") as wh:

@@ -70,6 +70,15 @@ def test_a_cannot_link_side_not_in_play_stands_for_its_cluster() -> None:
     ]
 
 
+def test_a_cannot_link_inside_one_cluster_is_left_out() -> None:
+    # 2-8: a review "no" that conflicted (both stay in cluster 2); a run cannot honour it
+    labels = pl.DataFrame({
+        "lead_id_l": [2, 2, 3], "lead_id_r": [8, 9, 5], "label": [CANNOT_LINK, CANNOT_LINK, MUST_LINK],
+        "source": ["review", "review", "review"], "cluster_id_l": [2, 2, 2], "cluster_id_r": [2, None, 2],
+    })
+    assert labels_in_play(labels, pl.Series([9])).rows() == [(2, 9, CANNOT_LINK, "review"), (3, 5, MUST_LINK, "review")]
+
+
 def test_a_cannot_link_replaced_by_a_newer_must_link_keeps_nothing_apart() -> None:
     labels = pl.DataFrame({  # oldest first
         "lead_id_l": [7, 7, 4, 4, 5], "lead_id_r": [9, 9, 6, 6, 6],

@@ -108,23 +108,44 @@ def test_a_newer_yes_about_the_blocking_pair_lifts_the_conflict() -> None:
     assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 1}
 
 
-def test_a_no_detaches_the_older_lead_when_a_yes_ties_the_newer_one_and_neither_when_both_are_tied() -> None:
-    # a reviewer said 5 is 8; now that 2 is not 8: 8 stays with 5, and 2 leaves
+def test_a_no_takes_the_leads_a_yes_tied_to_the_newer_lead_out_with_it() -> None:
+    # a reviewer said 5 is 8; now that 2 is not 8: 5 and 8 leave 2 together
     edits = edits_of({2: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK)])
     counts = apply_answers(edits, [(2, 8, CANNOT_LINK, None)])
-    assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "detached": 1}
+    assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "detached": 2}
     assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 5, 8: 5}
-    assert edits.events().rows() == [("unmerge", 5, 2, 2, "review: lead 2 is not lead 8")]
-    # an unmerge's cannot-link is not a tie: the newer lead leaves as before
+    detail = "review: lead 8 is not lead 2 (with 5, labelled the same)"
+    assert edits.events().rows() == [("unmerge", 2, 5, 5, detail), ("unmerge", 2, 5, 8, detail)]
+    assert [row[:3] for row in edits.labels().rows()] == [(2, 8, CANNOT_LINK), (2, 5, CANNOT_LINK), (2, 8, CANNOT_LINK)]
+    assert edits.touched == {2, 5}
+    # an unmerge's cannot-link replaced that yes: 8 leaves alone, as without it
     edits = edits_of({2: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK), (5, 8, CANNOT_LINK)])
     apply_answers(edits, [(2, 8, CANNOT_LINK, None)])
     assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 2, 8: 8}
-    # both tied (2 to 3, 8 to 5): nothing moves, the answer is a conflict
+    # 2 is tied to 3 and 8 to 5, but nothing ties 2 to 8: {5, 8} leaves {2, 3}
     edits = edits_of({2: 2, 3: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK), (2, 3, MUST_LINK)])
+    assert apply_answers(edits, [(2, 8, CANNOT_LINK, None)])["detached"] == 2
+    assert assignment(edits, [2, 3, 5, 8]) == {2: 2, 3: 2, 5: 5, 8: 5}
+
+
+def test_a_no_between_leads_that_yeses_chain_together_detaches_nothing() -> None:
+    # 2 is 3 and 3 is 8 (people said so): "2 is not 8" contradicts them
+    edits = edits_of({2: 2, 3: 2, 5: 2, 8: 2}, [(2, 3, MUST_LINK), (3, 8, MUST_LINK)])
     counts = apply_answers(edits, [(2, 8, CANNOT_LINK, "no")])
     assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "conflicts": 1}
     assert edits.changed().is_empty() and edits.events().is_empty()
-    assert edits.conflicts().rows() == [(2, 8, CANNOT_LINK, 5, 8, MUST_LINK)]
+    assert edits.conflicts().rows() == [(2, 8, CANNOT_LINK, 2, 3, MUST_LINK)]  # the chain's step into 2
+    assert edits.labels().rows() == [(2, 8, CANNOT_LINK, "review", "no")]  # kept as a label
+
+
+def test_tied_follows_must_links_within_the_cluster_only() -> None:
+    edits = edits_of({1: 1, 2: 1, 3: 1, 4: 1, 9: 9}, [(1, 2, MUST_LINK), (2, 3, MUST_LINK), (3, 9, MUST_LINK), (1, 4, CANNOT_LINK)])
+    assert edits.tied(1) == {1: None, 2: 1, 3: 2}  # 9 is in another cluster; 4 only cannot-linked
+    assert edits.tied(4) == {4: None}
+    with pytest.raises(ValueError, match="not part of one cluster with other leads"):
+        edits.detach_group([1, 2, 3, 4], None, "all")
+    with pytest.raises(ValueError, match="not part of one cluster"):
+        edits.detach_group([1, 9], None, "two clusters")
 
 
 def test_stored_labels_about_other_leads_are_ignored() -> None:
