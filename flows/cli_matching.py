@@ -50,7 +50,7 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
         f"{result.new_leads} new leads, {result.candidate_pairs} pairs compared, {result.linked_pairs} linked; "
         f"{result.new_clusters} new clusters, {result.joined} leads joined a cluster, "
         f"{result.without_duplicate} without a duplicate; {result.merges} merges, "
-        f"{result.splits} splits, {result.review_pairs} pairs to review"
+        f"{result.splits} split(s) by the chaining guard, {result.review_pairs} pairs to review"
     )
 
 

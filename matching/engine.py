@@ -128,7 +128,8 @@ def _events(new_ids: pl.Series, existing: pl.DataFrame, pairs: pl.DataFrame, clu
     )
     splits = clustering.splits.select(
         pl.lit("split").alias("event"), s.CLUSTER_ID, pl.col("part_cluster_id").alias("other_cluster_id"),
-        pl.lit(None, pl.Int64).alias(s.LEAD_ID), pl.coalesce(pl.col("reason"), pl.lit("weak links")).alias("detail"),
+        pl.lit(None, pl.Int64).alias(s.LEAD_ID),
+        pl.format("kept apart from cluster {}: {}", s.CLUSTER_ID, pl.coalesce(pl.col("reason"), pl.lit("weak links"))).alias("detail"),
     )
     order = {"merge": 0, "split": 1, "create": 2, "join": 3}
     return (
@@ -238,7 +239,7 @@ def match_leads(
         LEFT, RIGHT,
         pl.when(pl.col(DECISION) != MUST_LINK).then(pl.col(WEIGHT))
         .when(pl.col("decided_by").str.starts_with("label:")).then(UNCUTTABLE)
-        .otherwise(RULE_LINK).alias(STRENGTH)
+        .otherwise(RULE_LINK + pl.col(WEIGHT).clip(-RULE_LINK / 4, RULE_LINK / 4)).alias(STRENGTH)
     )
     cannot = scored.filter(pl.col(DECISION) == CANNOT_LINK).select(LEFT, RIGHT)
     if labels is not None and labels.height:

@@ -767,13 +767,16 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
         after = clusters(wh)
         assert after[1] != after[2]  # the unmerge holds
         assert after[3] == after[1] and after[4] == after[2]  # existing memberships are never cut
+        # 5 is tied to cluster 1 only (by 3's e-mail and name): it joins it; 6 is tied by rules to both
+        # sides (4's name, 3's and 5's e-mail) about equally: it stays alone
+        assert after[5] == after[1] and after[6] == 6
         # explained: 6 matches 5 (one e-mail), yet the run split them apart: linking them would have
         # tied clusters 1 and 2 (the cannot-link is between other leads of the component, not their clusters)
         from flows.cli_matching import _apart_line
 
         found = explain_pair(wh, settings, 6, 5)
         assert found.stored is not None and found.stored["decision"] == MUST_LINK and not found.same_cluster
-        assert found.cluster_ids == [5, 6] and found.apart_by.is_empty()
+        assert found.cluster_ids == [1, 6] and found.apart_by.is_empty()  # 5 is 3 (one e-mail, one name): it joins cluster 1
         line = _apart_line(found)
         assert line is not None and line.startswith("They match, but a run split them apart")
         assert _apart_line(explain_pair(wh, settings, 1, 3)) is None  # one cluster: nothing to say

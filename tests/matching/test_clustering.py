@@ -75,6 +75,33 @@ def test_a_cannot_link_label_beats_must_link_rules() -> None:
     assert got[1] != got[2]
 
 
+def test_a_lead_tied_to_one_side_of_a_conflict_keeps_its_tie() -> None:
+    from matching.clustering import RULE_LINK
+
+    # clusters 1 = {1, 3} and 2 are cannot-linked; new lead 8 is the same (by a rule) as 2 and 3
+    # alike: it stays alone. New lead 9 is the same as 1 only: it joins cluster 1 (the bar alone
+    # cut every link of the component, 9's too)
+    existing = pl.DataFrame({"lead_id": [1, 3, 2], "cluster_id": [1, 1, 2], "cluster_size": [2, 2, 1]})
+    rule = links([(2, 8, RULE_LINK + 18.7), (3, 8, RULE_LINK + 18.7), (1, 9, RULE_LINK + 18.9), (8, 9, 0.4)])
+    result = cluster_leads(pl.Series([8, 9]), rule, existing, pairs([(1, 2), (2, 3)]), max_cluster_size=50)
+    assert clusters(result) == {1: 1, 2: 2, 3: 1, 8: 8, 9: 1}
+    # 8 much closer to 2 than to 3 (more than MARGIN): it joins 2
+    closer = links([(2, 8, RULE_LINK + 18.7), (3, 8, RULE_LINK + 9.0), (1, 9, RULE_LINK + 18.9)])
+    assert clusters(cluster_leads(pl.Series([8, 9]), closer, existing, pairs([(1, 2), (2, 3)]), max_cluster_size=50))[8] == 2
+
+
+def test_an_ambiguous_lead_stays_alone() -> None:
+    # "J." (2) is about as close to John (1) as to James (3), who are different people
+    result = cluster_leads(pl.Series([1, 2, 3]), links([(1, 2, 6.0), (2, 3, 5.0)]), NO_EXISTING, pairs([(1, 3)]), max_cluster_size=50)
+    assert clusters(result) == {1: 1, 2: 2, 3: 3}
+    # the star of equal weak links around lead 1 (test_oversized_component_is_split): 1 could join
+    # any one pair but not two, so it joins none
+    strong = [(10 * i, 10 * i + 1, 30.0) for i in range(1, 6)]
+    star = cluster_leads(pl.Series([1] + [n for a, b, _ in strong for n in (a, b)]), links(strong + [(1, 10 * i, 2.0) for i in range(1, 6)]),
+                         NO_EXISTING, pairs([]), max_cluster_size=4)
+    assert clusters(star)[1] == 1
+
+
 def test_members_after_a_run_are_those_its_writes_give() -> None:
     # stored: cluster 5 = {5, 7, 9} (9 not in play: it shared no block with a new lead),
     # cluster 2 = {2}, cluster 40 = {40, 41} (untouched); new leads 20, 21, 30
@@ -94,7 +121,7 @@ def test_members_after_a_run_are_those_its_writes_give() -> None:
 
 
 def _reference_guard(edges: list[tuple[int, int, float]], cannot: list[tuple[int, int]], weight: dict[int, int],
-                     max_size: int) -> dict[int, int]:
+                     max_size: int, restored: list[int] | None = None) -> dict[int, int]:
     """The chaining guard as the docs state it, in plain Python over the whole graph at each step."""
     from matching.clustering import GUARD_STEPS
 
@@ -135,6 +162,30 @@ def _reference_guard(edges: list[tuple[int, int, float]], cannot: list[tuple[int
         relabelled = components(nodes, [e for e in inside if e[2] >= bar])
         labels.update(relabelled)
         weak_labels = weak(relabelled)
+    # the cut links back, strongest first, where two parts may be together and neither part is
+    # torn between them and a third it cannot be with (a link within MARGIN of this one)
+    from matching.clustering import MARGIN
+
+    def may_join(*parts: int) -> bool:
+        nodes = {n for n, label in labels.items() if label in parts}
+        return not weak({n: 0 for n in nodes}) and not any(a in nodes and b in nodes and labels[a] != labels[b] for a, b in cannot)
+
+    for a, b, strength in sorted((e for e in edges if labels[e[0]] != labels[e[1]]), key=lambda e: (-e[2], e[0], e[1])):
+        pa, pb = labels[a], labels[b]
+        if pa == pb or not may_join(pa, pb):
+            continue
+        torn = False
+        for part, other in ((pa, pb), (pb, pa)):
+            for x, y, s in edges:
+                ends = {labels[x], labels[y]}
+                if s >= strength - MARGIN and part in ends and len(ends) == 2:
+                    third = (ends - {part}).pop()
+                    torn = torn or (third != other and not may_join(part, other, third))
+        if not torn:
+            if restored is not None:
+                restored.append(1)
+            joined = min(n for n, label in labels.items() if label in (pa, pb))
+            labels = {n: joined if label in (pa, pb) else label for n, label in labels.items()}
     return labels
 
 
@@ -152,6 +203,7 @@ def test_chaining_guard_matches_a_plain_reference_on_random_graphs() -> None:
     strengths = [1.0, 3.0, 4.0, 5.0, 7.5, 8.0, 9.0, 12.0, 14.0, 18.0, 22.0, 27.0, 35.0, 50.0, 70.0, RULE_LINK, UNCUTTABLE / 2,
                  UNCUTTABLE]
     checked_cuts = 0
+    restored: list[int] = []
     for _ in range(100):
         nodes = list(range(1, 41))
         # existing clusters: a few ids with members, the id being the smallest lead id
@@ -180,7 +232,8 @@ def test_chaining_guard_matches_a_plain_reference_on_random_graphs() -> None:
                                pairs(cannot_rows), max_cluster_size=max_size)
         weight = {n: 0 for n in member_of} | {c: size for _, c, size in existing_rows}
         all_edges = link_rows + [(m, c, UNCUTTABLE) for m, c, _ in existing_rows]
-        expected = {n: n for n in nodes} | _reference_guard(all_edges, cannot_rows, weight, max_size)
+        expected = {n: n for n in nodes} | _reference_guard(all_edges, cannot_rows, weight, max_size, restored)
         assert clusters(result) == expected
         checked_cuts += result.splits.height > 0
     assert checked_cuts > 20  # the guard cut something in many of the graphs
+    assert len(restored) > 20, len(restored)  # and gave many cut links back
