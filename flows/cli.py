@@ -110,19 +110,30 @@ def _fast_flows() -> Iterator[None]:
 
 
 @contextmanager
-def writable_warehouse(path: str, no_wait: bool) -> Iterator[Warehouse]:
+def writable_warehouse(path: str, no_wait: bool, *, create: bool = False) -> Iterator[Warehouse]:
     """The warehouse opened for writing (and migrated) under the run lock; fail at once with ``no_wait``.
 
     For commands that write without a flow (reps import, unmerge, review import); the flows take
-    the lock themselves.
+    the lock themselves. Unless ``create`` (reps can be set up before the first load), the
+    warehouse must exist: a mistyped ``--db`` fails instead of making an empty one.
     """
     from warehouse.connection import Warehouse
     from warehouse.migrations import migrate
     from warehouse.run_lock import RunLock
 
+    if not create:
+        Warehouse.require(path)
     with RunLock(path).hold(0.0 if no_wait else None), Warehouse.open(path) as wh:
         migrate(wh)
         yield wh
+
+
+def require_warehouse(settings: LeadpipeSettings) -> None:
+    """Fail unless the warehouse exists, before a stage's flow starts Prefect: a stage works on
+    leads already loaded, so a mistyped ``--db`` fails at once instead of creating an empty one."""
+    from warehouse.connection import Warehouse
+
+    Warehouse.require(settings.warehouse.path)
 
 
 @contextmanager

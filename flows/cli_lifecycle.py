@@ -15,7 +15,7 @@ from rich.table import Table
 
 from flows.cli import (
     ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, frame_table, readable_warehouse,
-    writable_warehouse,
+    require_warehouse, writable_warehouse,
 )
 from flows.config import load_settings
 
@@ -30,6 +30,7 @@ def qualify(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpt
 
     with _errors():
         settings = load_settings(config, db)
+        require_warehouse(settings)
         with _fast_flows(), _progress("starting Prefect"):
             changed = qualify_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     console.print(f"{changed} leads changed score, grade or status")
@@ -42,6 +43,7 @@ def route(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOptio
 
     with _errors():
         settings = load_settings(config, db)
+        require_warehouse(settings)
         with _fast_flows(), _progress("starting Prefect"):
             changed = route_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     console.print(f"{changed} leads got a new owner (see the assignments table)")
@@ -75,6 +77,7 @@ def convert(
 
     with _errors():
         settings = load_settings(config, db)
+        require_warehouse(settings)
         with _fast_flows(), _progress("starting Prefect"):
             result = convert_flow(settings.warehouse.path, config, dry_run, lock_wait_seconds=0 if no_wait else None)
     if result.preview:
@@ -105,7 +108,7 @@ def reps_import(
 
     with _errors():
         settings = load_settings(config, db)
-        with writable_warehouse(settings.warehouse.path, no_wait) as wh:
+        with writable_warehouse(settings.warehouse.path, no_wait, create=True) as wh:
             count = import_reps_stage(wh, file, settings.routing)
             frame = reps_overview(wh)  # on the writer's connection: a run starting now cannot hide the import
     console.print(f"{count} reps imported from [bold]{file}[/]")

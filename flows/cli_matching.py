@@ -16,7 +16,7 @@ from rich.table import Table
 
 from flows.cli import (
     ConfigOption, DbOption, NoWaitOption, _errors, _fast_flows, _progress, app, console, err, frame_table, readable_warehouse,
-    writable_warehouse,
+    require_warehouse, writable_warehouse,
 )
 from flows.config import load_settings
 from flows.dedupe_run import PairExplanation, explain_pair
@@ -38,6 +38,7 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
 
     with _errors():
         settings = load_settings(config, db)
+        require_warehouse(settings)
         with _fast_flows(), _progress("starting Prefect"):
             result = dedupe_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     if result.skipped:

@@ -20,6 +20,7 @@ from flows.tasks import (
     run_summary_artifact_task, snapshot_task, start_run_task, stage_seconds_task,
 )
 from warehouse.batches import BatchResult
+from warehouse.connection import Warehouse
 from warehouse.conversion import ConversionResult
 from warehouse.run_lock import RunLock
 from warehouse.runs import RunSummary, StageTimer
@@ -70,6 +71,7 @@ def ingest(
 def dedupe(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> DedupResult:
     """Cluster new leads with each other and with existing leads (holding the run lock)."""
     settings = load_settings(config, db)
+    Warehouse.require(settings.warehouse.path)  # a stage on its own works on loaded leads: never creates a warehouse
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
         migrate_task(settings.warehouse.path)
         return dedupe_task(settings.warehouse.path, settings.dedup)
@@ -79,6 +81,7 @@ def dedupe(db: str | None = None, config: str | None = None, lock_wait_seconds: 
 def qualify(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> int:
     """Score and grade every open lead cluster; mark MQLs; keep the top factors (holding the run lock)."""
     settings = load_settings(config, db)
+    Warehouse.require(settings.warehouse.path)
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
         migrate_task(settings.warehouse.path)
         return qualify_task(settings.warehouse.path, settings.qualify)
@@ -88,6 +91,7 @@ def qualify(db: str | None = None, config: str | None = None, lock_wait_seconds:
 def route(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> int:
     """Give leads without a user owner one: sticky owners, assignment rules, queue round-robin (holding the run lock)."""
     settings = load_settings(config, db)
+    Warehouse.require(settings.warehouse.path)
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
         migrate_task(settings.warehouse.path)
         return route_task(settings.warehouse.path, settings.routing)
@@ -102,6 +106,7 @@ def convert(
     Holds the run lock even for a dry run: it migrates and opens the warehouse read-write.
     """
     settings = load_settings(config, db)
+    Warehouse.require(settings.warehouse.path)
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
         migrate_task(settings.warehouse.path)
         return convert_task(settings.warehouse.path, settings.convert, dry_run)

@@ -57,10 +57,9 @@ class Warehouse:
         """Open the warehouse for the duration of a ``with`` block."""
         target = str(path)
         if target != IN_MEMORY:
-            parent = Path(target).parent
-            if read_only and not Path(target).exists():
-                raise WarehouseError(f"warehouse {target} does not exist", hint="run `leadpipe run` or `leadpipe demo` first")
-            parent.mkdir(parents=True, exist_ok=True)
+            if read_only:
+                cls.require(target)
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(target, read_only=read_only)
         except duckdb.IOException as exc:
@@ -74,6 +73,18 @@ class Warehouse:
             yield wh
         finally:
             con.close()
+
+    @staticmethod
+    def require(path: str | Path) -> None:
+        """Fail unless the warehouse file exists: for what reads it, and for commands that work on
+        leads already loaded, which must not create an empty warehouse where ``--db`` was mistyped.
+
+        Raises:
+            WarehouseError: no such file.
+        """
+        if str(path) != IN_MEMORY and not Path(path).exists():
+            raise WarehouseError(f"warehouse {path} does not exist",
+                                 hint="run `leadpipe run` or `leadpipe demo` first, or check --db / [warehouse] path")
 
     # --- running statements -------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:

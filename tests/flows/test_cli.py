@@ -63,6 +63,24 @@ def test_status_without_warehouse(db_path: Path) -> None:
     assert result.exit_code == 1 and "does not exist" in result.stderr
 
 
+def test_commands_on_loaded_leads_never_create_a_warehouse(db_path: Path, tmp_path: Path) -> None:
+    """A mistyped --db fails with the path named instead of leaving an empty warehouse behind."""
+    answers = tmp_path / "review.csv"
+    answers.write_text("lead_id_l,lead_id_r,label\n1,2,yes\n", encoding="utf-8")
+    for command in (["dedupe"], ["qualify"], ["route"], ["convert"], ["convert", "--dry-run"], ["unmerge", "5"],
+                    ["review", "import", str(answers)], ["review", "refit"]):
+        result = runner.invoke(app, [*command, "--db", str(db_path)])
+        assert result.exit_code == 1, (command, result.output)
+        assert f"warehouse {db_path} does not exist" in result.stderr and "check --db" in result.stderr, command
+        assert not db_path.exists() and not list(db_path.parent.glob(f"{db_path.name}*")), command
+    # reps can be set up before the first load: that one creates the warehouse
+    reps = tmp_path / "reps.csv"
+    reps.write_text("rep_id,name\nrep_ana,Ana\n", encoding="utf-8")
+    made = runner.invoke(app, ["reps", "import", str(reps), "--db", str(db_path)])
+    assert made.exit_code == 0, made.output
+    assert db_path.exists()
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_ingest_status_and_rejects_export(db_path: Path, tmp_path: Path, samples: Path) -> None:
     form = samples / "web_form_2026-11.csv"
