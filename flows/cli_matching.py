@@ -19,7 +19,7 @@ from flows.cli import (
     require_warehouse, writable_warehouse,
 )
 from flows.config import load_settings
-from flows.dedupe_run import PairExplanation, explain_pair
+from flows.dedupe_run import Explanation, PairExplanation, explain_pair
 from flows.dedupe_run import explain as explain_lead
 from flows.dedupe_run import export_review, import_review, refit
 from flows.dedupe_run import unmerge as unmerge_lead
@@ -126,7 +126,9 @@ def explain(
                       "Run `leadpipe dedupe` (or a pipeline run) to find its duplicates.")
         return
     if found.members.height == 1:
-        console.print("This lead has no duplicate.")
+        apart = found.labels.filter(pl.col("label") == CANNOT_LINK).height > 0
+        console.print("This lead has no duplicate" + (": cannot-link labels keep it apart from other leads (below)." if apart else "."))
+        _labels_and_history(found)
         return
     pairs = found.pairs
     if not all_pairs and pairs.height:
@@ -139,6 +141,22 @@ def explain(
         console.print(_weights_table(pair, found.comparisons))
     if any(weak_agreements(pair, found.comparisons) for pair in shown):
         console.print(WEAK_AGREEMENT_NOTE)
+    _labels_and_history(found)
+
+
+def _label_line(label: dict, lead_id: int | None = None) -> str:
+    """One must/cannot-link label as a sentence (naming the other lead when ``lead_id`` is given)."""
+    answer = "the same person" if label["label"] == MUST_LINK else "different people"
+    other = ""
+    if lead_id is not None:
+        other = f" with lead {label['lead_id_r'] if label['lead_id_l'] == lead_id else label['lead_id_l']}"
+    note = f": {escape(label['note'])}" if label["note"] else ""
+    return f"Labelled {answer}{other} ({label['label']}, by {escape(label['source'])}, {label['created_at']:%Y-%m-%d %H:%M}){note}"
+
+
+def _labels_and_history(found: Explanation) -> None:
+    for label in found.labels.iter_rows(named=True):
+        console.print(_label_line(label, found.lead_id))
     if found.history.height:
         console.print(frame_table(found.history, "Cluster history"))
 
@@ -230,9 +248,7 @@ def _explain_pair(lead_id: int, other: int, db: str | None, config: str | None) 
     console.print(frame_table(found.leads.select(_PAIR_COLUMNS), f"Lead {lead_id} and lead {other}"))
     console.print(_pair_verdict(found))
     for label in found.labels.iter_rows(named=True):
-        answer = "the same person" if label["label"] == MUST_LINK else "different people"
-        note = f": {escape(label['note'])}" if label["note"] else ""
-        console.print(f"Labelled {answer} ({label['label']}, by {escape(label['source'])}, {label['created_at']:%Y-%m-%d %H:%M}){note}")
+        console.print(_label_line(label))
     if found.blocks.height:
         console.print(_blocks_table(found))
     for line in (_comparison_line(found), _apart_line(found)):
@@ -280,6 +296,7 @@ def unmerge(
 @review_app.command("export")
 def review_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")] = Path("review.csv"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file even if it holds answers.")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -287,7 +304,7 @@ def review_export(
     with _errors():
         settings = load_settings(config, db)
         with readable_warehouse(settings) as (wh, _source):
-            count = export_review(wh, out)
+            count = export_review(wh, out, force=force)
     console.print(f"{count} pairs written to {out}: put match or no in the label column, then "
                   f"`leadpipe review import {out}`")
 
@@ -314,6 +331,7 @@ def review_import(
         f"{answered} answer(s) imported from {path}: {counts[MUST_LINK]} match (must-link), "
         f"{counts[CANNOT_LINK]} not a match (cannot-link); {counts['merged']} cluster merge(s), "
         f"{counts['detached']} lead(s) detached"
+        + (f"; {counts['repeated']} answer(s) were recorded already (not stored again)" if counts["repeated"] else "")
     )
     if done.conflicts.height:
         console.print(frame_table(_conflict_rows(done.conflicts), f"{done.conflicts.height} answer(s) kept as labels but not applied to the clusters"))

@@ -7,7 +7,6 @@ Each function runs its writes in one transaction: a crash leaves the warehouse a
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import time
@@ -25,6 +24,7 @@ from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_
 from matching.edits import CONFLICTS, ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
 from matching.golden import GOLDEN_INPUT, golden_records
+from matching.review_file import read_answers
 from transforms import schema as s
 from transforms.errors import ConfigError, MatchingError
 from transforms.export import write_safe_csv
@@ -315,7 +315,10 @@ def unmerge(wh: Warehouse, settings: DedupSettings, lead_id: int, note: str | No
         if not edits.knows(lead_id):
             raise MatchingError(f"no lead with id {lead_id}", hint="see `leadpipe status` or query the leads table")
         cluster = edits.cluster(lead_id)
-        if cluster is None or len(edits.members(cluster)) < 2:
+        if cluster is None:
+            raise MatchingError(f"lead {lead_id} is waiting for a dedup run (it has no cluster yet): nothing to unmerge",
+                                hint="run `leadpipe dedupe` first; to keep it apart from a lead, answer 'no' about the pair in a review file")
+        if len(edits.members(cluster)) < 2:
             raise MatchingError(f"lead {lead_id} is not in a cluster with other leads: nothing to unmerge")
         rest = edits.detach(lead_id, note, f"lead {lead_id} detached by hand" + (f": {note}" if note else ""))
         _write_edits(wh, settings, edits)
@@ -334,12 +337,25 @@ def _write_edits(wh: Warehouse, settings: DedupSettings, edits: ClusterEdits) ->
 
 
 REVIEW_FIELDS = (s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.COMPANY, s.CITY, s.POSTAL_CODE)
-REVIEW_ANSWERS = {"match": MUST_LINK, "yes": MUST_LINK, "same": MUST_LINK, "y": MUST_LINK,
-                  "no": CANNOT_LINK, "not a match": CANNOT_LINK, "different": CANNOT_LINK, "n": CANNOT_LINK}
 
 
-def export_review(wh: Warehouse, out: Path) -> int:
-    """Write the unlabelled pairs between the thresholds to a CSV with an empty ``label`` column."""
+def export_review(wh: Warehouse, out: Path, *, force: bool = False) -> int:
+    """Write the unlabelled pairs between the thresholds to a CSV with an empty ``label`` column.
+
+    Raises:
+        MatchingError: ``out`` exists and holds answers (or is not a review file), unless ``force``:
+            a reviewer's work is not overwritten by a new export.
+    """
+    if out.exists() and out.stat().st_size and not force:
+        try:
+            answered = len(read_answers(out).answers)
+        except MatchingError as exc:
+            raise MatchingError(f"{out} exists and is not a review file ({exc.message})",
+                                hint="write to another file with -o, or pass --force to overwrite it") from exc
+        if answered:
+            raise MatchingError(f"{out} holds {answered} answered row(s): a new export would overwrite them",
+                                hint=f"import them first (`leadpipe review import {out}`), write to another file with -o, "
+                                     "or pass --force")
     pairs = wc.review_pairs(wh, REVIEW_FIELDS).with_columns(pl.lit("").alias("label"), pl.lit("").alias("note"))
     write_safe_csv(pairs, out)
     return pairs.height
@@ -356,52 +372,43 @@ class ReviewImport:
 
 
 def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewImport:
-    """Read a reviewed CSV back: each answered row becomes a must-link or cannot-link label.
+    """Read a reviewed file back (``matching.review_file``): each answered row becomes a must-link
+    or cannot-link label.
 
     A cannot-link between two leads of one cluster detaches the newer lead (as ``unmerge``); a
     must-link between two clusters merges them (the older id survives). An answer that would
     break the newest label of another pair (a merge across a cannot-link, a detach across a
-    must-link) is kept as a label but changes no cluster: a conflict. Answers apply in file
-    order, as if imported one at a time (``matching.edits``); the whole file is one transaction.
-    Blank labels are skipped.
+    must-link) is kept as a label but changes no cluster: a conflict. An answer that is the
+    pair's newest label already (the file imported again) is not stored twice. Answers apply in
+    file order, as if imported one at a time (``matching.edits``); the whole file is one
+    transaction. Blank labels are skipped.
 
     Raises:
-        MatchingError: the file is missing columns, holds an answer that is not understood, pairs
-            a lead with itself or names a lead that does not exist (nothing of it is kept).
+        MatchingError: the file cannot be read or lacks its columns, holds an answer that is not
+            understood, pairs a lead with itself, names a lead that does not exist, or answers
+            "match" about a lead no dedup run has clustered yet (nothing of it is kept; the
+            message names the line).
     """
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        columns = set(reader.fieldnames or ())
-    needed = {"lead_id_l", "lead_id_r", "label"}
-    if not needed <= columns:
-        raise MatchingError(f"{path} lacks the columns {', '.join(sorted(needed - columns))}", hint="export it with `leadpipe review export`")
-    answers = []
-    for number, row in enumerate(rows, start=2):
-        answer = (row.get("label") or "").strip().lower()
-        if not answer:
-            continue
-        if answer not in REVIEW_ANSWERS:
-            raise MatchingError(
-                f"{path}, line {number}: label {row['label']!r} is not understood",
-                hint="use match / yes, or no / not a match (blank = skip)",
-            )
-        try:
-            left, right = int(row["lead_id_l"]), int(row["lead_id_r"])
-        except ValueError as exc:
-            raise MatchingError(f"{path}, line {number}: lead ids must be integers") from exc
-        if left == right:
-            raise MatchingError(f"{path}, line {number}: both sides are lead {left}")
-        answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], (row.get("note") or None)))
+    review = read_answers(path)
+    answers = review.answers
     if not answers:
-        return ReviewImport({MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}, pl.DataFrame(schema=CONFLICTS))
+        return ReviewImport({MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0, "repeated": 0},
+                            pl.DataFrame(schema=CONFLICTS))
     with wh.transaction():
         memberships = wc.memberships(wh, lead_ids_of(answers))
         edits = ClusterEdits(memberships, wc.labels_touching(wh, memberships[s.LEAD_ID]))
-        for left, right, _, _ in answers:
+        for (left, right, label, _), line in zip(answers, review.lines, strict=True):
             for lead in (left, right):
                 if not edits.knows(lead):
-                    raise MatchingError(f"{path}: lead {lead} does not exist")
+                    raise MatchingError(f"{path}, line {line}: lead {lead} does not exist",
+                                        hint="the ids come from `leadpipe review export` of this warehouse: check --db")
+                if label == MUST_LINK and edits.cluster(lead) is None:
+                    # a "no" about a waiting lead is a label the run respects; a "yes" would only
+                    # hold if the run paired the two, which it does only for leads sharing a block
+                    raise MatchingError(
+                        f"{path}, line {line}: lead {lead} is waiting for a dedup run, so a match answer about it cannot be applied",
+                        hint="run `leadpipe dedupe` first, then import the file again",
+                    )
         counts = apply_answers(edits, answers)
         _write_edits(wh, settings, edits)
     return ReviewImport(counts, edits.conflicts())
@@ -417,6 +424,8 @@ class Explanation:
     pairs: pl.DataFrame
     history: pl.DataFrame
     comparisons: list[str]
+    #: Every must/cannot-link label of the lead (``labels_between``), oldest first.
+    labels: pl.DataFrame
 
 
 def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation:
@@ -431,7 +440,7 @@ def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation
     pairs = wc.explain_pairs(wh, cluster) if cluster is not None else pl.DataFrame()
     history = wc.cluster_history(wh, [cluster] if cluster is not None else [])
     names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
-    return Explanation(lead_id, cluster, wc.lead_summaries(wh, members), pairs, history, names)
+    return Explanation(lead_id, cluster, wc.lead_summaries(wh, members), pairs, history, names, wc.labels_between(wh, lead_id))
 
 
 @dataclass

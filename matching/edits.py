@@ -40,9 +40,10 @@ class ClusterEdits:
     Args:
         memberships: ``lead_id`` and ``cluster_id`` (null: not clustered yet) of every lead an
             edit names and of every other member of their clusters.
-        labels: the stored labels (``lead_id_l`` < ``lead_id_r``, ``label``), oldest first; those
-            between two of these leads tell which answers conflict with earlier ones (others are
-            ignored). None: no label is known (``unmerge`` by hand needs none).
+        labels: the stored labels (``lead_id_l`` < ``lead_id_r``, ``label``, and ``source`` and
+            ``note`` when known), oldest first; those between two of these leads tell which
+            answers conflict with earlier ones, or repeat them (others are ignored). None: no
+            label is known (``unmerge`` by hand needs none).
     """
 
     def __init__(self, memberships: pl.DataFrame, labels: pl.DataFrame | None = None) -> None:
@@ -58,11 +59,15 @@ class ClusterEdits:
         self._conflicts: list[tuple[int, int, str, int, int, str]] = []
         # each pair's newest label, and per lead the leads it is cannot-linked / must-linked to now
         self._newest: dict[tuple[int, int], str] = {}
+        self._said: dict[tuple[int, int], tuple[str, str | None, str | None]] = {}  # newest (label, source, note)
         self._linked: dict[str, dict[int, set[int]]] = {CANNOT_LINK: {}, MUST_LINK: {}}
         if labels is not None:
-            for left, right, label in labels.select("lead_id_l", "lead_id_r", LABEL).iter_rows():
+            known = labels.select("lead_id_l", "lead_id_r", LABEL, *[pl.col(c) if c in labels.columns else pl.lit(None, pl.String).alias(c)
+                                                                      for c in ("source", "note")])
+            for left, right, label, source, note in known.iter_rows():
                 if left in self._cluster and right in self._cluster:
                     self._note(left, right, label)
+                    self._said[(left, right)] = (label, source, note)
         self.touched: set[int] = set()
 
     def knows(self, lead_id: int) -> bool:
@@ -90,7 +95,12 @@ class ClusterEdits:
     def label(self, left: int, right: int, label: str, source: str, note: str | None) -> None:
         """Record a label (written with the edits, in the order they were made)."""
         self._note(left, right, label)
+        self._said[(min(left, right), max(left, right))] = (label, source, note)
         self._labels.append((min(left, right), max(left, right), label, source, note))
+
+    def repeats(self, left: int, right: int, label: str, source: str, note: str | None) -> bool:
+        """Whether the pair's newest label is this one already (the same answer, source and note)."""
+        return self._said.get((min(left, right), max(left, right))) == (label, source, note)
 
     def linked(self, lead_id: int, label: str, among: Iterable[int]) -> int | None:
         """The smallest of ``among`` whose pair with the lead has ``label`` as its newest label."""
@@ -215,14 +225,22 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
     cannot-link joins a member of each (a conflict). Answers about unclustered leads, or that the
     clusters already agree with, change nothing (they stay labels for later runs).
 
+    An answer that is already the pair's newest label (the same answer and note, from a review:
+    a file imported again) is not recorded again, only counted as ``repeated``, and applied as any
+    other (a conflict resolved since then lets it apply now): importing a file twice stores no
+    label twice.
+
     Returns:
-        How many answers of each label, how many merges they made and leads they detached, and
-        how many conflicted (``edits.conflicts()`` names them).
+        How many answers of each label, how many merges they made and leads they detached, how
+        many conflicted (``edits.conflicts()`` names them) and how many repeated the newest label.
     """
-    counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}
+    counts = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0, "repeated": 0}
     for left, right, label, note in answers:
         counts[label] += 1
-        edits.label(left, right, label, REVIEW_SOURCE, note)
+        if edits.repeats(left, right, label, REVIEW_SOURCE, note):
+            counts["repeated"] += 1  # imported before (the same file again): not stored twice, applied as ever
+        else:
+            edits.label(left, right, label, REVIEW_SOURCE, note)
         a, b = edits.cluster(left), edits.cluster(right)
         if label == CANNOT_LINK and a is not None and a == b:
             group = edits.tied(right)

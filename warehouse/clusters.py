@@ -81,18 +81,19 @@ def clusters_of(wh: Warehouse, lead_ids: Sequence[int] | pl.Series, columns: Seq
 
 #: What ``labels_touching`` returns.
 LABELS_TOUCHING = {"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, "label": pl.String, "source": pl.String,
-                   "cluster_id_l": pl.Int64, "cluster_id_r": pl.Int64}
+                   "cluster_id_l": pl.Int64, "cluster_id_r": pl.Int64, "note": pl.String}
 
 
 def labels_touching(wh: Warehouse, lead_ids: pl.Series, cluster_ids: pl.Series | None = None) -> pl.DataFrame:
     """Must/cannot-link labels with a side among the leads or in one of the clusters, oldest first,
-    with each side's cluster id (``cluster_id_l``, ``cluster_id_r``; null for an unclustered lead)."""
+    with each side's cluster id (``cluster_id_l``, ``cluster_id_r``; null for an unclustered lead)
+    and the label's note."""
     if not wh.scalar("SELECT EXISTS (SELECT 1 FROM match_labels)"):
         return pl.DataFrame(schema=LABELS_TOUCHING)  # no label yet (no review, no unmerge): no scan of leads
     clusters = cluster_ids if cluster_ids is not None else pl.Series([], dtype=pl.Int64)
     with wh.registered(_IDS, _ids_frame(lead_ids)), wh.registered(_FRAME, _ids_frame(clusters)):
         return wh.frame(
-            "SELECT m.lead_id_l, m.lead_id_r, m.label, m.source, a.cluster_id AS cluster_id_l, b.cluster_id AS cluster_id_r "
+            "SELECT m.lead_id_l, m.lead_id_r, m.label, m.source, a.cluster_id AS cluster_id_l, b.cluster_id AS cluster_id_r, m.note "
             "FROM match_labels m LEFT JOIN leads a ON a.lead_id = m.lead_id_l LEFT JOIN leads b ON b.lead_id = m.lead_id_r "
             f"WHERE m.lead_id_l IN (SELECT id FROM {_IDS}) OR m.lead_id_r IN (SELECT id FROM {_IDS}) "
             f"OR a.cluster_id IN (SELECT id FROM {_FRAME}) OR b.cluster_id IN (SELECT id FROM {_FRAME}) "
@@ -367,12 +368,14 @@ def leads_by_id(wh: Warehouse, lead_ids: Sequence[int], columns: Sequence[str]) 
         return wh.frame(f"SELECT {cols} FROM leads WHERE lead_id IN (SELECT id FROM {_IDS}) ORDER BY lead_id")
 
 
-def labels_between(wh: Warehouse, lead_id_l: int, lead_id_r: int) -> pl.DataFrame:
-    """The must/cannot-link labels of two leads (``lead_id_l`` < ``lead_id_r``), oldest first."""
+def labels_between(wh: Warehouse, lead_id_l: int, lead_id_r: int | None = None) -> pl.DataFrame:
+    """The must/cannot-link labels of two leads (``lead_id_l`` < ``lead_id_r``), or with None
+    every label of the lead ``lead_id_l``, oldest first."""
     return wh.frame(
         "SELECT lead_id_l, lead_id_r, label, source, note, created_at FROM match_labels "
-        "WHERE lead_id_l = ? AND lead_id_r = ? ORDER BY created_at, rowid",
-        [lead_id_l, lead_id_r],
+        "WHERE CASE WHEN $r IS NULL THEN $l IN (lead_id_l, lead_id_r) ELSE lead_id_l = $l AND lead_id_r = $r END "
+        "ORDER BY created_at, rowid",
+        {"l": lead_id_l, "r": lead_id_r},
     )
 
 

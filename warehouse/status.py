@@ -49,7 +49,11 @@ def matching_summary(wh: Warehouse) -> dict[str, object] | None:
         "(SELECT count(*) FROM (SELECT cluster_id FROM leads WHERE cluster_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)) "
         "FROM leads"
     )[0]
-    labels = dict(wh.rows("SELECT label::VARCHAR, count(*) FROM match_labels GROUP BY 1"))
+    # pairs by their newest label: a pair answered twice, or answered after an unmerge, counts once
+    labels = dict(wh.rows(
+        "SELECT label, count(*) FROM (SELECT arg_max(label::VARCHAR, (created_at, rowid)) AS label FROM match_labels "
+        "GROUP BY lead_id_l, lead_id_r) GROUP BY 1"
+    ))
     fitted_at, models = wh.rows("SELECT max(fitted_at), count(*) FROM match_models")[0]
     return {
         "leads waiting for a dedup run": int(waiting),
@@ -58,8 +62,8 @@ def matching_summary(wh: Warehouse) -> dict[str, object] | None:
         "clusters with duplicates": int(shared),
         "duplicate leads": int(clustered) - int(clusters),
         "pairs waiting for a review": review_pair_count(wh),
-        "must-link labels": int(labels.get("must_link", 0)),
-        "cannot-link labels": int(labels.get("cannot_link", 0)),
+        "pairs labelled must-link": int(labels.get("must_link", 0)),
+        "pairs labelled cannot-link": int(labels.get("cannot_link", 0)),
         "match model fitted at": fitted_at,
         "match models fitted": int(models),
     }

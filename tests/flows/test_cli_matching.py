@@ -72,7 +72,7 @@ def test_the_apart_line_explains_a_match_in_two_clusters() -> None:
     assert _apart_line(pair((1, 2), stored="non_match", now="non_match")) is None
     assert _apart_line(pair((1, 1), stored="match")) is None
     assert _apart_line(pair((1, None), now="match")) is None  # not clustered yet: the next run decides
-    tie = (1, 7, "cannot_link", "unmerge", 1, 2)
+    tie = (1, 7, "cannot_link", "unmerge", 1, 2, "two people")
     said = _apart_line(pair((1, 2), stored="match", apart_by=[tie]))
     assert said == "They match, but cannot-link labels between their clusters keep them apart: lead 1 and lead 7 (unmerge)."
     assert "a run split them apart" in _apart_line(pair((1, 2), now="must_link"))

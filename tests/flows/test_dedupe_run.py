@@ -203,7 +203,7 @@ def test_a_review_yes_across_an_unmerge_is_kept_as_a_label_but_merges_nothing(fi
         path = tmp_path / "review.csv"
         path.write_text(f"lead_id_l,lead_id_r,label,note\n{members[1]},{members[-1]},yes,same phone\n", encoding="utf-8")
         done = import_review(wh, SETTINGS, path)
-        assert done.counts == {MUST_LINK: 1, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 1}
+        assert done.counts == {MUST_LINK: 1, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 1, "repeated": 0}
         assert done.conflicts.rows() == [(members[1], members[-1], MUST_LINK, members[0], members[-1], CANNOT_LINK)]
         after = warehouse_state(wh)
         assert after["clusters"] == before["clusters"] and after["events"] == before["events"]
@@ -245,8 +245,17 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
         left, right = int(answered["lead_id_l"][0]), int(answered["lead_id_r"][0])
         assert wh.scalar("SELECT cluster_id FROM leads WHERE lead_id = ?", [left]) == wh.scalar(
             "SELECT cluster_id FROM leads WHERE lead_id = ?", [right])
+        # the answered file is not overwritten by a new export, unless forced
+        with pytest.raises(MatchingError, match=f"holds {answered.height} answered row"):
+            export_review(wh, out)
+        other = tmp_path / "notes.csv"
+        other.write_text("name,phone\nAnn,123\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="exists and is not a review file"):
+            export_review(wh, other)
+        assert other.read_text(encoding="utf-8") == "name,phone\nAnn,123\n"
         # answered pairs are not exported again
-        assert export_review(wh, out) == exported - answered.height
+        assert export_review(wh, out, force=True) == exported - answered.height
+        assert export_review(wh, out) == exported - answered.height  # a file without answers is written over
         bad = tmp_path / "bad.csv"
         bad.write_text("lead_id_l,lead_id_r,label\n1,2,perhaps\n", encoding="utf-8")
         with pytest.raises(MatchingError, match="not understood"):
@@ -381,7 +390,7 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
         expected = warehouse_state(wh)
     assert counts["merged"] > 3 and counts["detached"] > 3, counts  # the answers exercise both edits
     assert counts["conflicts"] >= 2, counts  # and both kinds of conflict
-    total = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0}
+    total = {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0, "repeated": 0}
     conflicts = []
     with Warehouse.open(one_by_one) as wh:
         for i, answer in enumerate(answers):
@@ -407,6 +416,41 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
             import_review(wh, SETTINGS, bad)
 
 
+def test_review_import_names_the_line_of_a_lead_it_cannot_use_and_stores_no_answer_twice(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        cluster, members = biggest_cluster(wh)
+        alone = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id <> ?", [cluster])
+        load(wh, files[1])
+        waiting = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id IS NULL")
+        path = tmp_path / "review.csv"
+        labels_before = wh.scalar("SELECT count(*) FROM match_labels")
+        path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{alone},{waiting},yes\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match=rf"line 3: lead {waiting} is waiting for a dedup run") as raised:
+            import_review(wh, SETTINGS, path)
+        assert "leadpipe dedupe" in (raised.value.hint or "")
+        path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{alone},999999999,no\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="line 3: lead 999999999 does not exist"):
+            import_review(wh, SETTINGS, path)
+        assert wh.scalar("SELECT count(*) FROM match_labels") == labels_before  # nothing of either file
+        with pytest.raises(MatchingError, match=f"lead {waiting} is waiting for a dedup run .*nothing to unmerge"):
+            unmerge(wh, SETTINGS, waiting)
+        # a "no" about a waiting lead is kept (the run respects it)
+        path.write_text(f"lead_id_l,lead_id_r,label,note\n{alone},{waiting},no,\n{members[0]},{members[-1]},yes,same\n", encoding="utf-8")
+        first = import_review(wh, SETTINGS, path)
+        assert first.counts[CANNOT_LINK] == 1 and first.counts["repeated"] == 0
+        stored = warehouse_state(wh)
+        # the same file again: every answer is its pair's newest label already; nothing is stored twice
+        again = import_review(wh, SETTINGS, path)
+        assert again.counts == {**first.counts, "repeated": 2, "merged": 0, "detached": 0}
+        after = warehouse_state(wh)
+        assert after["labels"] == stored["labels"] and after["events"] == stored["events"] and after["clusters"] == stored["clusters"]
+        # another note is another answer: stored
+        path.write_text(f"lead_id_l,lead_id_r,label,note\n{members[0]},{members[-1]},yes,checked twice\n", encoding="utf-8")
+        assert import_review(wh, SETTINGS, path).counts["repeated"] == 0
+        assert len(warehouse_state(wh)["labels"]) == len(stored["labels"]) + 1
+
+
 def test_a_crash_during_review_import_keeps_nothing_of_the_file(
     files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -429,7 +473,7 @@ def test_a_crash_during_review_import_keeps_nothing_of_the_file(
         assert after["events"] == before["events"] and after["labels"] == before["labels"]
         assert after["golden"].equals(before["golden"])
         monkeypatch.undo()
-        assert import_review(wh, SETTINGS, path).counts == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 1, "conflicts": 0}
+        assert import_review(wh, SETTINGS, path).counts == {MUST_LINK: 1, CANNOT_LINK: 1, "merged": 1, "detached": 1, "conflicts": 0, "repeated": 0}
         assert warehouse_state(wh)["clusters"] != before["clusters"]
 
 
@@ -439,12 +483,12 @@ def test_review_import_of_an_empty_export_and_of_a_file_without_its_columns(tmp_
         out = tmp_path / "review.csv"
         assert export_review(wh, out) == 0  # nothing uncertain: a file with only its header
         done = import_review(wh, SETTINGS, out)
-        assert done.counts == {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0} and done.conflicts.is_empty()
+        assert done.counts == {MUST_LINK: 0, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 0, "repeated": 0} and done.conflicts.is_empty()
         out.write_text("lead_id_l,lead_id_r,answer\n1,2,yes\n", encoding="utf-8")
-        with pytest.raises(MatchingError, match="lacks the columns label"):
+        with pytest.raises(MatchingError, match=r"lacks the column\(s\) label \(columns found: 'lead_id_l', 'lead_id_r', 'answer'\)"):
             import_review(wh, SETTINGS, out)
         out.write_text("", encoding="utf-8")
-        with pytest.raises(MatchingError, match="lacks the columns label, lead_id_l, lead_id_r"):
+        with pytest.raises(MatchingError, match="the review file .*review.csv is empty"):
             import_review(wh, SETTINGS, out)
 
 
@@ -537,6 +581,11 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     said = " ".join(apart.output.split())
     assert f"Different clusters ({members[0]} and {members[-1]}): not duplicates." in said
     assert "Labelled different people (cannot_link, by unmerge" in said and "two people" in said
+    alone = runner.invoke(app, ["explain", str(members[-1]), "--db", str(db)], env={"COLUMNS": "200"})
+    said = " ".join(alone.output.split())
+    assert "This lead has no duplicate: cannot-link labels keep it apart from other leads (below)." in said
+    assert f"Labelled different people with lead {members[0]} (cannot_link, by unmerge" in said and "two people" in said
+    assert "Cluster history" in said and f"lead {members[-1]} detached by hand" in said
     again = runner.invoke(app, ["unmerge", str(members[-1]), "--db", str(db)])
     assert again.exit_code == 1 and "nothing to unmerge" in again.output
     out = tmp_path / "review.csv"
@@ -564,7 +613,10 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
         figures = matching_summary(wh)
         assert figures is not None
         assert figures["pairs waiting for a review"] == export_review(wh, tmp_path / "left.csv") == exported_rows - 1
-        assert figures["must-link labels"] == 1 and figures["cannot-link labels"] >= 1  # the answer, and the unmerge
+        assert figures["pairs labelled must-link"] == 1 and figures["pairs labelled cannot-link"] >= 1  # the answer, and the unmerge
+        # by each pair's newest label: a pair answered "no" after its "yes" counts once, as cannot-link
+        labelled = wh.scalar("SELECT count(DISTINCT (lead_id_l, lead_id_r)) FROM match_labels")
+        assert figures["pairs labelled must-link"] + figures["pairs labelled cannot-link"] == labelled
         assert figures["leads waiting for a dedup run"] == 0
         assert figures["duplicate leads"] == figures["clustered leads"] - figures["clusters"] > 0
         assert 0 < figures["clusters with duplicates"] <= figures["duplicate leads"]

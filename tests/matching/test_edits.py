@@ -15,7 +15,7 @@ def edits_of(clusters: dict[int, int | None], labels: list[tuple[int, int, str]]
                                      schema={"lead_id": pl.Int64, "cluster_id": pl.Int64}), stored)
 
 
-NO_EDIT = {"merged": 0, "detached": 0, "conflicts": 0}
+NO_EDIT = {"merged": 0, "detached": 0, "conflicts": 0, "repeated": 0}
 
 
 def assignment(edits: ClusterEdits, leads: list[int]) -> dict[int, int | None]:

@@ -60,7 +60,7 @@ def test_labels_touching_has_one_shape_with_and_without_labels() -> None:
         # lead 2 is not asked for, but its cluster (1) is; the label between 6 and 7 touches neither
         found = wc.labels_touching(wh, pl.Series([5], dtype=pl.Int64), pl.Series([1], dtype=pl.Int64))
         assert found.schema == pl.Schema(wc.LABELS_TOUCHING)
-        assert found.rows() == [(2, 3, "cannot_link", "unmerge", 1, 3)]
+        assert found.rows() == [(2, 3, "cannot_link", "unmerge", 1, 3, None)]
 
 
 def test_the_reads_of_explain_pair() -> None:

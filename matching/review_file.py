@@ -1,0 +1,95 @@
+"""A reviewed pairs file read back (``leadpipe review import``): the answered rows as answers.
+
+The file is the CSV ``leadpipe review export`` wrote, as a reviewer saved it: read by the lead
+files' reader (``transforms.reading.read_table``), so any encoding (UTF-8, UTF-16, cp1252 as
+Excel writes it), any delimiter (``,``, ``;``, tab) and xlsx are taken. Column names are matched
+without regard to case or surrounding spaces; only ``lead_id_l``, ``lead_id_r`` and ``label`` are
+needed (``note`` is kept when present, other columns are ignored). A row with a blank label is
+skipped. Errors name the file and the line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from matching.decisions import CANNOT_LINK, MUST_LINK
+from matching.edits import Answer
+from transforms import schema as s
+from transforms.errors import IngestError, MatchingError
+from transforms.reading import read_table
+
+#: The answers understood in the ``label`` column (after trimming, in any case).
+REVIEW_ANSWERS = {"match": MUST_LINK, "yes": MUST_LINK, "same": MUST_LINK, "y": MUST_LINK,
+                  "no": CANNOT_LINK, "not a match": CANNOT_LINK, "different": CANNOT_LINK, "n": CANNOT_LINK}
+NEEDED = ("lead_id_l", "lead_id_r", "label")
+_LEAD_ID = re.compile(r"^\+?(\d+)(?:\.0*)?$")  # 1072, or 1072.0 as a spreadsheet may write it
+
+
+@dataclass(frozen=True)
+class ReviewFile:
+    """The answered rows of a review file, in file order, with the line of each."""
+
+    answers: list[Answer]
+    lines: list[int]
+
+
+def _lead_id(path: Path, line: int, column: str, value: str | None) -> int:
+    found = _LEAD_ID.match((value or "").strip())
+    if not found:
+        raise MatchingError(f"{path}, line {line}: {column} must be a lead id (a whole number), not {value!r}",
+                            hint="the ids come from `leadpipe review export`; leave them as they are")
+    return int(found.group(1))
+
+
+def read_answers(path: Path) -> ReviewFile:
+    """The answered rows of a reviewed file.
+
+    Raises:
+        MatchingError: the file cannot be read, lacks a needed column, or has a malformed row, an
+            answer that is not understood, a lead id that is not a whole number or a lead paired
+            with itself (the message names the line).
+    """
+    if not path.read_bytes().strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise MatchingError(f"the review file {path} is empty", hint="export it with `leadpipe review export`")
+    try:
+        table = read_table(path)
+    except IngestError as exc:
+        raise MatchingError(f"cannot read the review file {path}: {exc.message}", hint="export it with `leadpipe review export`") from exc
+    by_name = {header.strip().lower(): header for header in table.headers}
+    missing = [c for c in NEEDED if c not in by_name]
+    if missing:
+        found = ", ".join(repr(h) for h in table.headers[:6]) or "none"
+        raise MatchingError(
+            f"{path} lacks the column(s) {', '.join(missing)} (columns found: {found})",
+            hint="keep the header `leadpipe review export` wrote; the file is read as "
+                 f"{table.file_format}" + (f" with {table.delimiter!r} between fields" if table.delimiter else ""),
+        )
+    note = by_name.get("note")
+    frame = table.frame.select(
+        *[pl.col(by_name[c]).alias(c) for c in NEEDED],
+        (pl.col(note) if note else pl.lit(None, pl.String)).alias("note"),
+        pl.col(s.SOURCE_ROW), pl.col(s.ROW_ERROR),
+    )
+    answers: list[Answer] = []
+    lines: list[int] = []
+    for row in frame.iter_rows(named=True):  # a file a person answered: hundreds, a few thousand rows
+        line = table.header_row + row[s.SOURCE_ROW]
+        if row[s.ROW_ERROR]:
+            raise MatchingError(f"{path}, line {line}: {row[s.ROW_ERROR]}", hint="fix the row, or blank its label to skip it")
+        answer = (row["label"] or "").strip().lower()
+        if not answer:
+            continue
+        if answer not in REVIEW_ANSWERS:
+            raise MatchingError(f"{path}, line {line}: label {row['label']!r} is not understood",
+                                hint="use match / yes, or no / not a match (blank = skip)")
+        left, right = (_lead_id(path, line, c, row[c]) for c in ("lead_id_l", "lead_id_r"))
+        if left == right:
+            raise MatchingError(f"{path}, line {line}: both sides are lead {left}")
+        note_text = (row["note"] or "").strip() or None
+        answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], note_text))
+        lines.append(line)
+    return ReviewFile(answers, lines)
