@@ -20,7 +20,9 @@ from pathlib import Path
 import polars as pl
 from pydantic import ValidationError
 
-from transforms.errors import ConfigError
+from transforms import schema as s
+from transforms.errors import ConfigError, IngestError
+from transforms.reading import read_table
 from transforms.routing_config import OutOfOffice, Rep
 
 COLUMNS = ("rep_id", "name", "email", "active", "weight", "daily_cap", "queues", "out_of_office")
@@ -53,7 +55,7 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
     """Read and validate a reps CSV.
 
     Args:
-        path: the CSV file (UTF-8, with a header row).
+        path: the CSV file with a header row (any encoding or delimiter, or an xlsx: read as lead files are).
         known_queues: queue ids defined in the configuration; a row naming another queue, or
             a rep whose id is one of them (an assignee must name one thing), fails.
 
@@ -62,10 +64,15 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
             (the message names the row and the column).
     """
     file = Path(path)
-    try:
-        frame = pl.read_csv(file, infer_schema=False, encoding="utf8-lossy")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise ConfigError(f"cannot read reps file {file}: {exc}", hint="a CSV with a header row: rep_id,name,weight,...") from exc
+    try:  # read as lead files are: any encoding, delimiter, or an xlsx (a list kept in a spreadsheet)
+        table = read_table(file)
+    except IngestError as exc:
+        raise ConfigError(f"cannot read reps file {file}: {exc.message}", hint="a CSV with a header row: rep_id,name,weight,...") from exc
+    malformed = table.frame.filter(pl.col(s.ROW_ERROR).is_not_null())
+    if malformed.height:
+        row = malformed.row(0, named=True)
+        raise ConfigError(f"{file} row {table.header_row + row[s.SOURCE_ROW]}: {row[s.ROW_ERROR]}")
+    frame = table.frame.select(table.headers)
     renamed = {c: _ALIASES.get(c.strip().lower(), c.strip().lower()) for c in frame.columns}
     frame = frame.rename(renamed)
     unknown = [c for c in frame.columns if c not in COLUMNS]
@@ -77,7 +84,7 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
     reps: list[Rep] = []
     memberships: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for row_no, row in enumerate(frame.iter_rows(named=True), start=2):  # small file: one loop per rep
+    for row_no, row in enumerate(frame.iter_rows(named=True), start=table.header_row + 1):  # small file: one loop per rep
         where = f"{file} row {row_no}"
         active = (row.get("active") or "true").strip().lower()
         if active not in _TRUE | _FALSE:

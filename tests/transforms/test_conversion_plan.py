@@ -119,6 +119,18 @@ def test_reps_csv(tmp_path: Path) -> None:
         parse_reps_csv(f, {"inbound"})
 
 
+def test_a_reps_list_saved_by_excel_reads_alike(tmp_path: Path) -> None:
+    # cp1252 (a name with an accent), ';' between fields and '|' between queues, Windows line ends
+    f = tmp_path / "reps.csv"
+    f.write_bytes("rep_id;Name;queues\r\nrep_zoe;Zoë Müller;inbound|emea\r\nrep_ben;Ben;inbound\r\n".encode("cp1252"))
+    parsed = parse_reps_csv(f, {"inbound", "emea"})
+    assert [(r.id, r.name) for r in parsed.reps] == [("rep_zoe", "Zoë Müller"), ("rep_ben", "Ben")]
+    assert parsed.memberships == (("inbound", "rep_zoe"), ("emea", "rep_zoe"), ("inbound", "rep_ben"))
+    f.write_text("rep_id,name\nrep_ana,Ana,extra\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="row 2: too many fields"):
+        parse_reps_csv(f, set())
+
+
 def test_reps_csv_refuses_a_rep_id_that_is_a_queue_id(tmp_path: Path) -> None:
     # An assignee names one thing: a CSV rep may not take the id of a configured queue.
     f = tmp_path / "reps.csv"
