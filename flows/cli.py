@@ -76,9 +76,10 @@ def _progress(message: str) -> Iterator[None]:
 
 
 def _fail(exc: LeadpipeError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}")
+    # messages and hints are plain text: "[warehouse] path" is a TOML table, not rich markup
+    err.print(f"[bold red]error:[/] {escape(exc.message)}")
     if exc.hint:
-        err.print(f"  hint: {exc.hint}")
+        err.print(f"  hint: {escape(exc.hint)}")
     raise typer.Exit(1)
 
 
@@ -92,7 +93,7 @@ def _errors() -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence: one line, then the log
         logging.getLogger("leadpipe").debug("unexpected failure", exc_info=True)
-        err.print(f"[bold red]error:[/] unexpected failure: {type(exc).__name__}: {exc}")
+        err.print(f"[bold red]error:[/] unexpected failure: {type(exc).__name__}: {escape(str(exc))}")
         err.print("  hint: the warehouse keeps every batch that committed; fix the cause and run again "
                   "(set LEADPIPE_DEBUG=1 for the traceback)")
         if os.environ.get("LEADPIPE_DEBUG"):
@@ -121,19 +122,24 @@ def writable_warehouse(path: str, no_wait: bool, *, create: bool = False) -> Ite
     from warehouse.migrations import migrate
     from warehouse.run_lock import RunLock
 
-    if not create:
-        Warehouse.require(path)
-    with RunLock(path).hold(0.0 if no_wait else None), Warehouse.open(path) as wh:
-        migrate(wh)
-        yield wh
+    with RunLock(path).hold(0.0 if no_wait else None):
+        if not create:  # under the lock: the run it waited for may have created the warehouse
+            Warehouse.require(path)
+        with Warehouse.open(path) as wh:
+            migrate(wh)
+            yield wh
 
 
 def require_warehouse(settings: LeadpipeSettings) -> None:
     """Fail unless the warehouse exists, before a stage's flow starts Prefect: a stage works on
-    leads already loaded, so a mistyped ``--db`` fails at once instead of creating an empty one."""
+    leads already loaded, so a mistyped ``--db`` fails at once instead of creating an empty one.
+    Not while another run holds the lock (it may be creating the warehouse): the flow checks
+    again once it holds the lock."""
     from warehouse.connection import Warehouse
+    from warehouse.run_lock import live_holder
 
-    Warehouse.require(settings.warehouse.path)
+    if live_holder(settings.warehouse.path) is None:
+        Warehouse.require(settings.warehouse.path)
 
 
 @contextmanager

@@ -71,8 +71,8 @@ def ingest(
 def dedupe(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> DedupResult:
     """Cluster new leads with each other and with existing leads (holding the run lock)."""
     settings = load_settings(config, db)
-    Warehouse.require(settings.warehouse.path)  # a stage on its own works on loaded leads: never creates a warehouse
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        Warehouse.require(settings.warehouse.path)  # a stage works on loaded leads: it never creates a warehouse
         migrate_task(settings.warehouse.path)
         return dedupe_task(settings.warehouse.path, settings.dedup)
 
@@ -81,8 +81,8 @@ def dedupe(db: str | None = None, config: str | None = None, lock_wait_seconds: 
 def qualify(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> int:
     """Score and grade every open lead cluster; mark MQLs; keep the top factors (holding the run lock)."""
     settings = load_settings(config, db)
-    Warehouse.require(settings.warehouse.path)
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        Warehouse.require(settings.warehouse.path)  # a stage works on loaded leads: it never creates a warehouse
         migrate_task(settings.warehouse.path)
         return qualify_task(settings.warehouse.path, settings.qualify)
 
@@ -91,8 +91,8 @@ def qualify(db: str | None = None, config: str | None = None, lock_wait_seconds:
 def route(db: str | None = None, config: str | None = None, lock_wait_seconds: float | None = None) -> int:
     """Give leads without a user owner one: sticky owners, assignment rules, queue round-robin (holding the run lock)."""
     settings = load_settings(config, db)
-    Warehouse.require(settings.warehouse.path)
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        Warehouse.require(settings.warehouse.path)  # a stage works on loaded leads: it never creates a warehouse
         migrate_task(settings.warehouse.path)
         return route_task(settings.warehouse.path, settings.routing)
 
@@ -106,8 +106,8 @@ def convert(
     Holds the run lock even for a dry run: it migrates and opens the warehouse read-write.
     """
     settings = load_settings(config, db)
-    Warehouse.require(settings.warehouse.path)
     with RunLock(settings.warehouse.path).hold(lock_wait_seconds):
+        Warehouse.require(settings.warehouse.path)  # a stage works on loaded leads: it never creates a warehouse
         migrate_task(settings.warehouse.path)
         return convert_task(settings.warehouse.path, settings.convert, dry_run)
 

@@ -71,7 +71,7 @@ def test_commands_on_loaded_leads_never_create_a_warehouse(db_path: Path, tmp_pa
                     ["review", "import", str(answers)], ["review", "refit"]):
         result = runner.invoke(app, [*command, "--db", str(db_path)])
         assert result.exit_code == 1, (command, result.output)
-        assert f"warehouse {db_path} does not exist" in result.stderr and "check --db" in result.stderr, command
+        assert f"warehouse {db_path} does not exist" in result.stderr and "check --db / [warehouse] path" in result.stderr, command
         assert not db_path.exists() and not list(db_path.parent.glob(f"{db_path.name}*")), command
     # reps can be set up before the first load: that one creates the warehouse
     reps = tmp_path / "reps.csv"
