@@ -387,7 +387,7 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
         MatchingError: the file cannot be read or lacks its columns, holds an answer that is not
             understood, pairs a lead with itself, names a lead that does not exist, or answers
             "match" about a lead no dedup run has clustered yet (nothing of it is kept; the
-            message names the line).
+            message names the row).
     """
     review = read_answers(path)
     answers = review.answers
@@ -397,16 +397,16 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
     with wh.transaction():
         memberships = wc.memberships(wh, lead_ids_of(answers))
         edits = ClusterEdits(memberships, wc.labels_touching(wh, memberships[s.LEAD_ID]))
-        for (left, right, label, _), line in zip(answers, review.lines, strict=True):
+        for (left, right, label, _), row in zip(answers, review.rows, strict=True):
             for lead in (left, right):
                 if not edits.knows(lead):
-                    raise MatchingError(f"{path}, line {line}: lead {lead} does not exist",
+                    raise MatchingError(f"{path}, row {row}: lead {lead} does not exist",
                                         hint="the ids come from `leadpipe review export` of this warehouse: check --db")
                 if label == MUST_LINK and edits.cluster(lead) is None:
                     # a "no" about a waiting lead is a label the run respects; a "yes" would only
                     # hold if the run paired the two, which it does only for leads sharing a block
                     raise MatchingError(
-                        f"{path}, line {line}: lead {lead} is waiting for a dedup run, so a match answer about it cannot be applied",
+                        f"{path}, row {row}: lead {lead} is waiting for a dedup run, so a match answer about it cannot be applied",
                         hint="run `leadpipe dedupe` first, then import the file again",
                     )
         counts = apply_answers(edits, answers)

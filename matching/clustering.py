@@ -128,12 +128,19 @@ def _restore(
     ids: np.ndarray, label: np.ndarray, links: tuple[np.ndarray, np.ndarray, np.ndarray], apart: tuple[np.ndarray, np.ndarray],
     weight: np.ndarray, max_size: int,
 ) -> np.ndarray:
-    """The labels once the links the bar cut are restored where no conflict runs through them.
+    """The labels once the links the bar cut are given back where no conflict runs through them.
 
-    Strongest first (then by lead ids), a cut link joins its two parts when together they hold no
-    cannot-link (not even one inside a part, left by ties never cut) and stay within ``max_size``, and neither part has a cut link at least as strong
-    as this one less ``MARGIN`` to a third part that could not join the two. A loop in Python:
-    it runs on the links the guard cut (hundreds in a 1M-lead run), each joining two sets.
+    Strongest first (then by lead ids), a cut link joins its two parts when they may be together
+    (no cannot-link in their union, within ``max_size``) and, in the graph of the parts and the
+    links still cut that are at least as strong as this one less ``MARGIN`` (its *band*), it is not
+    on a path between two parts that may not be together: either the band's component around it
+    holds no conflict, or the link is its only tie between two sides with no cannot-link across
+    them. So a lead tied about equally to two leads that must stay apart keeps neither tie, and
+    a lead tied to one side only keeps its tie, whatever order the ids come in; with links all
+    about as strong, the pairs next to such a lead stay cut too (the bar's result). A band
+    component over ``max_size`` in all gives nothing back (the bar's cut stands), which also
+    bounds each search to ``max_size`` parts. A loop in Python: it runs on the links the guard
+    cut (hundreds in a 1M-lead run), each step on at most ``max_size`` parts.
 
     Args:
         ids: the nodes (sorted); ``label``: their labels after the bar.
@@ -141,48 +148,76 @@ def _restore(
         apart: the cannot-links' ends (positions).
         weight: each node's weight towards the size cap.
     """
-    a, b, strength = links
-    owner = {pos: int(lab) for pos, lab in enumerate(label)}
-    members: dict[int, set[int]] = {}
-    for pos, lab in owner.items():
-        members.setdefault(lab, set()).add(pos)
-    enemies: dict[int, set[int]] = {}
+    a_ends, b_ends, strengths = (x.tolist() for x in links)
+    owner = [int(x) for x in label]
+    members: dict[int, list[int]] = {}
+    for pos, part in enumerate(owner):
+        members.setdefault(part, []).append(pos)
+    size = {part: int(sum(weight[pos] for pos in pos_list)) for part, pos_list in members.items()}
+    enemies: dict[int, set[int]] = {}  # part -> the nodes cannot-linked to one of its members
     for x, y in zip(apart[0].tolist(), apart[1].tolist(), strict=True):
-        enemies.setdefault(x, set()).add(y)
-        enemies.setdefault(y, set()).add(x)
-    cut = sorted((i for i in range(len(a)) if label[a[i]] != label[b[i]]), key=lambda i: (-strength[i], ids[a[i]], ids[b[i]]))
-    touching: dict[int, list[int]] = {}  # node position -> the cut links at it
+        enemies.setdefault(owner[x], set()).add(y)
+        enemies.setdefault(owner[y], set()).add(x)
+    cut = sorted((i for i in range(len(a_ends)) if owner[a_ends[i]] != owner[b_ends[i]]),
+                 key=lambda i: (-strengths[i], ids[a_ends[i]], ids[b_ends[i]]))
+    touching: dict[int, list[int]] = {}  # part -> the cut links at its members
     for i in cut:
-        touching.setdefault(int(a[i]), []).append(i)
-        touching.setdefault(int(b[i]), []).append(i)
+        touching.setdefault(owner[a_ends[i]], []).append(i)
+        touching.setdefault(owner[b_ends[i]], []).append(i)
+    restored = [False] * len(a_ends)
 
-    def clash(parts: set[int]) -> bool:
-        if sum(weight[pos] for part in parts for pos in members[part]) > max_size:
-            return True
-        # any cannot-link inside, also one a part holds already (tied by links never cut): no more glue to it
-        return any(owner[e] in parts for part in parts for pos in members[part] for e in enemies.get(pos, ()))
+    def against(part: int, others: set[int]) -> bool:
+        """Whether a member of ``part`` is cannot-linked to a member of one of ``others``."""
+        return any(owner[node] in others for node in enemies.get(part, ()))
 
-    def ambiguous(part: int, other: int, floor: float) -> bool:
-        thirds = {owner[int(a[j])] if owner[int(b[j])] == part else owner[int(b[j])]
-                  for pos in members[part] for j in touching.get(pos, ()) if strength[j] >= floor}
-        return any(clash({part, other, third}) for third in thirds - {part, other})
+    def band(start: int, floor: float, skip: int | None = None) -> set[int] | None:
+        """The parts reached from ``start`` through cut links of strength >= floor (not ``skip``);
+        None as soon as they weigh more than ``max_size`` together (every part weighs at least 1,
+        so the search never looks at more than ``max_size`` parts)."""
+        seen, queue, total = {start}, [start], size[start]
+        for part in queue:
+            for i in touching.get(part, ()):
+                if restored[i] or i == skip or strengths[i] < floor:
+                    continue
+                for end in (owner[a_ends[i]], owner[b_ends[i]]):
+                    if end not in seen:
+                        seen.add(end)
+                        queue.append(end)
+                        total += size[end]
+                        if total > max_size:
+                            return None
+        return seen
 
     for i in cut:
-        pu, pv = owner[int(a[i])], owner[int(b[i])]
-        if pu == pv or clash({pu, pv}):
+        pu, pv = owner[a_ends[i]], owner[b_ends[i]]
+        if pu == pv:
             continue
-        floor = strength[i] - MARGIN
-        if ambiguous(pu, pv, floor) or ambiguous(pv, pu, floor):
+        if size[pu] + size[pv] > max_size or against(pu, {pu, pv}) or against(pv, {pu, pv}):
             continue
+        floor = strengths[i] - MARGIN
+        around = band(pu, floor)
+        if around is None:
+            continue
+        if any(against(part, around) for part in around):
+            # a conflict in the band: only a bridge with no cannot-link across its two sides
+            parallel = any(j != i and not restored[j] and strengths[j] >= floor and {owner[a_ends[j]], owner[b_ends[j]]} == {pu, pv}
+                           for j in touching.get(pu, ()))
+            side = band(pu, floor, skip=i)
+            if parallel or side is None or pv in side or any(against(part, around - side) for part in side):
+                continue
+        restored[i] = True
         keep, gone = (pu, pv) if len(members[pu]) >= len(members[pv]) else (pv, pu)
         for pos in members.pop(gone):
             owner[pos] = keep
-            members[keep].add(pos)
-    restored = label.copy()
-    for part in members.values():
-        positions = np.fromiter(part, dtype=np.int64)
-        restored[positions] = ids[positions].min()
-    return restored
+            members[keep].append(pos)
+        size[keep] += size.pop(gone)
+        enemies.setdefault(keep, set()).update(enemies.pop(gone, set()))
+        touching.setdefault(keep, []).extend(touching.pop(gone, []))
+    result = label.copy()
+    for pos_list in members.values():
+        positions = np.asarray(pos_list, dtype=np.int64)
+        result[positions] = ids[positions].min()
+    return result
 
 
 def cluster_leads(

@@ -67,7 +67,8 @@ class ClusterEdits:
             for left, right, label, source, note in known.iter_rows():
                 if left in self._cluster and right in self._cluster:
                     self._note(left, right, label)
-                    self._said[(left, right)] = (label, source, note)
+                    # notes as review files give them now: trimmed, blank = none (older imports kept spaces)
+                    self._said[(left, right)] = (label, source, (note or "").strip() or None)
         self.touched: set[int] = set()
 
     def knows(self, lead_id: int) -> bool:
@@ -138,7 +139,8 @@ class ClusterEdits:
 
     def detach(self, lead_id: int, note: str | None, detail: str) -> int:
         """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own (its
-        id is its lead id), cannot-linked to every other member (``source`` 'unmerge'). The rest
+        id is its lead id), cannot-linked to every other member (``source`` 'unmerge'; no second
+        label for a pair cannot-linked already). The rest
         takes its smallest remaining lead id as its id: normally the id it had, unless the detached
         lead held it (the rule ``leadpipe unmerge`` has always followed).
 
@@ -175,7 +177,10 @@ class ClusterEdits:
         for lead in group:
             self._cluster[lead] = own
             for other in others:
-                self.label(lead, other, CANNOT_LINK, "unmerge", note)
+                # a pair cannot-linked already (the "no" that asked for the detach) needs no second label:
+                # its answer stays its newest label, so importing the file again finds it recorded
+                if self._newest.get((min(lead, other), max(lead, other))) != CANNOT_LINK:
+                    self.label(lead, other, CANNOT_LINK, "unmerge", note)
             self._events.append(("unmerge", rest, own, lead, detail))
         self.touched.update((cluster, rest, own))
         return rest

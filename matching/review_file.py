@@ -5,7 +5,8 @@ files' reader (``transforms.reading.read_table``), so any encoding (UTF-8, UTF-1
 Excel writes it), any delimiter (``,``, ``;``, tab) and xlsx are taken. Column names are matched
 without regard to case or surrounding spaces; only ``lead_id_l``, ``lead_id_r`` and ``label`` are
 needed (``note`` is kept when present, other columns are ignored). A row with a blank label is
-skipped. Errors name the file and the line.
+skipped. Errors name the file and the row, numbered as a spreadsheet shows it (the header on
+row 1, if it is the first line; a note over several lines is one row).
 """
 
 from __future__ import annotations
@@ -31,16 +32,17 @@ _LEAD_ID = re.compile(r"^\+?(\d+)(?:\.0*)?$")  # 1072, or 1072.0 as a spreadshee
 
 @dataclass(frozen=True)
 class ReviewFile:
-    """The answered rows of a review file, in file order, with the line of each."""
+    """The answered rows of a review file, in file order, with the row of each (as a spreadsheet
+    numbers it)."""
 
     answers: list[Answer]
-    lines: list[int]
+    rows: list[int]
 
 
-def _lead_id(path: Path, line: int, column: str, value: str | None) -> int:
+def _lead_id(path: Path, row: int, column: str, value: str | None) -> int:
     found = _LEAD_ID.match((value or "").strip())
     if not found:
-        raise MatchingError(f"{path}, line {line}: {column} must be a lead id (a whole number), not {value!r}",
+        raise MatchingError(f"{path}, row {row}: {column} must be a lead id (a whole number), not {value!r}",
                             hint="the ids come from `leadpipe review export`; leave them as they are")
     return int(found.group(1))
 
@@ -51,7 +53,7 @@ def read_answers(path: Path) -> ReviewFile:
     Raises:
         MatchingError: the file cannot be read, lacks a needed column, or has a malformed row, an
             answer that is not understood, a lead id that is not a whole number or a lead paired
-            with itself (the message names the line).
+            with itself (the message names the row).
     """
     if not path.read_bytes().strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise MatchingError(f"the review file {path} is empty", hint="export it with `leadpipe review export`")
@@ -59,7 +61,12 @@ def read_answers(path: Path) -> ReviewFile:
         table = read_table(path)
     except IngestError as exc:
         raise MatchingError(f"cannot read the review file {path}: {exc.message}", hint="export it with `leadpipe review export`") from exc
-    by_name = {header.strip().lower(): header for header in table.headers}
+    by_name: dict[str, str] = {}
+    for header in table.headers:
+        name = header.strip().lower()
+        if name in (*NEEDED, "note") and name in by_name:
+            raise MatchingError(f"{path} has two {name} columns ({by_name[name]!r} and {header!r})", hint="keep one of them")
+        by_name.setdefault(name, header)
     missing = [c for c in NEEDED if c not in by_name]
     if missing:
         found = ", ".join(repr(h) for h in table.headers[:6]) or "none"
@@ -75,21 +82,21 @@ def read_answers(path: Path) -> ReviewFile:
         pl.col(s.SOURCE_ROW), pl.col(s.ROW_ERROR),
     )
     answers: list[Answer] = []
-    lines: list[int] = []
-    for row in frame.iter_rows(named=True):  # a file a person answered: hundreds, a few thousand rows
-        line = table.header_row + row[s.SOURCE_ROW]
-        if row[s.ROW_ERROR]:
-            raise MatchingError(f"{path}, line {line}: {row[s.ROW_ERROR]}", hint="fix the row, or blank its label to skip it")
-        answer = (row["label"] or "").strip().lower()
+    rows: list[int] = []
+    for record in frame.iter_rows(named=True):  # a file a person answered: hundreds, a few thousand rows
+        row = table.header_row + record[s.SOURCE_ROW]
+        if record[s.ROW_ERROR]:
+            raise MatchingError(f"{path}, row {row}: {record[s.ROW_ERROR]}", hint="fix the row, or blank its label to skip it")
+        answer = (record["label"] or "").strip().lower()
         if not answer:
             continue
         if answer not in REVIEW_ANSWERS:
-            raise MatchingError(f"{path}, line {line}: label {row['label']!r} is not understood",
+            raise MatchingError(f"{path}, row {row}: label {record['label']!r} is not understood",
                                 hint="use match / yes, or no / not a match (blank = skip)")
-        left, right = (_lead_id(path, line, c, row[c]) for c in ("lead_id_l", "lead_id_r"))
+        left, right = (_lead_id(path, row, c, record[c]) for c in ("lead_id_l", "lead_id_r"))
         if left == right:
-            raise MatchingError(f"{path}, line {line}: both sides are lead {left}")
-        note_text = (row["note"] or "").strip() or None
-        answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], note_text))
-        lines.append(line)
-    return ReviewFile(answers, lines)
+            raise MatchingError(f"{path}, row {row}: both sides are lead {left}")
+        note = (record["note"] or "").strip() or None
+        answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], note))
+        rows.append(row)
+    return ReviewFile(answers, rows)

@@ -426,23 +426,25 @@ def test_review_import_names_the_line_of_a_lead_it_cannot_use_and_stores_no_answ
         path = tmp_path / "review.csv"
         labels_before = wh.scalar("SELECT count(*) FROM match_labels")
         path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{alone},{waiting},yes\n", encoding="utf-8")
-        with pytest.raises(MatchingError, match=rf"line 3: lead {waiting} is waiting for a dedup run") as raised:
+        with pytest.raises(MatchingError, match=rf"row 3: lead {waiting} is waiting for a dedup run") as raised:
             import_review(wh, SETTINGS, path)
         assert "leadpipe dedupe" in (raised.value.hint or "")
         path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{alone},999999999,no\n", encoding="utf-8")
-        with pytest.raises(MatchingError, match="line 3: lead 999999999 does not exist"):
+        with pytest.raises(MatchingError, match="row 3: lead 999999999 does not exist"):
             import_review(wh, SETTINGS, path)
         assert wh.scalar("SELECT count(*) FROM match_labels") == labels_before  # nothing of either file
         with pytest.raises(MatchingError, match=f"lead {waiting} is waiting for a dedup run .*nothing to unmerge"):
             unmerge(wh, SETTINGS, waiting)
         # a "no" about a waiting lead is kept (the run respects it)
-        path.write_text(f"lead_id_l,lead_id_r,label,note\n{alone},{waiting},no,\n{members[0]},{members[-1]},yes,same\n", encoding="utf-8")
+        path.write_text(f"lead_id_l,lead_id_r,label,note\n{alone},{waiting},no,\n{members[0]},{members[-1]},yes,same\n"
+                        f"{members[0]},{members[1]},no, \n", encoding="utf-8")
         first = import_review(wh, SETTINGS, path)
-        assert first.counts[CANNOT_LINK] == 1 and first.counts["repeated"] == 0
+        assert first.counts[CANNOT_LINK] == 2 and first.counts["detached"] == 1 and first.counts["repeated"] == 0
         stored = warehouse_state(wh)
-        # the same file again: every answer is its pair's newest label already; nothing is stored twice
+        # the same file again: every answer is its pair's newest label already (the detaching "no"
+        # too: the detach wrote no second label for its pair); nothing is stored twice
         again = import_review(wh, SETTINGS, path)
-        assert again.counts == {**first.counts, "repeated": 2, "merged": 0, "detached": 0}
+        assert again.counts == {**first.counts, "repeated": 3, "merged": 0, "detached": 0}
         after = warehouse_state(wh)
         assert after["labels"] == stored["labels"] and after["events"] == stored["events"] and after["clusters"] == stored["clusters"]
         # another note is another answer: stored

@@ -102,6 +102,24 @@ def test_an_ambiguous_lead_stays_alone() -> None:
     assert clusters(star)[1] == 1
 
 
+def test_an_ambiguous_record_glues_no_pair_whatever_its_id() -> None:
+    # John (1, 2) and James (3, 4) pairs, and "J." linked to 2 and 4 as strongly as the pairs are
+    # linked; 1 and 3 are different people. Whatever J.'s id, it joins neither side and glues
+    # nothing (giving links back in id order once tied J. to a John and split James's pair)
+    for j in (5, 0):
+        result = cluster_leads(pl.Series([0, 1, 2, 3, 4, 5]), links([(1, 2, 10.0), (3, 4, 10.0), (2, j, 10.0), (4, j, 10.0)]),
+                               NO_EXISTING, pairs([(1, 3)]), max_cluster_size=50)
+        got = clusters(result)
+        assert got[j] == j and got[1] != got[3], (j, got)
+        assert all(got[n] not in (got[j],) for n in (1, 2, 3, 4)), (j, got)
+
+
+def test_a_lead_kept_from_one_side_by_a_label_joins_the_other() -> None:
+    # 9 is as close to 1 as to 3, but a person said 9 is not 3: 9 joins 1
+    result = cluster_leads(pl.Series([1, 3, 9]), links([(1, 9, 10.0), (3, 9, 10.0)]), NO_EXISTING, pairs([(3, 9)]), max_cluster_size=50)
+    assert clusters(result) == {1: 1, 3: 3, 9: 1}
+
+
 def test_members_after_a_run_are_those_its_writes_give() -> None:
     # stored: cluster 5 = {5, 7, 9} (9 not in play: it shared no block with a new lead),
     # cluster 2 = {2}, cluster 40 = {40, 41} (untouched); new leads 20, 21, 30
@@ -162,30 +180,49 @@ def _reference_guard(edges: list[tuple[int, int, float]], cannot: list[tuple[int
         relabelled = components(nodes, [e for e in inside if e[2] >= bar])
         labels.update(relabelled)
         weak_labels = weak(relabelled)
-    # the cut links back, strongest first, where two parts may be together and neither part is
-    # torn between them and a third it cannot be with (a link within MARGIN of this one)
+    # the cut links back, strongest first: a link joins its parts when they may be together and,
+    # among the parts and the links still cut within MARGIN of it, no conflict runs through it
     from matching.clustering import MARGIN
 
-    def may_join(*parts: int) -> bool:
-        nodes = {n for n, label in labels.items() if label in parts}
-        return not weak({n: 0 for n in nodes}) and not any(a in nodes and b in nodes and labels[a] != labels[b] for a, b in cannot)
+    def bad(nodes: set[int]) -> bool:  # a cannot-link inside, or too big
+        return bool(weak({n: 0 for n in nodes}))
 
-    for a, b, strength in sorted((e for e in edges if labels[e[0]] != labels[e[1]]), key=lambda e: (-e[2], e[0], e[1])):
-        pa, pb = labels[a], labels[b]
-        if pa == pb or not may_join(pa, pb):
+    cut = sorted((e for e in edges if labels[e[0]] != labels[e[1]]), key=lambda e: (-e[2], e[0], e[1]))
+    given: set[tuple[int, int]] = set()
+    for a, b, strength in cut:
+        if labels[a] == labels[b]:
             continue
-        torn = False
-        for part, other in ((pa, pb), (pb, pa)):
-            for x, y, s in edges:
-                ends = {labels[x], labels[y]}
-                if s >= strength - MARGIN and part in ends and len(ends) == 2:
-                    third = (ends - {part}).pop()
-                    torn = torn or (third != other and not may_join(part, other, third))
-        if not torn:
-            if restored is not None:
-                restored.append(1)
-            joined = min(n for n, label in labels.items() if label in (pa, pb))
-            labels = {n: joined if label in (pa, pb) else label for n, label in labels.items()}
+        part = {n for n in labels if labels[n] in (labels[a], labels[b])}
+        if bad(part):
+            continue
+        band = [(x, y) for x, y, s in cut if s >= strength - MARGIN and (x, y) not in given and labels[x] != labels[y]]
+
+        def reach(start: int, links: list[tuple[int, int]]) -> set[int]:  # parts reached, as labels
+            found, grew = {start}, True
+            while grew:
+                grew = False
+                for x, y in links:
+                    if (labels[x] in found) != (labels[y] in found):
+                        found |= {labels[x], labels[y]}
+                        grew = True
+            return found
+
+        around = reach(labels[a], band)
+        nodes = {n for n in labels if labels[n] in around}
+        if bad(nodes):
+            if sum(weight.get(n, 1) for n in nodes) > max_size:
+                continue
+            side = reach(labels[a], [e for e in band if e != (a, b)])
+            other = {n for n in nodes if labels[n] not in side}
+            mine = nodes - other
+            if labels[b] in side or any((x in mine and y in other) or (y in mine and x in other) for x, y in cannot):
+                continue
+        if restored is not None:
+            restored.append(1)
+        given.add((a, b))
+        joined = min(n for n in labels if labels[n] in (labels[a], labels[b]))
+        old = (labels[a], labels[b])
+        labels = {n: joined if label in old else label for n, label in labels.items()}
     return labels
 
 
@@ -233,7 +270,16 @@ def test_chaining_guard_matches_a_plain_reference_on_random_graphs() -> None:
         weight = {n: 0 for n in member_of} | {c: size for _, c, size in existing_rows}
         all_edges = link_rows + [(m, c, UNCUTTABLE) for m, c, _ in existing_rows]
         expected = {n: n for n in nodes} | _reference_guard(all_edges, cannot_rows, weight, max_size, restored)
-        assert clusters(result) == expected
+        got = clusters(result)
+        assert got == expected
+        # the guard's promise, checked on its own: a cluster holding a cannot-linked pair or too big
+        # is one that only uncuttable ties (existing memberships, must-link labels) hold together
+        uncuttable = _reference_guard([e for e in all_edges if e[2] >= UNCUTTABLE / 2], [], weight, 10**9)
+        for cluster in set(got.values()):
+            leads = {n for n, c in got.items() if c == cluster}
+            too_big = sum(weight.get(n, 1) for n in leads) > max_size
+            if too_big or any(a in leads and b in leads for a, b in cannot_rows):
+                assert len({uncuttable.get(n, n) for n in leads}) == 1, (cluster, leads)
         checked_cuts += result.splits.height > 0
     assert checked_cuts > 20  # the guard cut something in many of the graphs
     assert len(restored) > 20, len(restored)  # and gave many cut links back

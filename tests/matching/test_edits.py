@@ -59,10 +59,9 @@ def test_answers_apply_in_order() -> None:
     assert counts == {MUST_LINK: 1, CANNOT_LINK: 1, **NO_EDIT, "merged": 1, "detached": 1}
     assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 6}
     assert [e[0] for e in edits.events().rows()] == ["merge", "unmerge"]
-    # the answers and the detach's cannot-links (6 to 1 and 2), in the order they were made
+    # the answers and the detach's cannot-link of 6 to 1 (to 2 it is the answer itself), in the order made
     assert edits.labels().rows() == [
-        (2, 6, MUST_LINK, "review", None), (2, 6, CANNOT_LINK, "review", "not him"),
-        (1, 6, CANNOT_LINK, "unmerge", "not him"), (2, 6, CANNOT_LINK, "unmerge", "not him"),
+        (2, 6, MUST_LINK, "review", None), (2, 6, CANNOT_LINK, "review", "not him"), (1, 6, CANNOT_LINK, "unmerge", "not him"),
     ]
     # the other way round the no finds two clusters (nothing to detach) and the yes merges them:
     # a newer answer about the same pair replaces the older one
@@ -116,7 +115,8 @@ def test_a_no_takes_the_leads_a_yes_tied_to_the_newer_lead_out_with_it() -> None
     assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 5, 8: 5}
     detail = "review: lead 8 is not lead 2 (with 5, labelled the same)"
     assert edits.events().rows() == [("unmerge", 2, 5, 5, detail), ("unmerge", 2, 5, 8, detail)]
-    assert [row[:3] for row in edits.labels().rows()] == [(2, 8, CANNOT_LINK), (2, 5, CANNOT_LINK), (2, 8, CANNOT_LINK)]
+    # the answer, and 5's cannot-link to 2 (8's is the answer itself: not written twice)
+    assert [row[:4] for row in edits.labels().rows()] == [(2, 8, CANNOT_LINK, "review"), (2, 5, CANNOT_LINK, "unmerge")]
     assert edits.touched == {2, 5}
     # an unmerge's cannot-link replaced that yes: 8 leaves alone, as without it
     edits = edits_of({2: 2, 5: 2, 8: 2}, [(5, 8, MUST_LINK), (5, 8, CANNOT_LINK)])
@@ -163,3 +163,15 @@ def test_detach_needs_another_member() -> None:
     for lead in (4, 5):
         with pytest.raises(ValueError, match="not in a cluster with other leads"):
             edits.detach(lead, None, "alone")
+
+
+def test_an_answer_recorded_already_is_not_recorded_again_but_still_applies() -> None:
+    stored = pl.DataFrame({"lead_id_l": [1, 1], "lead_id_r": [6, 2], "label": [MUST_LINK, MUST_LINK],
+                           "source": ["review", "review"], "note": ["  same phone ", None]})
+    edits = ClusterEdits(pl.DataFrame({"lead_id": [1, 2, 6], "cluster_id": [1, 1, 6]}), stored)
+    # 1-6 "yes" with the note as a file gives it now (older imports kept its spaces): recorded already;
+    # it merges, as it would have the first time; 1-2 with a note now is a new answer
+    counts = apply_answers(edits, [(1, 6, MUST_LINK, "same phone"), (1, 2, MUST_LINK, "checked")])
+    assert counts == {MUST_LINK: 2, CANNOT_LINK: 0, **NO_EDIT, "merged": 1, "repeated": 1}
+    assert edits.labels().rows() == [(1, 2, MUST_LINK, "review", "checked")]
+    assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 1}

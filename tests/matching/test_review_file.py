@@ -22,7 +22,7 @@ def test_excel_saves_in_any_encoding_delimiter_and_case_read_alike(tmp_path: Pat
     for path in (cp1252, utf16):
         read = read_answers(path)
         assert read.answers == expected, path
-        assert read.lines == [2, 3]
+        assert read.rows == [2, 3]
     xlsx = tmp_path / "review.xlsx"
     pl.DataFrame({"lead_id_l": [1072, 5], "lead_id_r": [1111, 3], "label": ["match", "different"], "note": [None, "x"]}).write_excel(xlsx)
     assert read_answers(xlsx).answers == [(1072, 1111, MUST_LINK, None), (3, 5, CANNOT_LINK, "x")]
@@ -35,11 +35,11 @@ def test_lead_ids_as_a_spreadsheet_writes_them(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("lead_id_l,lead_id_r,label\n1,2,yes\n1,2,perhaps\n", r"line 3: label 'perhaps' is not understood"),
-    ("lead_id_l,lead_id_r,label\n1,2,yes\n1.5,2,no\n", r"line 3: lead_id_l must be a lead id \(a whole number\), not '1.5'"),
-    ("lead_id_l,lead_id_r,label\n1,abc,no\n", r"line 2: lead_id_r must be a lead id \(a whole number\), not 'abc'"),
-    ("lead_id_l,lead_id_r,label\n4,4,no\n", r"line 2: both sides are lead 4"),
-    ("lead_id_l,lead_id_r,label\n1,2,yes,extra,more\n", r"line 2: too many fields: expected 3, got 5"),
+    ("lead_id_l,lead_id_r,label\n1,2,yes\n1,2,perhaps\n", r"row 3: label 'perhaps' is not understood"),
+    ("lead_id_l,lead_id_r,label\n1,2,yes\n1.5,2,no\n", r"row 3: lead_id_l must be a lead id \(a whole number\), not '1.5'"),
+    ("lead_id_l,lead_id_r,label\n1,abc,no\n", r"row 2: lead_id_r must be a lead id \(a whole number\), not 'abc'"),
+    ("lead_id_l,lead_id_r,label\n4,4,no\n", r"row 2: both sides are lead 4"),
+    ("lead_id_l,lead_id_r,label\n1,2,yes,extra,more\n", r"row 2: too many fields: expected 3, got 5"),
     ("id_a,id_b,label\n1,2,yes\n", r"lacks the column\(s\) lead_id_l, lead_id_r \(columns found: 'id_a', 'id_b', 'label'\)"),
     ("\ufeff\r\n", r"the review file .* is empty"),
 ])
@@ -47,6 +47,21 @@ def test_what_cannot_be_read_is_named_with_its_line(tmp_path: Path, content: str
     path = tmp_path / "r.csv"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(MatchingError, match=message):
+        read_answers(path)
+
+
+def test_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
+    # a note typed over two lines is one row: the bad label after it is on row 3, not line 4
+    path = tmp_path / "r.csv"
+    path.write_text('lead_id_l,lead_id_r,label,note\n1,2,yes,"first line\nsecond line"\n3,4,maybe,\n', encoding="utf-8")
+    with pytest.raises(MatchingError, match="row 3: label 'maybe'"):
+        read_answers(path)
+
+
+def test_two_label_columns_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("lead_id_l,lead_id_r,label,Label\n1,2,,yes\n", encoding="utf-8")
+    with pytest.raises(MatchingError, match="two label columns \\('label' and 'Label'\\)"):
         read_answers(path)
 
 
