@@ -167,7 +167,11 @@ def test_watch_processes_files_dropped_while_it_runs(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             done = len(list((inbox / "processed").glob("*/result.json"))) if (inbox / "processed").exists() else 0
             failed = len(list((inbox / "failed").glob("*/error.txt"))) if (inbox / "failed").exists() else 0
-            if done == len(samples) and failed == 1 or proc.poll() is not None:
+            # the folders are written before the cycle prints its lines: wait for those too, or the
+            # SIGTERM below may stop the watcher between the two (seen on a loaded machine)
+            said = (tmp_path / "watch.log").read_text()
+            printed = said.count("processed ") >= len(samples) and "failed " in said and "Run summary" in said
+            if done == len(samples) and failed == 1 and printed or proc.poll() is not None:
                 break
             time.sleep(1)
         assert proc.poll() is None, (tmp_path / "watch.log").read_text()[-3000:]
