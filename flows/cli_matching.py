@@ -126,8 +126,11 @@ def explain(
                       "Run `leadpipe dedupe` (or a pipeline run) to find its duplicates.")
         return
     if found.members.height == 1:
-        apart = found.labels.filter(pl.col("label") == CANNOT_LINK).height > 0
-        console.print("This lead has no duplicate" + (": cannot-link labels keep it apart from other leads (below)." if apart else "."))
+        if found.kept_apart.height:
+            console.print("This lead is alone in its cluster, but a run matched it with other leads:")
+        else:
+            apart = found.labels.filter(pl.col("label") == CANNOT_LINK).height > 0
+            console.print("This lead has no duplicate" + (": cannot-link labels keep it apart from other leads (below)." if apart else "."))
         _labels_and_history(found)
         return
     pairs = found.pairs
@@ -155,6 +158,10 @@ def _label_line(label: dict, lead_id: int | None = None) -> str:
 
 
 def _labels_and_history(found: Explanation) -> None:
+    for pair in found.kept_apart.iter_rows(named=True):
+        console.print(f"Matched with lead {pair['other']} (p={pair['match_probability']}, {escape(pair['decided_by'])}), which is in "
+                      f"cluster {pair['cluster_id']}: kept apart (`leadpipe explain {found.lead_id} --with {pair['other']}` says why; "
+                      "`leadpipe review export` lists the pair for a person to decide).")
     for label in found.labels.iter_rows(named=True):
         console.print(_label_line(label, found.lead_id))
     if found.history.height:

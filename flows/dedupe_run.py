@@ -426,6 +426,8 @@ class Explanation:
     comparisons: list[str]
     #: Every must/cannot-link label of the lead (``labels_between``), oldest first.
     labels: pl.DataFrame
+    #: Leads a run matched with this one that are in another cluster (``warehouse.clusters.kept_apart``).
+    kept_apart: pl.DataFrame
 
 
 def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation:
@@ -440,7 +442,8 @@ def explain(wh: Warehouse, settings: DedupSettings, lead_id: int) -> Explanation
     pairs = wc.explain_pairs(wh, cluster) if cluster is not None else pl.DataFrame()
     history = wc.cluster_history(wh, [cluster] if cluster is not None else [])
     names = [c.name for c in settings.comparisons if c.name in wc.PAIR_COMPARISONS]
-    return Explanation(lead_id, cluster, wc.lead_summaries(wh, members), pairs, history, names, wc.labels_between(wh, lead_id))
+    return Explanation(lead_id, cluster, wc.lead_summaries(wh, members), pairs, history, names, wc.labels_between(wh, lead_id),
+                       wc.kept_apart(wh, lead_id))
 
 
 @dataclass

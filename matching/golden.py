@@ -4,7 +4,9 @@ Fields that belong together are chosen together from one lead, so a golden recor
 an e-mail with another lead's e-mail domain or a street with another lead's city: the groups
 are email (email, email_domain, is_freemail), company (company, company_key), website
 (website, website_domain) and address (street, city, state, postal_code, country). A group's
-rule is the rule of its first field.
+rule is the rule of its first field, and it chooses among the leads that have any of the
+group's fields (an address with a city and a country but no street counts; before 2026-12-07
+only leads with a street did, so most golden records had no city or country).
 
 Rules: ``most_recent`` (latest submission, else load, with a value), ``oldest``,
 ``most_complete`` (the lead with the most of the group's fields filled, then the longest value),
@@ -61,8 +63,13 @@ def _order(rule: str, group: tuple[str, ...], priority: list[str]) -> tuple[list
             return [seen, lead], [True, True]
 
 
+def _present(group: tuple[str, ...]) -> pl.Expr:
+    """Whether a lead has any of the group's fields: an address with a city but no street counts."""
+    return pl.any_horizontal([pl.col(f).is_not_null() for f in group])
+
+
 def _single_lead_records(frame: pl.LazyFrame) -> pl.LazyFrame:
-    # a lead alone in its cluster is its golden record (a group's fields where its first field has a value)
+    # a lead alone in its cluster is its golden record (a group's fields where it has any of them)
     return frame.select(
         s.CLUSTER_ID,
         pl.lit(1, pl.Int32).alias("lead_count"),
@@ -70,17 +77,17 @@ def _single_lead_records(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.concat_list(s.SOURCE_KIND).list.drop_nulls().alias("source_kinds"),
         pl.col(SEEN).alias("first_seen_at"),
         pl.col(SEEN).alias("last_seen_at"),
-        *[pl.when(pl.col(group[0]).is_not_null()).then(pl.col(f)).alias(f) for group in GROUPS for f in group],
-        *[pl.when(pl.col(group[0]).is_not_null()).then(pl.col(s.LEAD_ID)).alias(f"_from_{group[0]}") for group in GROUPS],
+        *[pl.col(f) for group in GROUPS for f in group],
+        *[pl.when(_present(group)).then(pl.col(s.LEAD_ID)).alias(f"_from_{group[0]}") for group in GROUPS],
     )
 
 
 def _chosen(frame: pl.LazyFrame, groups: list[tuple[str, ...]], by: list[pl.Expr], descending: list[bool]) -> pl.LazyFrame:
-    # one sort for every group under the same order; a group takes the first lead with its first field
-    # (polars keeps the order of the rows within each group)
+    # one sort for every group under the same order; a group takes the first lead with any of its
+    # fields (polars keeps the order of the rows within each group)
     picks = []
     for group in groups:
-        present = pl.col(group[0]).is_not_null()
+        present = _present(group)
         picks += [pl.col(f).filter(present).first() for f in group]
         picks.append(pl.col(s.LEAD_ID).filter(present).first().alias(f"_from_{group[0]}"))
     return frame.sort([s.CLUSTER_ID, *by], descending=[False, *descending]).group_by(s.CLUSTER_ID).agg(picks)

@@ -292,9 +292,9 @@ def insert_labels(wh: Warehouse, labels: pl.DataFrame) -> None:
 
 
 def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
-    """Pairs the model left between the thresholds and nobody labelled yet: the probability, the
-    evidence (each compared field's level and weight in bits, strongest for a match first) and both
-    leads' fields side by side."""
+    """Pairs for a person to decide, nobody labelled yet (``_UNREVIEWED``): the probability, why
+    the pair is there (``reason``), the evidence (each compared field's level and weight in bits,
+    strongest for a match first) and both leads' fields side by side."""
     both = ", ".join(f"a.{f} AS {f}_l, b.{f} AS {f}_r" for f in fields)
     # each compared field's level and weight, from the strongest evidence for a match to the
     # strongest against: "last_name exact (+6.3), ..., first_name other_name (-2.7)"
@@ -306,7 +306,7 @@ def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
     return wh.frame(
         f"""
         {_UNREVIEWED}
-        SELECT p.lead_id_l, p.lead_id_r, round(p.match_probability, 4) AS match_probability,
+        SELECT p.lead_id_l, p.lead_id_r, round(p.match_probability, 4) AS match_probability, p.reason,
                {evidence} AS evidence, {both}
         FROM unreviewed p
         JOIN leads a ON a.lead_id = p.lead_id_l
@@ -316,19 +316,49 @@ def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
     )
 
 
-#: The pairs ``review_pairs`` exports (``unreviewed``): the newest row of each stored pair, where
-#: the model left it between the thresholds and nobody labelled it.
-_UNREVIEWED = """
+#: Why ``review_pairs`` exports a pair (its ``reason``).
+UNCERTAIN = "uncertain"
+KEPT_APART = "matched, but kept in another cluster"
+
+#: The pairs ``review_pairs`` exports (``unreviewed``): the newest row of each stored pair that
+#: nobody labelled, where the model left it between the thresholds, or where a run decided a match
+#: yet the two sit in different clusters (the chaining guard cut the link: only a person can tell
+#: which side the lead belongs to).
+_UNREVIEWED = f"""
     WITH latest AS (  -- the newest row of each pair, located by rowid: the window sorts three columns, not all
         SELECT rowid AS row_id FROM match_pairs
         QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
     ),
     unreviewed AS (
-        SELECT p.* FROM latest JOIN match_pairs p ON p.rowid = latest.row_id
-        WHERE p.decision = 'review'
+        SELECT p.*, CASE WHEN p.decision = 'review' THEN '{UNCERTAIN}' ELSE '{KEPT_APART}' END AS reason
+        FROM latest JOIN match_pairs p ON p.rowid = latest.row_id
+        JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
+        WHERE (p.decision = 'review' OR (p.decision IN ('match', 'must_link') AND ca.cluster_id <> cb.cluster_id))
           AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
     )
 """
+
+
+def kept_apart(wh: Warehouse, lead_id: int) -> pl.DataFrame:
+    """The lead's stored pairs (each pair's newest row) that a run decided a match although the two
+    are in different clusters and nobody labelled them (as ``review_pairs`` exports them): ``other``
+    lead, its ``cluster_id``, ``match_probability``, ``decision``, ``decided_by``."""
+    return wh.frame(
+        """
+        WITH mine AS (
+            SELECT * FROM match_pairs WHERE $l IN (lead_id_l, lead_id_r)
+            QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
+        )
+        SELECT o.lead_id AS other, o.cluster_id, round(p.match_probability, 4) AS match_probability, p.decision::VARCHAR AS decision,
+               p.decided_by
+        FROM mine p JOIN leads o ON o.lead_id = CASE WHEN p.lead_id_l = $l THEN p.lead_id_r ELSE p.lead_id_l END
+        JOIN leads me ON me.lead_id = $l
+        WHERE p.decision IN ('match', 'must_link') AND o.cluster_id <> me.cluster_id
+          AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
+        ORDER BY p.match_probability DESC, o.lead_id
+        """,
+        {"l": lead_id},
+    )
 
 
 def review_pair_count(wh: Warehouse) -> int:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
 from flows.cli import app
-from flows.dedupe_run import DedupResult, _log_oversized, explain_pair, export_review, import_review, refit, run_dedupe, unmerge
+from flows.dedupe_run import DedupResult, _log_oversized, explain, explain_pair, export_review, import_review, refit, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
 from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule
@@ -585,7 +585,8 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
     assert "Labelled different people (cannot_link, by unmerge" in said and "two people" in said
     alone = runner.invoke(app, ["explain", str(members[-1]), "--db", str(db)], env={"COLUMNS": "200"})
     said = " ".join(alone.output.split())
-    assert "This lead has no duplicate: cannot-link labels keep it apart from other leads (below)." in said
+    # its matched pairs with the others are labelled now (the unmerge): not listed as kept apart
+    assert "This lead has no duplicate: cannot-link labels keep it apart from other leads (below)." in said and "Matched with" not in said
     assert f"Labelled different people with lead {members[0]} (cannot_link, by unmerge" in said and "two people" in said
     assert "Cluster history" in said and f"lead {members[-1]} detached by hand" in said
     again = runner.invoke(app, ["unmerge", str(members[-1]), "--db", str(db)])
@@ -834,6 +835,11 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
         line = _apart_line(found)
         assert line is not None and line.startswith("They match, but a run split them apart")
         assert _apart_line(explain_pair(wh, settings, 1, 3)) is None  # one cluster: nothing to say
+        # a person decides what the guard could not: the pair is exported for review, and explain says so
+        review = wc.review_pairs(wh, ["first_name"])
+        assert (5, 6, wc.KEPT_APART) in set(review.select("lead_id_l", "lead_id_r", "reason").rows())
+        assert wc.review_pair_count(wh) == review.height
+        assert 5 in explain(wh, settings, 6).kept_apart["other"].to_list()
 
 
 def test_stored_level_and_decision_types_hold_every_label_the_engine_writes(tmp_path: Path) -> None:

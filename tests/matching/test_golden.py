@@ -45,6 +45,17 @@ def test_default_rules_and_provenance() -> None:
     assert golden.height == 2
 
 
+def test_an_address_without_a_street_survives() -> None:
+    # no lead has a street (the demo files have none): city and country still come from one lead
+    frame = leads().with_columns(pl.lit(None, pl.String).alias("street"),
+                                 pl.Series("country", ["GB", "US", "DE"]), pl.Series("city", ["Glasgow", None, "Berlin"]))
+    golden = {row["cluster_id"]: row for row in golden_records(frame, Survivorship()).iter_rows(named=True)}
+    # cluster 1: the most complete address (lead 1: city and country) against lead 2's country alone
+    assert (golden[1]["city"], golden[1]["country"]) == ("Glasgow", "GB") and json.loads(golden[1]["provenance"])["country"] == 1
+    assert (golden[3]["city"], golden[3]["country"]) == ("Berlin", "DE")  # a lead alone keeps its own
+    assert json.loads(golden[3]["provenance"])["street"] == 3  # the group's source, street included (null there)
+
+
 def test_source_priority_and_oldest() -> None:
     rules = Survivorship(default="oldest", fields={"first_name": "source_priority"}, source_priority=["bulk", "form"])
     first = golden_records(leads(), rules).row(0, named=True)
@@ -90,14 +101,15 @@ def _oracle(leads: pl.DataFrame, rules: Survivorship) -> dict[int, dict[str, obj
         provenance = {}
         for group in GROUPS:
             rule = rules.fields.get(group[0], rules.default)
-            candidates = [m for m in members if m[group[0]] is not None]
+            candidates = [m for m in members if any(m[f] is not None for f in group)]
 
             def key(m: dict[str, object], group: tuple[str, ...] = group, rule: str = rule) -> tuple:
                 seen = m[s.SUBMITTED_AT] or m[s.CREATED_AT]
                 if rule == "oldest":
                     return (-seen.timestamp(), -m[s.LEAD_ID])  # type: ignore[union-attr]
                 if rule == "most_complete":
-                    return (sum(m[f] is not None for f in group), len(str(m[group[0]])), seen, m[s.LEAD_ID])
+                    first = m[group[0]]
+                    return (sum(m[f] is not None for f in group), len(str(first)) if first is not None else 0, seen, m[s.LEAD_ID])
                 if rule == "source_priority":
                     order = rules.source_priority
                     rank = order.index(m[s.SOURCE_KIND]) if m[s.SOURCE_KIND] in order else len(order)
