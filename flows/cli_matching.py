@@ -353,7 +353,10 @@ def _conflict_rows(conflicts: pl.DataFrame) -> pl.DataFrame:
     return conflicts.select(
         pl.format("{} and {}", "lead_id_l", "lead_id_r").alias("leads"),
         pl.col("label").replace_strict({MUST_LINK: "match", CANNOT_LINK: "not a match"}).alias("answer"),
-        pl.when(pl.col("label") == MUST_LINK)
+        pl.when((pl.col("label") == MUST_LINK) & pl.col("blocked_by_source").str.starts_with("rule:").fill_null(False))
+        .then(pl.format("a rule ({}) decided leads {} and {} are different people, one in each cluster",
+                        pl.col("blocked_by_source").str.strip_prefix("rule:"), "blocked_by_l", "blocked_by_r"))
+        .when(pl.col("label") == MUST_LINK)
         .then(pl.format("leads {} and {} are labelled not a match, one in each cluster", "blocked_by_l", "blocked_by_r"))
         .otherwise(pl.format("match labels tie the two leads through other members of their cluster (leads {} and {} "
                              "are labelled match)", "blocked_by_l", "blocked_by_r"))

@@ -224,6 +224,11 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         elif not blocks_agree(wc.stored_key_sample(wh), settings.blocking_rules):
             log.info("stored block ids are missing or from another version: recomputing the stored keys")
             wc.replace_all_keys(wh)
+        reason = wc.maintenance_due(wh, "rebuild_golden")
+        if reason is not None:  # once, after an upgrade changed how golden records are built
+            log.info("rebuilding every golden record: %s", reason)
+            rebuild_golden(wh, settings, wc.clustered_ids(wh), stale=wc.golden_cluster_ids(wh))
+            wc.maintenance_done(wh, "rebuild_golden")
         backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
         if backlog.height:
             wc.insert_keys(wh, blocking_keys(backlog, settings.blocking_rules))
@@ -396,7 +401,10 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
                             pl.DataFrame(schema=CONFLICTS))
     with wh.transaction():
         memberships = wc.memberships(wh, lead_ids_of(answers))
-        edits = ClusterEdits(memberships, wc.labels_touching(wh, memberships[s.LEAD_ID]))
+        # a rule's cannot-link decision between members holds as an answer older than any label
+        decided = wc.rule_cannot_links(wh, memberships[s.LEAD_ID])
+        labels = wc.labels_touching(wh, memberships[s.LEAD_ID]).select(decided.columns)
+        edits = ClusterEdits(memberships, pl.concat([decided, labels]))
         for (left, right, label, _), row in zip(answers, review.rows, strict=True):
             for lead in (left, right):
                 if not edits.knows(lead):

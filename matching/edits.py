@@ -31,7 +31,7 @@ from transforms import schema as s
 Answer = tuple[int, int, str, str | None]
 #: What ``ClusterEdits.conflicts`` returns: the answer not applied, and the pair whose newest label stopped it.
 CONFLICTS = {"lead_id_l": pl.Int64, "lead_id_r": pl.Int64, "label": pl.String,
-             "blocked_by_l": pl.Int64, "blocked_by_r": pl.Int64, "blocked_by": pl.String}
+             "blocked_by_l": pl.Int64, "blocked_by_r": pl.Int64, "blocked_by": pl.String, "blocked_by_source": pl.String}
 
 
 class ClusterEdits:
@@ -41,7 +41,8 @@ class ClusterEdits:
         memberships: ``lead_id`` and ``cluster_id`` (null: not clustered yet) of every lead an
             edit names and of every other member of their clusters.
         labels: the stored labels (``lead_id_l`` < ``lead_id_r``, ``label``, and ``source`` and
-            ``note`` when known), oldest first; those between two of these leads tell which
+            ``note`` when known; a rule's cannot-link decision can come first, as ``source``
+            ``rule:<name>``), oldest first; those between two of these leads tell which
             answers conflict with earlier ones, or repeat them (others are ignored). None: no
             label is known (``unmerge`` by hand needs none).
     """
@@ -56,7 +57,7 @@ class ClusterEdits:
                 self._members.setdefault(cluster, set()).add(lead)
         self._events: list[tuple[str, int, int, int | None, str]] = []
         self._labels: list[tuple[int, int, str, str, str | None]] = []
-        self._conflicts: list[tuple[int, int, str, int, int, str]] = []
+        self._conflicts: list[tuple[int, int, str, int, int, str, str | None]] = []
         # each pair's newest label, and per lead the leads it is cannot-linked / must-linked to now
         self._newest: dict[tuple[int, int], str] = {}
         self._said: dict[tuple[int, int], tuple[str, str | None, str | None]] = {}  # newest (label, source, note)
@@ -120,7 +121,8 @@ class ClusterEdits:
     def conflict(self, left: int, right: int, label: str, blocked_by: tuple[int, int]) -> None:
         """Record an answer not applied because of another pair's newest label."""
         low, high = min(blocked_by), max(blocked_by)
-        self._conflicts.append((left, right, label, low, high, self._newest[(low, high)]))
+        said = self._said.get((low, high))
+        self._conflicts.append((left, right, label, low, high, self._newest[(low, high)], said[1] if said else None))
 
     def tied(self, lead_id: int) -> dict[int, int | None]:
         """The members of the lead's cluster that must-links (newest labels) tie to it, directly or

@@ -5,8 +5,9 @@ an e-mail with another lead's e-mail domain or a street with another lead's city
 are email (email, email_domain, is_freemail), company (company, company_key), website
 (website, website_domain) and address (street, city, state, postal_code, country). A group's
 rule is the rule of its first field, and it chooses among the leads that have any of the
-group's fields (an address with a city and a country but no street counts; before 2026-12-07
-only leads with a street did, so most golden records had no city or country).
+group's own values (not the derived ones: e-mail domain, free-mail flag, company key, website
+domain). An address with a city and a country but no street counts; before 2026-12-07 only
+leads with a street did, so most golden records had no city or country.
 
 Rules: ``most_recent`` (latest submission, else load, with a value), ``oldest``,
 ``most_complete`` (the lead with the most of the group's fields filled, then the longest value),
@@ -63,9 +64,15 @@ def _order(rule: str, group: tuple[str, ...], priority: list[str]) -> tuple[list
             return [seen, lead], [True, True]
 
 
+#: Fields derived from another of their group (never a value of their own): they do not make a
+#: group present (``is_freemail`` is False on a lead without an e-mail, not null).
+DERIVED: frozenset[str] = frozenset({s.EMAIL_DOMAIN, s.IS_FREEMAIL, s.COMPANY_KEY, s.WEBSITE_DOMAIN})
+
+
 def _present(group: tuple[str, ...]) -> pl.Expr:
-    """Whether a lead has any of the group's fields: an address with a city but no street counts."""
-    return pl.any_horizontal([pl.col(f).is_not_null() for f in group])
+    """Whether a lead has any of the group's own values: an address with a city but no street
+    counts; an e-mail group with only ``is_freemail`` does not."""
+    return pl.any_horizontal([pl.col(f).is_not_null() for f in group if f not in DERIVED])
 
 
 def _single_lead_records(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -77,7 +84,7 @@ def _single_lead_records(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.concat_list(s.SOURCE_KIND).list.drop_nulls().alias("source_kinds"),
         pl.col(SEEN).alias("first_seen_at"),
         pl.col(SEEN).alias("last_seen_at"),
-        *[pl.col(f) for group in GROUPS for f in group],
+        *[pl.when(_present(group)).then(pl.col(f)).alias(f) for group in GROUPS for f in group],
         *[pl.when(_present(group)).then(pl.col(s.LEAD_ID)).alias(f"_from_{group[0]}") for group in GROUPS],
     )
 

@@ -253,6 +253,27 @@ def insert_events(wh: Warehouse, events: pl.DataFrame) -> int:
     return frame.height
 
 
+def maintenance_due(wh: Warehouse, task: str) -> str | None:
+    """The reason a migration gave for ``task`` if the next dedup run still has to do it, else None."""
+    if not wh.table_exists("maintenance_due"):
+        return None
+    return wh.scalar("SELECT reason FROM maintenance_due WHERE task = ?", [task])
+
+
+def maintenance_done(wh: Warehouse, task: str) -> None:
+    wh.execute("DELETE FROM maintenance_due WHERE task = ?", [task])
+
+
+def clustered_ids(wh: Warehouse) -> pl.Series:
+    """Every cluster id in use."""
+    return wh.frame("SELECT DISTINCT cluster_id FROM leads WHERE cluster_id IS NOT NULL ORDER BY 1")["cluster_id"]
+
+
+def golden_cluster_ids(wh: Warehouse) -> pl.Series:
+    """The cluster id of every stored golden record."""
+    return wh.frame("SELECT cluster_id FROM lead_golden ORDER BY 1")["cluster_id"]
+
+
 def cluster_leads_for_golden(wh: Warehouse, cluster_ids: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     """Every lead of the given clusters, with ``columns``."""
     cols = ", ".join(f"l.{c}" for c in columns)
@@ -327,16 +348,38 @@ KEPT_APART = "matched, but kept in another cluster"
 _UNREVIEWED = f"""
     WITH latest AS (  -- the newest row of each pair, located by rowid: the window sorts three columns, not all
         SELECT rowid AS row_id FROM match_pairs
-        QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) = 1
+        QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
     ),
+    newest AS (SELECT p.* FROM latest JOIN match_pairs p ON p.rowid = latest.row_id),
     unreviewed AS (
-        SELECT p.*, CASE WHEN p.decision = 'review' THEN '{UNCERTAIN}' ELSE '{KEPT_APART}' END AS reason
-        FROM latest JOIN match_pairs p ON p.rowid = latest.row_id
-        JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
-        WHERE (p.decision = 'review' OR (p.decision IN ('match', 'must_link') AND ca.cluster_id <> cb.cluster_id))
-          AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
+        SELECT * FROM (
+            SELECT p.*, '{UNCERTAIN}' AS reason FROM newest p WHERE p.decision = 'review'
+            UNION ALL  -- the leads' clusters are looked up for the matched pairs only
+            SELECT p.*, '{KEPT_APART}' AS reason FROM newest p
+            JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
+            WHERE p.decision IN ('match', 'must_link') AND ca.cluster_id <> cb.cluster_id
+        ) p
+        WHERE NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
     )
 """
+
+
+def rule_cannot_links(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
+    """Pairs among the leads whose newest stored row a cannot-link rule decided (``lead_id_l``,
+    ``lead_id_r``, ``label`` cannot_link, ``source`` the rule as ``rule:<name>``, ``note`` null):
+    the run kept them apart, and so must a review answer about other pairs."""
+    with wh.registered(_IDS, _ids_frame(lead_ids)):
+        return wh.frame(
+            f"""
+            WITH mine AS (
+                SELECT lead_id_l, lead_id_r, decision, decided_by FROM match_pairs
+                WHERE lead_id_l IN (SELECT id FROM {_IDS}) AND lead_id_r IN (SELECT id FROM {_IDS})
+                QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
+            )
+            SELECT lead_id_l, lead_id_r, 'cannot_link' AS label, decided_by AS source, NULL::VARCHAR AS note FROM mine
+            WHERE decision = 'cannot_link' AND decided_by LIKE 'rule:%' ORDER BY lead_id_l, lead_id_r
+            """
+        )
 
 
 def kept_apart(wh: Warehouse, lead_id: int) -> pl.DataFrame:

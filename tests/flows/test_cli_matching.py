@@ -85,9 +85,10 @@ def test_keys_and_notes_with_brackets_print_as_written() -> None:
 
 
 def test_conflicting_answers_are_named_with_the_label_that_stopped_each() -> None:
-    conflicts = pl.DataFrame([(2, 6, "must_link", 1, 6, "cannot_link"), (2, 8, "cannot_link", 2, 3, "must_link")],
-                             schema=CONFLICTS, orient="row")
+    conflicts = pl.DataFrame([(2, 6, "must_link", 1, 6, "cannot_link", "unmerge"), (2, 8, "cannot_link", 2, 3, "must_link", "review"),
+                              (4, 9, "must_link", 4, 7, "cannot_link", "rule:different_person")], schema=CONFLICTS, orient="row")
     assert _conflict_rows(conflicts).rows() == [
         ("2 and 6", "match", "leads 1 and 6 are labelled not a match, one in each cluster"),
         ("2 and 8", "not a match", "match labels tie the two leads through other members of their cluster (leads 2 and 3 are labelled match)"),
+        ("4 and 9", "match", "a rule (different_person) decided leads 4 and 7 are different people, one in each cluster"),
     ]

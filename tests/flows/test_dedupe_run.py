@@ -204,7 +204,7 @@ def test_a_review_yes_across_an_unmerge_is_kept_as_a_label_but_merges_nothing(fi
         path.write_text(f"lead_id_l,lead_id_r,label,note\n{members[1]},{members[-1]},yes,same phone\n", encoding="utf-8")
         done = import_review(wh, SETTINGS, path)
         assert done.counts == {MUST_LINK: 1, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 1, "repeated": 0}
-        assert done.conflicts.rows() == [(members[1], members[-1], MUST_LINK, members[0], members[-1], CANNOT_LINK)]
+        assert done.conflicts.rows() == [(members[1], members[-1], MUST_LINK, members[0], members[-1], CANNOT_LINK, "unmerge")]
         after = warehouse_state(wh)
         assert after["clusters"] == before["clusters"] and after["events"] == before["events"]
         assert after["golden"].equals(before["golden"])
@@ -218,6 +218,31 @@ def test_a_review_yes_across_an_unmerge_is_kept_as_a_label_but_merges_nothing(fi
         # a later answer that the first member is the detached lead too lifts the conflict: it merges
         path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[-1]},yes\n", encoding="utf-8")
         assert import_review(wh, SETTINGS, path).counts["conflicts"] == (1 if len(members) > 3 else 0)
+
+
+def test_a_review_yes_does_not_merge_across_a_rules_cannot_link(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        cluster, members = biggest_cluster(wh)
+        alone = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id <> ?", [cluster])
+        # a run's rule decided that the cluster's first lead and the other lead are different people
+        low, high = sorted((members[0], alone))
+        wh.execute(
+            "INSERT INTO match_pairs (lead_id_l, lead_id_r, blocking_rules, prior_weight, match_weight, match_probability, decision, "
+            "decided_by, created_at) VALUES (?, ?, ['phone'], 0, 0, 0.9, 'cannot_link', 'rule:different_person', now()::TIMESTAMP)",
+            [low, high],
+        )
+        before = warehouse_state(wh)
+        path = tmp_path / "review.csv"
+        path.write_text(f"lead_id_l,lead_id_r,label\n{members[-1]},{alone},yes\n", encoding="utf-8")
+        done = import_review(wh, SETTINGS, path)
+        assert done.counts["conflicts"] == 1 and done.counts["merged"] == 0
+        assert done.conflicts.select("blocked_by_l", "blocked_by_r", "blocked_by", "blocked_by_source").rows() == [
+            (low, high, CANNOT_LINK, "rule:different_person")]
+        assert warehouse_state(wh)["clusters"] == before["clusters"]
+        # a person's answer about that very pair overrides the rule: then the yes merges
+        path.write_text(f"lead_id_l,lead_id_r,label\n{low},{high},yes\n", encoding="utf-8")
+        assert import_review(wh, SETTINGS, path).counts["merged"] == 1
 
 
 def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
@@ -880,3 +905,24 @@ def test_explain_notes_exact_agreements_that_weigh_little() -> None:
             "level_phone": "different", "weight_phone": -2.3}
     assert weak_agreements(pair, ["last_name", "email", "company", "city", "phone"]) == ["last_name", "company"]
     assert weak_agreements({**pair, "weight_last_name": 3.0, "weight_company": 1.0}, ["last_name", "company"]) == []
+
+
+def test_the_run_after_an_upgrade_rebuilds_every_golden_record_once(files: list[Path], tmp_path: Path) -> None:
+    """Migration 10 asks the next dedup run to rebuild the golden records an earlier version wrote
+    (an address without a street was dropped); fresh warehouses have nothing to rebuild."""
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        assert wh.scalar("SELECT count(*) FROM maintenance_due") == 0  # created with no golden record
+        right = wh.frame("SELECT * EXCLUDE (updated_at) FROM lead_golden ORDER BY cluster_id")
+        assert right["city"].drop_nulls().len() > 0
+        # as an earlier version left it: no address without a street, and the migration's request
+        wh.execute("UPDATE lead_golden SET city = NULL, state = NULL, postal_code = NULL, country = NULL WHERE street IS NULL")
+        wh.execute("INSERT INTO maintenance_due (task, reason) VALUES ('rebuild_golden', 'test')")
+        load(wh, files[1])
+        run_dedupe(wh, SETTINGS)
+        assert wh.scalar("SELECT count(*) FROM maintenance_due") == 0
+        after = wh.frame("SELECT * EXCLUDE (updated_at) FROM lead_golden ORDER BY cluster_id")
+        untouched = after.join(right.select("cluster_id", "lead_ids"), on=["cluster_id", "lead_ids"], how="semi")
+        assert untouched.height > 0
+        assert untouched.equals(right.join(untouched.select("cluster_id"), on="cluster_id", how="semi").select(untouched.columns))
+        assert after.height == wh.scalar("SELECT count(DISTINCT cluster_id) FROM leads")

@@ -89,7 +89,7 @@ def test_a_yes_does_not_merge_clusters_that_a_cannot_link_keeps_apart() -> None:
     # 2-6 is answered anew, but 1-6 still says "different": no merge; 6 and 9 merge
     assert counts == {MUST_LINK: 2, CANNOT_LINK: 0, **NO_EDIT, "merged": 1, "conflicts": 1}
     assert assignment(edits, [1, 2, 6, 9]) == {1: 1, 2: 1, 6: 6, 9: 6}
-    assert edits.conflicts().rows() == [(2, 6, MUST_LINK, 1, 6, CANNOT_LINK)]
+    assert edits.conflicts().rows() == [(2, 6, MUST_LINK, 1, 6, CANNOT_LINK, None)]  # stored without a source here
     assert edits.labels().rows()[0] == (2, 6, MUST_LINK, "review", "same phone")  # the answer is kept
     # the blocking label can be a label the file itself made: a no that detached a lead earlier
     edits = edits_of({1: 1, 2: 1, 3: 1, 7: 7})
@@ -97,7 +97,7 @@ def test_a_yes_does_not_merge_clusters_that_a_cannot_link_keeps_apart() -> None:
     # 3 leaves {1, 2, 3} cannot-linked to 1 and 2; 3 and 7 merge; 2-7 would put 2 with 3 again
     assert counts == {MUST_LINK: 2, CANNOT_LINK: 1, **NO_EDIT, "merged": 1, "detached": 1, "conflicts": 1}
     assert assignment(edits, [1, 2, 3, 7]) == {1: 1, 2: 1, 3: 3, 7: 3}
-    assert edits.conflicts().rows() == [(2, 7, MUST_LINK, 1, 3, CANNOT_LINK)]  # the first such pair
+    assert edits.conflicts().rows() == [(2, 7, MUST_LINK, 1, 3, CANNOT_LINK, "review")]  # the first such pair: the "no" itself
 
 
 def test_a_newer_yes_about_the_blocking_pair_lifts_the_conflict() -> None:
@@ -134,7 +134,7 @@ def test_a_no_between_leads_that_yeses_chain_together_detaches_nothing() -> None
     counts = apply_answers(edits, [(2, 8, CANNOT_LINK, "no")])
     assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "conflicts": 1}
     assert edits.changed().is_empty() and edits.events().is_empty()
-    assert edits.conflicts().rows() == [(2, 8, CANNOT_LINK, 2, 3, MUST_LINK)]  # the chain's step into 2
+    assert edits.conflicts().rows() == [(2, 8, CANNOT_LINK, 2, 3, MUST_LINK, None)]  # the chain's step into 2
     assert edits.labels().rows() == [(2, 8, CANNOT_LINK, "review", "no")]  # kept as a label
 
 

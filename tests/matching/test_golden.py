@@ -56,6 +56,14 @@ def test_an_address_without_a_street_survives() -> None:
     assert json.loads(golden[3]["provenance"])["street"] == 3  # the group's source, street included (null there)
 
 
+def test_a_newer_lead_without_an_e_mail_keeps_the_older_e_mail() -> None:
+    # ingest sets is_freemail False on a lead without an e-mail: that is no e-mail of its own
+    frame = leads().with_columns(pl.Series("is_freemail", [False, False, False]))
+    first = golden_records(frame, Survivorship()).row(0, named=True)  # lead 2 is newer and has no e-mail
+    assert (first["email"], first["email_domain"], first["is_freemail"]) == ("bob@acme.com", "acme.com", False)
+    assert json.loads(first["provenance"])["email"] == 1
+
+
 def test_source_priority_and_oldest() -> None:
     rules = Survivorship(default="oldest", fields={"first_name": "source_priority"}, source_priority=["bulk", "form"])
     first = golden_records(leads(), rules).row(0, named=True)
@@ -78,7 +86,10 @@ def _random_leads(seed: int, n: int = 400) -> pl.DataFrame:
             }
             for field in GOLDEN_FIELDS:
                 row[field] = rng.choice(["x", "yy", "zzz"]) + f"{lead}" if rng.random() < 0.6 else None
-            row[s.IS_FREEMAIL] = rng.choice([None, True, False])
+            # as ingest sets them: a derived field only with its source, and is_freemail never null
+            for derived, source in ((s.EMAIL_DOMAIN, s.EMAIL), (s.COMPANY_KEY, s.COMPANY), (s.WEBSITE_DOMAIN, s.WEBSITE)):
+                row[derived] = row[derived] if row[source] is not None else None
+            row[s.IS_FREEMAIL] = rng.choice([True, False]) if row[s.EMAIL] is not None else False
             rows.append(row)
     return pl.DataFrame(rows, schema={**{c: pl.String for c in GOLDEN_INPUT}, s.CLUSTER_ID: pl.Int64, s.LEAD_ID: pl.Int64,
                                       s.SUBMITTED_AT: pl.Datetime("us"), s.CREATED_AT: pl.Datetime("us"),
@@ -101,7 +112,8 @@ def _oracle(leads: pl.DataFrame, rules: Survivorship) -> dict[int, dict[str, obj
         provenance = {}
         for group in GROUPS:
             rule = rules.fields.get(group[0], rules.default)
-            candidates = [m for m in members if any(m[f] is not None for f in group)]
+            own = [f for f in group if f not in (s.EMAIL_DOMAIN, s.IS_FREEMAIL, s.COMPANY_KEY, s.WEBSITE_DOMAIN)]
+            candidates = [m for m in members if any(m[f] is not None for f in own)]
 
             def key(m: dict[str, object], group: tuple[str, ...] = group, rule: str = rule) -> tuple:
                 seen = m[s.SUBMITTED_AT] or m[s.CREATED_AT]
