@@ -179,9 +179,11 @@ class ClusterEdits:
         for lead in group:
             self._cluster[lead] = own
             for other in others:
-                # a pair cannot-linked already (the "no" that asked for the detach) needs no second label:
-                # its answer stays its newest label, so importing the file again finds it recorded
-                if self._newest.get((min(lead, other), max(lead, other))) != CANNOT_LINK:
+                # a pair cannot-linked by a label already (the "no" that asked for the detach) needs no
+                # second one: its answer stays its newest label, so importing the file again finds it
+                # recorded. A rule's decision is no label: later runs would not see it, so it gets one
+                said = self._said.get((min(lead, other), max(lead, other)))
+                if said is None or said[0] != CANNOT_LINK or (said[1] or "").startswith("rule:"):
                     self.label(lead, other, CANNOT_LINK, "unmerge", note)
             self._events.append(("unmerge", rest, own, lead, detail))
         self.touched.update((cluster, rest, own))

@@ -175,3 +175,12 @@ def test_an_answer_recorded_already_is_not_recorded_again_but_still_applies() ->
     assert counts == {MUST_LINK: 2, CANNOT_LINK: 0, **NO_EDIT, "merged": 1, "repeated": 1}
     assert edits.labels().rows() == [(1, 2, MUST_LINK, "review", "checked")]
     assert assignment(edits, [1, 2, 6]) == {1: 1, 2: 1, 6: 1}
+
+
+def test_a_detach_labels_a_pair_a_rule_kept_apart_as_runs_see_labels_only() -> None:
+    # 2-8: a rule's cannot-link decision (no label). A "no" about 5-8 detaches 8: its pair with 2
+    # still gets the unmerge label (a later run reads labels, not old decisions); 5-8 is the answer
+    rule = pl.DataFrame({"lead_id_l": [2], "lead_id_r": [8], "label": [CANNOT_LINK], "source": ["rule:different_person"], "note": [None]})
+    edits = ClusterEdits(pl.DataFrame({"lead_id": [2, 5, 8], "cluster_id": [2, 2, 2]}), rule)
+    apply_answers(edits, [(5, 8, CANNOT_LINK, None)])
+    assert [row[:4] for row in edits.labels().rows()] == [(5, 8, CANNOT_LINK, "review"), (2, 8, CANNOT_LINK, "unmerge")]
