@@ -52,6 +52,8 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
         f"{result.new_clusters} new clusters, {result.joined} leads joined a cluster, "
         f"{result.without_duplicate} without a duplicate; {result.merges} merges, "
         f"{result.splits} split(s) by the chaining guard, {result.review_pairs} pairs to review"
+        + (f" and {result.kept_apart} matched pair(s) kept apart by the guard (`leadpipe review export` lists both)"
+           if result.kept_apart else "")
     )
 
 

@@ -20,7 +20,7 @@ from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, pla
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
 from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, MUST_LINK, REVIEW_SOURCE, labels_in_play, standing, unknown_rule_levels
+from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, REVIEW_SOURCE, labels_in_play, standing, unknown_rule_levels
 from matching.edits import CONFLICTS, ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
 from matching.golden import GOLDEN_INPUT, golden_records
@@ -45,6 +45,8 @@ class DedupResult:
     candidate_pairs: int = 0
     linked_pairs: int = 0
     review_pairs: int = 0
+    #: Pairs decided a match whose leads the chaining guard left in different clusters (``review export`` lists them).
+    kept_apart: int = 0
     new_clusters: int = 0
     joined: int = 0
     merges: int = 0
@@ -278,6 +280,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     result.candidate_pairs = outcome.pairs.height
     result.linked_pairs = outcome.linked_pairs
     result.review_pairs = int(outcome.pairs.filter(pl.col("decision") == "review").height)
+    result.kept_apart = _kept_apart(outcome.pairs, outcome.clustering.assignment)
     result.new_clusters = counts.get("create", 0)
     result.joined = counts.get("join", 0)
     result.merges = counts.get("merge", 0)
@@ -288,6 +291,15 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     result.timings = {"read": read_seconds, **outcome.timings, "write": write_seconds, "golden": golden_seconds}
     _log_oversized(result)
     return result
+
+
+def _kept_apart(pairs: pl.DataFrame, assignment: pl.DataFrame) -> int:
+    """How many of the run's pairs decided a match end in different clusters."""
+    cluster = assignment.select(s.LEAD_ID, s.CLUSTER_ID)
+    linked = pairs.filter(pl.col("decision").is_in([MATCH, MUST_LINK])).select("lead_id_l", "lead_id_r")
+    ends = (linked.join(cluster.rename({s.LEAD_ID: "lead_id_l", s.CLUSTER_ID: "_l"}), on="lead_id_l")
+            .join(cluster.rename({s.LEAD_ID: "lead_id_r", s.CLUSTER_ID: "_r"}), on="lead_id_r"))
+    return ends.filter(pl.col("_l") != pl.col("_r")).height
 
 
 def _log_oversized(result: DedupResult) -> None:

@@ -843,7 +843,7 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
     settings = UNMERGED_SETTINGS
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         _unmerged(wh)
-        run_dedupe(wh, settings)
+        result = run_dedupe(wh, settings)
         after = clusters(wh)
         assert after[1] != after[2]  # the unmerge holds
         assert after[3] == after[1] and after[4] == after[2]  # existing memberships are never cut
@@ -864,6 +864,8 @@ def test_an_unmerge_label_holds_when_its_leads_are_not_read(tmp_path: Path) -> N
         review = wc.review_pairs(wh, ["first_name"])
         assert (5, 6, wc.KEPT_APART) in set(review.select("lead_id_l", "lead_id_r", "reason").rows())
         assert wc.review_pair_count(wh) == review.height
+        kept = review.filter(pl.col("reason") == wc.KEPT_APART).height
+        assert result.kept_apart == kept > 0  # the run said how many it kept apart
         assert 5 in explain(wh, settings, 6).kept_apart["other"].to_list()
 
 
