@@ -345,7 +345,8 @@ def review_import(
     if done.conflicts.height:
         console.print(frame_table(_conflict_rows(done.conflicts), f"{done.conflicts.height} answer(s) kept as labels but not applied to the clusters"))
         console.print("each contradicts the newest label of another pair (an earlier answer, in this file or before it, or the "
-                      "cannot-links an unmerge or a detaching answer wrote); `leadpipe explain LEAD --with OTHER` shows a pair's "
+                      "cannot-links an unmerge or a detaching answer wrote) or a cannot-link rule's decision; "
+                      "`leadpipe explain LEAD --with OTHER` shows a pair's "
                       "labels, `leadpipe unmerge LEAD` detaches a lead by hand")
     console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
 

@@ -380,9 +380,10 @@ def export_review(wh: Warehouse, out: Path, *, force: bool = False) -> int:
 
 @dataclass
 class ReviewImport:
-    """What ``import_review`` did: ``counts`` of answers (``must_link``, ``cannot_link``) and of
-    edits (``merged``, ``detached``, ``conflicts``), and the answers not applied to the clusters
-    (``matching.edits.CONFLICTS``: each with the pair whose newest label stopped it)."""
+    """What ``import_review`` did: ``counts`` of answers (``must_link``, ``cannot_link``; of them
+    ``repeated``: recorded already) and of edits (``merged``, ``detached`` leads, ``conflicts``),
+    and the answers not applied to the clusters (``matching.edits.CONFLICTS``: each with the pair
+    whose newest label, or rule decision, stopped it)."""
 
     counts: dict[str, int]
     conflicts: pl.DataFrame

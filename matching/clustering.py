@@ -11,10 +11,10 @@ must not be linked (a cannot-link decision or label) or grew past ``max_cluster_
 component is re-clustered keeping only its stronger model links, raising the bar in steps,
 until it is no longer weak. Links made by must-link rules go last; must-link labels and
 existing cluster memberships are never cut. The bar cuts every weak link of the component, also
-those no conflict runs through, so the links it cut are then restored, strongest first, where
-they join two parts that may be together and neither part has a comparable link (``MARGIN``) to
-a third part it could not be with as well: a lead tied about equally to two leads that must stay
-apart stays alone, while a lead tied to one side only keeps its tie.
+those no conflict runs through, so the links it cut are then given back, strongest first, where
+they join two parts that may be together and no conflict runs through them among the links about
+as strong (``_restore``): a lead tied about equally to two leads that must stay apart stays
+alone, while a lead tied to one side only keeps its tie.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ UNCUTTABLE = 1e12
 RULE_LINK = 1e6
 #: Match weights (bits) the guard tries in turn as the bar for links inside weak components.
 GUARD_STEPS = (4.0, 8.0, 12.0, 16.0, 20.0, 25.0, 30.0, 40.0, 60.0, 2 * RULE_LINK, UNCUTTABLE / 2)
-#: Two links whose strengths differ by less than this (bits) are comparable: a lead with such links
-#: to two parts that cannot be together is ambiguous between them, and no cut link of it is restored.
+#: Two links whose strengths differ by less than this (bits) are comparable: a cut link's band,
+#: where ``_restore`` looks for a conflict running through it, holds the cut links at least this
+#: close to it or stronger.
 MARGIN = 4.0
 
 

@@ -341,6 +341,11 @@ def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
 UNCERTAIN = "uncertain"
 KEPT_APART = "matched, but kept in another cluster"
 
+#: The conditions ``_UNREVIEWED`` and ``kept_apart`` share, on a stored pair ``p``: a run decided a
+#: match (model or rule), and nobody labelled the pair.
+_LINKED = "p.decision IN ('match', 'must_link')"
+_UNLABELLED = "NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)"
+
 #: The pairs ``review_pairs`` exports (``unreviewed``): the newest row of each stored pair that
 #: nobody labelled, where the model left it between the thresholds, or where a run decided a match
 #: yet the two sit in different clusters (the chaining guard cut the link: only a person can tell
@@ -357,9 +362,9 @@ _UNREVIEWED = f"""
             UNION ALL  -- the leads' clusters are looked up for the matched pairs only
             SELECT p.*, '{KEPT_APART}' AS reason FROM newest p
             JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
-            WHERE p.decision IN ('match', 'must_link') AND ca.cluster_id <> cb.cluster_id
+            WHERE {_LINKED} AND ca.cluster_id <> cb.cluster_id
         ) p
-        WHERE NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
+        WHERE {_UNLABELLED}
     )
 """
 
@@ -386,8 +391,10 @@ def kept_apart(wh: Warehouse, lead_id: int) -> pl.DataFrame:
     """The lead's stored pairs (each pair's newest row) that a run decided a match although the two
     are in different clusters and nobody labelled them (as ``review_pairs`` exports them): ``other``
     lead, its ``cluster_id``, ``match_probability``, ``decision``, ``decided_by``."""
+    # the conditions of _UNREVIEWED's second part, for one lead: a filtered scan (20 ms at 1M
+    # leads) instead of the whole export's query (250 ms)
     return wh.frame(
-        """
+        f"""
         WITH mine AS (
             SELECT * FROM match_pairs WHERE $l IN (lead_id_l, lead_id_r)
             QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
@@ -396,8 +403,7 @@ def kept_apart(wh: Warehouse, lead_id: int) -> pl.DataFrame:
                p.decided_by
         FROM mine p JOIN leads o ON o.lead_id = CASE WHEN p.lead_id_l = $l THEN p.lead_id_r ELSE p.lead_id_l END
         JOIN leads me ON me.lead_id = $l
-        WHERE p.decision IN ('match', 'must_link') AND o.cluster_id <> me.cluster_id
-          AND NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.lead_id_l AND m.lead_id_r = p.lead_id_r)
+        WHERE {_LINKED} AND o.cluster_id <> me.cluster_id AND {_UNLABELLED}
         ORDER BY p.match_probability DESC, o.lead_id
         """,
         {"l": lead_id},
