@@ -476,8 +476,30 @@ def lead_summaries(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
 
 
 def cluster_history(wh: Warehouse, cluster_ids: Sequence[int]) -> pl.DataFrame:
+    """The events of the clusters, oldest first, with those of the clusters they came from.
+
+    A cluster's id is its smallest lead id, so its earlier history can be filed under other ids:
+    a cluster that absorbed another (``merge``) came from both, and the two parts of an unmerge
+    came from the cluster before it, whose id (the smaller of the two) one of them kept. The
+    events of such an earlier cluster count up to the event that ended it here (its lineage is
+    followed back the same way).
+    """
     with wh.registered(_IDS, _ids_frame(list(cluster_ids))):
         return wh.frame(
-            f"SELECT event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at FROM cluster_events "
-            f"WHERE cluster_id IN (SELECT id FROM {_IDS}) OR other_cluster_id IN (SELECT id FROM {_IDS}) ORDER BY event_id"
+            f"""
+            WITH RECURSIVE lineage (cluster_id, until) AS (
+                SELECT id, NULL::BIGINT FROM {_IDS}
+                UNION
+                SELECT CASE WHEN e.event = 'merge' THEN e.other_cluster_id ELSE least(e.cluster_id, e.other_cluster_id) END, e.event_id
+                FROM lineage l JOIN cluster_events e
+                  ON (e.event = 'merge' AND e.cluster_id = l.cluster_id)
+                  OR (e.event = 'unmerge' AND l.cluster_id IN (e.cluster_id, e.other_cluster_id)
+                      AND least(e.cluster_id, e.other_cluster_id) <> l.cluster_id)
+                WHERE l.until IS NULL OR e.event_id < l.until
+            )
+            SELECT event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at FROM cluster_events e
+            WHERE EXISTS (SELECT 1 FROM lineage l WHERE l.cluster_id IN (e.cluster_id, e.other_cluster_id)
+                          AND (l.until IS NULL OR e.event_id <= l.until))
+            ORDER BY event_id
+            """
         )

@@ -104,3 +104,30 @@ def test_stored_level_patterns_take_each_pairs_newest_label_by_time_then_order()
         patterns = wc.stored_level_patterns(wh, ["email"], "review")
         # 1-2: the "no" stored later but dated earlier; 3-4: one time, the "yes" stored last
         assert patterns.rows() == [("exact", "must_link", 2)]
+
+
+def test_cluster_history_follows_the_clusters_a_cluster_came_from() -> None:
+    """Cluster 1 (leads 1, 2) absorbs cluster 5 (leads 5, 6); lead 1, whose id the cluster had, is
+    unmerged, so the rest takes id 2; then each part gains a lead. Cluster 2's history is the old
+    cluster 1's up to the unmerge, and cluster 5's up to the merge; the detached lead's cluster 1
+    keeps its own events but none of cluster 2's. A lead detached without the id (22) looks back at
+    the cluster it left (20) up to its unmerge."""
+    events = [
+        ("create", 1, None, 1), ("join", 1, None, 2), ("create", 5, None, 5), ("join", 5, None, 6), ("merge", 1, 5, None),
+        ("create", 20, None, 20), ("join", 20, None, 22), ("unmerge", 2, 1, 1), ("unmerge", 20, 22, 22),
+        ("join", 2, None, 9), ("join", 1, None, 10), ("join", 20, None, 23),
+    ]
+    with Warehouse.open(":memory:") as wh:
+        migrate(wh)
+        wc.insert_events(wh, pl.DataFrame(events, schema=["event", "cluster_id", "other_cluster_id", "lead_id"], orient="row")
+                         .with_columns(pl.lit("d").alias("detail")))
+
+        def history(cluster: int) -> list[int]:
+            return wc.cluster_history(wh, [cluster])["event_id"].to_list()
+
+        assert history(2) == [1, 2, 3, 4, 5, 8, 10]
+        assert history(1) == [1, 2, 3, 4, 5, 8, 11]
+        assert history(22) == [6, 7, 9]
+        assert history(20) == [6, 7, 9, 12]
+        assert history(5) == [3, 4, 5]  # an absorbed id: its own events and the merge that ended it
+        assert history(99) == []
