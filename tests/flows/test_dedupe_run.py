@@ -168,6 +168,10 @@ def test_unmerge_detaches_and_later_runs_keep_the_lead_apart(files: list[Path], 
         assert {r[0] for r in wh.rows("SELECT cluster_id FROM leads WHERE lead_id IN (SELECT unnest(?))", [members[1:]])} == {rest}
         assert wh.scalar("SELECT count(*) FROM match_labels WHERE label = 'cannot_link' AND source = 'unmerge'") == len(members) - 1
         assert wh.scalar("SELECT count(*) FROM cluster_events WHERE event = 'unmerge'") == 1
+        # the rest's history still tells how its members came together (filed under the old id)
+        history = explain(wh, SETTINGS, members[1]).history
+        assert history["event"].to_list()[-1] == "unmerge" and history.height > 1
+        assert set(history.filter(pl.col("event") != "unmerge")["cluster_id"]) == {cluster}
         # a new copy of the detached lead links to it, but the cannot-links keep the clusters apart
         copy = wh.frame("SELECT first_name, last_name, email, company FROM leads WHERE lead_id = ?", [cluster])
         path = tmp_path / "copy.csv"
