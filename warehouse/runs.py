@@ -31,6 +31,7 @@ import polars as pl
 
 from transforms.clock import utc_now
 from warehouse.batches import BatchResult
+from warehouse.clusters import review_pair_count
 from warehouse.connection import Warehouse
 from warehouse.lifecycle import REACHED_MQL_SQL
 
@@ -85,6 +86,9 @@ class RunSummary:
     flow_run_id: str | None = None
     #: Pairs the run scored between the two thresholds (None: a run recorded before version 9).
     review_pairs: int | None = None
+    #: Pairs waiting for a person when the run finished, from any run (what ``leadpipe review
+    #: export`` lists; None: a run recorded before version 11).
+    review_queue: int | None = None
 
     @property
     def balanced(self) -> bool:
@@ -101,8 +105,7 @@ class RunSummary:
             ("rows", f"{self.rows_read} read = {self.rows_loaded} loaded + {self.rows_rejected} rejected + {self.rows_skipped} skipped"
                      + ("" if self.balanced else "  (DOES NOT BALANCE)")),
             ("duplicates", f"{self.duplicate_leads} new leads are duplicates of another lead; {self.new_clusters} new clusters, {self.merges} merges"),
-            *([("review", f"{self.review_pairs} uncertain pairs left for a person to check"
-                + (" (`leadpipe review export`)" if self.review_pairs else ""))] if self.review_pairs is not None else []),
+            *([("review", self._review_line())] if self.review_pairs is not None else []),
             ("MQLs", str(self.mqls)),
             ("assignments", f"{self.assignments}" + (f" ({reps})" if reps else "")),
             ("conversions", str(self.conversions)),
@@ -112,6 +115,14 @@ class RunSummary:
         if self.error:
             lines.append(("error", self.error))
         return lines
+
+    def _review_line(self) -> str:
+        line = f"{self.review_pairs} uncertain pairs scored by this run"
+        if self.review_queue is None:  # recorded before version 11
+            return line
+        if not self.review_queue:
+            return line + "; no pair waits for a person"
+        return line + f"; {self.review_queue} pairs wait for a person in all (`leadpipe review export`)"
 
     def to_markdown(self) -> str:
         """The summary as a Markdown table (the Prefect artifact)."""
@@ -207,22 +218,26 @@ def finish_run_sql() -> str:
         "files_loaded = ?, files_already_loaded = ?, files_failed = ?, batch_ids = ?, rows_read = ?, "
         "rows_loaded = ?, rows_rejected = ?, rows_skipped = ?, duplicate_leads = ?, new_clusters = ?, "
         "merges = ?, mqls = ?, assignments = ?, assignments_by_rep = ?, conversions = ?, stage_seconds = ?, "
-        "review_pairs = ? WHERE run_id = ?"
+        "review_pairs = ?, review_queue = ? WHERE run_id = ?"
     )
 
 
-def review_pairs_sql(recorded: bool) -> str:
-    """The ``review_pairs`` column, or NULL in a warehouse not migrated to version 9 yet (read-only
-    commands do not migrate: ``leadpipe report`` may read last night's snapshot)."""
-    return "review_pairs" if recorded else "NULL::BIGINT AS review_pairs"
+#: Columns of ``pipeline_runs`` added after version 8, with the version that added them.
+LATER_COLUMNS = {"review_pairs": 9, "review_queue": 11}
 
 
-def run_row_sql(review_recorded: bool = True) -> str:
+def later_columns_sql(present: Sequence[str]) -> str:
+    """The columns of ``LATER_COLUMNS``, NULL for those a warehouse not migrated yet lacks
+    (read-only commands do not migrate: ``leadpipe report`` may read last night's snapshot)."""
+    return ", ".join(c if c in present else f"NULL::BIGINT AS {c}" for c in LATER_COLUMNS)
+
+
+def run_row_sql(present: Sequence[str] = tuple(LATER_COLUMNS)) -> str:
     return (
         "SELECT run_id, trigger, status, started_at, finished_at, duration_seconds, files, files_loaded, "
         "files_already_loaded, files_failed, batch_ids, rows_read, rows_loaded, rows_rejected, rows_skipped, "
         "duplicate_leads, new_clusters, merges, mqls, assignments, assignments_by_rep::VARCHAR, conversions, "
-        f"stage_seconds::VARCHAR, error, flow_run_id, {review_pairs_sql(review_recorded)} FROM pipeline_runs"
+        f"stage_seconds::VARCHAR, error, flow_run_id, {later_columns_sql(present)} FROM pipeline_runs"
     )
 
 
@@ -309,6 +324,7 @@ def finish_run(
             stage_seconds=dict(stage_seconds or {}),
             error=error,
             review_pairs=int(review) - baseline.review_pairs,
+            review_queue=review_pair_count(wh),
         )
         wh.execute(
             finish_run_sql(),
@@ -316,7 +332,7 @@ def finish_run(
              summary.files_failed, list(summary.batch_ids), summary.rows_read, summary.rows_loaded, summary.rows_rejected,
              summary.rows_skipped, summary.duplicate_leads, summary.new_clusters, summary.merges, summary.mqls,
              summary.assignments, json.dumps(by_rep), summary.conversions, json.dumps(summary.stage_seconds),
-             summary.review_pairs, baseline.run_id],
+             summary.review_pairs, summary.review_queue, baseline.run_id],
         )
     return get_run(wh, baseline.run_id)
 
@@ -329,7 +345,7 @@ def record_stage_seconds(wh: Warehouse, run_id: int, stage_seconds: dict[str, fl
 def _summary(row: tuple[Any, ...]) -> RunSummary:
     (run_id, trigger, status, started, finished, duration, files, f_loaded, f_already, f_failed, batch_ids,
      read, loaded, rejected, skipped, dups, creates, merges, mqls, assignments, by_rep, conversions,
-     stages, error, flow_run_id, review_pairs) = row
+     stages, error, flow_run_id, review_pairs, review_queue) = row
     return RunSummary(
         run_id=int(run_id), trigger=trigger, status=status, started_at=started, finished_at=finished,
         duration_seconds=duration, files=int(files), files_loaded=int(f_loaded), files_already_loaded=int(f_already),
@@ -339,28 +355,30 @@ def _summary(row: tuple[Any, ...]) -> RunSummary:
         assignments_by_rep=json.loads(by_rep) if by_rep else {}, conversions=int(conversions),
         stage_seconds=json.loads(stages) if stages else {}, error=error, flow_run_id=flow_run_id,
         review_pairs=None if review_pairs is None else int(review_pairs),
+        review_queue=None if review_queue is None else int(review_queue),
     )
 
 
-def _review_recorded(wh: Warehouse) -> bool:
-    return wh.column_exists("pipeline_runs", "review_pairs")
+def _present(wh: Warehouse) -> list[str]:
+    """The columns of ``LATER_COLUMNS`` the warehouse has."""
+    return [c for c in LATER_COLUMNS if wh.column_exists("pipeline_runs", c)]
 
 
 def get_run(wh: Warehouse, run_id: int) -> RunSummary:
     """One run's summary."""
-    return _summary(wh.rows(run_row_sql(_review_recorded(wh)) + " WHERE run_id = ?", [run_id])[0])
+    return _summary(wh.rows(run_row_sql(_present(wh)) + " WHERE run_id = ?", [run_id])[0])
 
 
 def recent_runs(wh: Warehouse, limit: int = 20) -> list[RunSummary]:
     """The newest runs first."""
-    return [_summary(r) for r in wh.rows(run_row_sql(_review_recorded(wh)) + " ORDER BY run_id DESC LIMIT ?", [limit])]
+    return [_summary(r) for r in wh.rows(run_row_sql(_present(wh)) + " ORDER BY run_id DESC LIMIT ?", [limit])]
 
 
 def runs_frame(wh: Warehouse, limit: int = 20) -> pl.DataFrame:
     """The newest runs as a frame (for reports)."""
     return wh.frame(
         "SELECT run_id, trigger, status, started_at, duration_seconds, files, rows_read, rows_loaded, rows_rejected, "
-        f"duplicate_leads, {review_pairs_sql(_review_recorded(wh))}, mqls, assignments, conversions, error "
+        f"duplicate_leads, {later_columns_sql(_present(wh))}, mqls, assignments, conversions, error "
         "FROM pipeline_runs ORDER BY run_id DESC LIMIT ?",
         [limit],
     )

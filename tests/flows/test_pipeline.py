@@ -8,6 +8,8 @@ import pytest
 
 from flows.cli import sample_files
 from flows.pipeline import dedupe, ingest, lead_pipeline
+import warehouse.clusters as wc
+from warehouse.clusters import review_pair_count
 from warehouse.connection import Warehouse
 from warehouse.run_lock import lock_path
 
@@ -40,6 +42,9 @@ def test_pipeline_on_samples_fills_every_table_and_rerun_adds_nothing(db_path: P
         assert wh.scalar("SELECT count(*) FROM (SELECT cluster_id FROM leads GROUP BY 1 HAVING count(DISTINCT batch_id) > 1)") > 0
         assert {r[0] for r in wh.rows("SELECT DISTINCT source_kind FROM leads")} == {"form", "trade_show", "bulk"}
         assert wh.scalar("SELECT count(*) FROM leads WHERE cluster_id IS NULL OR score IS NULL OR owner_id IS NULL") == 0
+        # the run's summary counts the pairs waiting for a person as the export lists them
+        assert result.summary is not None and result.summary.review_queue == review_pair_count(wh) == wc.review_pairs(wh, ["email"]).height
+        assert result.summary.review_queue >= (result.summary.review_pairs or 0) > 0
     assert result.snapshot and Path(result.snapshot).exists()
 
     again = lead_pipeline(files, str(db_path))

@@ -62,15 +62,20 @@ def test_grades_best_first_and_charts_scale() -> None:
 
 def test_runs_table_shows_the_pairs_each_run_left_for_review() -> None:
     runs = pl.DataFrame({
-        "run_id": [2, 1], "trigger": ["cli", "demo"], "status": ["completed", "completed"],
-        "started_at": [datetime(2026, 12, 6, 22, 0), datetime(2026, 12, 5, 9, 0)], "duration_seconds": [1.5, 2.0],
-        "files": [1, 5], "rows_read": [10, 1226], "rows_loaded": [9, 1189], "rows_rejected": [1, 34], "duplicate_leads": [2, 116],
-        "review_pairs": [7, None], "mqls": [0, 31], "assignments": [9, 1189], "conversions": [0, 31], "error": [None, None],
+        "run_id": [3, 2, 1], "trigger": ["cli", "cli", "demo"], "status": ["completed"] * 3,
+        "started_at": [datetime(2026, 12, 7, 6, 0), datetime(2026, 12, 6, 22, 0), datetime(2026, 12, 5, 9, 0)],
+        "duration_seconds": [1.0, 1.5, 2.0], "files": [1, 1, 5], "rows_read": [3, 10, 1226], "rows_loaded": [3, 9, 1189],
+        "rows_rejected": [0, 1, 34], "duplicate_leads": [0, 2, 116],
+        "review_pairs": [1, 7, None], "review_queue": [12, None, None], "mqls": [0, 0, 31], "assignments": [3, 9, 1189],
+        "conversions": [0, 0, 31], "error": [None, "qualify stage failed: <boom>", None],
     })
     html = render_report(data(runs=runs))
     section = html[html.index('id="runs"'):]
-    assert "<th class=\"n\">To review</th>" in section
-    row_new, row_old = re.findall(r"<tr><td class=\"n\">\d+</td>.*?</tr>", section)[:2]
-    cells = re.findall(r'<td class="n">([^<]*)</td>', row_new)
-    assert cells[6] == "7"  # run, files, read, loaded, rejected, duplicates, to review
-    assert re.findall(r'<td class="n">([^<]*)</td>', row_old)[6] == ""  # a run recorded before the figure existed
+    assert "<th class=\"n\">Uncertain pairs</th><th class=\"n\">Awaiting review</th>" in section
+    rows = [re.findall(r'<td class="n">([^<]*)</td>', row) for row in re.findall(r"<tr><td class=\"n\">\d+</td>.*?</tr>", section)[:3]]
+    # run, files, read, loaded, rejected, duplicates, uncertain pairs, awaiting review
+    assert [row[6:8] for row in rows] == [["1", "12"], ["7", ""], ["", ""]]  # runs recorded before a figure existed: blank
+    # a failed run's error on a row of its own below it, as wide as the table, escaped
+    assert '<td colspan="14" class="error">qualify stage failed: &lt;boom&gt;</td>' in section
+    assert section.index("qualify stage failed") > section.index("2026-12-06 22:00") > section.index("2026-12-07 06:00")
+    assert section.count('class="error"') == 1

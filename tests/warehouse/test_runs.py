@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from warehouse.batches import BatchResult
+from warehouse.clusters import review_pair_count
 from warehouse.connection import Warehouse
 from warehouse.migrations import migrate
 from warehouse.report import collect_report
@@ -77,7 +78,7 @@ def test_run_figures_are_the_difference_to_the_baseline(wh: Warehouse) -> None:
     text = s.to_markdown()
     assert "| **rows** | 5 read = 3 loaded + 1 rejected + 1 skipped |" in text
     assert "rep_b 2" in text
-    assert s.review_pairs == 0 and "| **review** | 0 uncertain pairs left for a person to check |" in text
+    assert s.review_pairs == 0 and "| **review** | 0 uncertain pairs scored by this run; no pair waits for a person |" in text
 
 
 def add_pair(wh: Warehouse, left: int, right: int, decision: str) -> None:
@@ -95,8 +96,14 @@ def test_a_run_counts_the_pairs_it_left_for_review(wh: Warehouse) -> None:
     add_pair(wh, 4, 5, "match")
     s = finish_run(wh, base)
     assert s.review_pairs == 2 and wh.scalar("SELECT review_pairs FROM pipeline_runs WHERE run_id = ?", [s.run_id]) == 2
-    assert ("review", "2 uncertain pairs left for a person to check (`leadpipe review export`)") in s.rows()
-    # a run recorded before the column existed shows no review line
+    # what the export would list: the earlier run's uncertain pair too (no lead is in a cluster
+    # here, so no matched pair is kept apart)
+    assert s.review_queue == review_pair_count(wh) == 3
+    assert ("review", "2 uncertain pairs scored by this run; 3 pairs wait for a person in all (`leadpipe review export`)") in s.rows()
+    assert recent_runs(wh)[0] == s
+    # a run recorded before version 11 shows the run's own count only; before version 9, no review line
+    wh.execute("UPDATE pipeline_runs SET review_queue = NULL")
+    assert ("review", "2 uncertain pairs scored by this run") in recent_runs(wh)[0].rows()
     wh.execute("UPDATE pipeline_runs SET review_pairs = NULL")
     older = recent_runs(wh)[0]
     assert older.review_pairs is None and "review" not in dict(older.rows())
@@ -133,14 +140,17 @@ def test_runs_read_from_a_warehouse_not_yet_at_version_9(tmp_path: Path) -> None
     with Warehouse.open(db) as wh:
         migrate(wh)
         finish_run(wh, start_run(wh, trigger="cli", files=0))
-        # as a version-8 warehouse: no review_pairs column, migration 9 not recorded
+        # as a version-8 warehouse: no review_pairs nor review_queue column, migrations 9 to 11 not recorded
         wh.execute("ALTER TABLE pipeline_runs DROP COLUMN review_pairs")
-        wh.execute("DELETE FROM schema_migrations WHERE version = 9")
+        wh.execute("ALTER TABLE pipeline_runs DROP COLUMN review_queue")
+        wh.execute("DROP TABLE maintenance_due")
+        wh.execute("DELETE FROM schema_migrations WHERE version >= 9")
     with Warehouse.open(db, read_only=True) as wh:
         run = recent_runs(wh)[0]
         assert run.review_pairs is None and "review" not in dict(run.rows())
         assert get_run(wh, run.run_id).review_pairs is None
-        assert runs_frame(wh)["review_pairs"].to_list() == [None]
+        assert runs_frame(wh).select("review_pairs", "review_queue").rows() == [(None, None)]
+        assert get_run(wh, run.run_id).review_queue is None
         assert collect_report(wh).runs.height == 1
     with Warehouse.open(db) as wh:  # the next writing run migrates it
-        assert migrate(wh) == [9] and wh.column_exists("pipeline_runs", "review_pairs")
+        assert migrate(wh) == [9, 10, 11] and wh.column_exists("pipeline_runs", "review_pairs") and wh.column_exists("pipeline_runs", "review_queue")
