@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+import warehouse.clusters as wc
 from flows.cli import sample_files
 from flows.pipeline import dedupe, ingest, lead_pipeline
-import warehouse.clusters as wc
 from warehouse.clusters import review_pair_count
 from warehouse.connection import Warehouse
 from warehouse.run_lock import lock_path
