@@ -475,31 +475,44 @@ def lead_summaries(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
     return leads_by_id(wh, lead_ids, SUMMARY_COLUMNS)
 
 
-def cluster_history(wh: Warehouse, cluster_ids: Sequence[int]) -> pl.DataFrame:
-    """The events of the clusters, oldest first, with those of the clusters they came from.
+#: The events of clusters and of the clusters they came from (``cluster_history``), for the ids of
+#: ``_lp_ids``: ``history_of`` is the id asked for. A cluster's id is its smallest lead id, so its
+#: earlier history can be filed under other ids: a cluster that absorbed another (``merge``:
+#: ``cluster_id`` the survivor, ``other_cluster_id`` the absorbed) came from both, and the two parts
+#: of an unmerge (``cluster_id`` the rest, ``other_cluster_id`` the detached part) came from the
+#: cluster before it, whose id, the smaller of the two, one of them kept. Each earlier cluster's
+#: events count up to the event that ended it there, and its own lineage is followed back the same
+#: way (the event ids fall at each step, so the recursion ends). Equality joins only: an OR in a
+#: join makes DuckDB loop over every pair of rows.
+CLUSTER_LINEAGE_SQL = f"""
+    WITH RECURSIVE parents AS MATERIALIZED (
+        SELECT CASE WHEN event = 'merge' THEN cluster_id ELSE greatest(cluster_id, other_cluster_id) END AS child,
+               CASE WHEN event = 'merge' THEN other_cluster_id ELSE least(cluster_id, other_cluster_id) END AS parent,
+               event_id AS at
+        FROM cluster_events WHERE event IN ('merge', 'unmerge')
+    ),
+    lineage (history_of, cluster_id, until) AS (
+        SELECT id, id, NULL::BIGINT FROM {_IDS}
+        UNION
+        SELECT l.history_of, p.parent, p.at FROM lineage l JOIN parents p ON p.child = l.cluster_id
+        WHERE l.until IS NULL OR p.at < l.until
+    )
+    SELECT l.history_of, e.event_id, e.event, e.cluster_id, e.other_cluster_id, e.lead_id, e.detail, e.created_at
+    FROM lineage l JOIN cluster_events e ON e.cluster_id = l.cluster_id WHERE l.until IS NULL OR e.event_id <= l.until
+    UNION
+    SELECT l.history_of, e.event_id, e.event, e.cluster_id, e.other_cluster_id, e.lead_id, e.detail, e.created_at
+    FROM lineage l JOIN cluster_events e ON e.other_cluster_id = l.cluster_id WHERE l.until IS NULL OR e.event_id <= l.until
+    ORDER BY history_of, event_id
+"""
 
-    A cluster's id is its smallest lead id, so its earlier history can be filed under other ids:
-    a cluster that absorbed another (``merge``) came from both, and the two parts of an unmerge
-    came from the cluster before it, whose id (the smaller of the two) one of them kept. The
-    events of such an earlier cluster count up to the event that ended it here (its lineage is
-    followed back the same way).
-    """
+
+def cluster_histories(wh: Warehouse, cluster_ids: Sequence[int]) -> pl.DataFrame:
+    """The events of each cluster (``history_of``) and of the clusters it came from, oldest first
+    (``CLUSTER_LINEAGE_SQL``); an event can be in several clusters' histories."""
     with wh.registered(_IDS, _ids_frame(list(cluster_ids))):
-        return wh.frame(
-            f"""
-            WITH RECURSIVE lineage (cluster_id, until) AS (
-                SELECT id, NULL::BIGINT FROM {_IDS}
-                UNION
-                SELECT CASE WHEN e.event = 'merge' THEN e.other_cluster_id ELSE least(e.cluster_id, e.other_cluster_id) END, e.event_id
-                FROM lineage l JOIN cluster_events e
-                  ON (e.event = 'merge' AND e.cluster_id = l.cluster_id)
-                  OR (e.event = 'unmerge' AND l.cluster_id IN (e.cluster_id, e.other_cluster_id)
-                      AND least(e.cluster_id, e.other_cluster_id) <> l.cluster_id)
-                WHERE l.until IS NULL OR e.event_id < l.until
-            )
-            SELECT event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at FROM cluster_events e
-            WHERE EXISTS (SELECT 1 FROM lineage l WHERE l.cluster_id IN (e.cluster_id, e.other_cluster_id)
-                          AND (l.until IS NULL OR e.event_id <= l.until))
-            ORDER BY event_id
-            """
-        )
+        return wh.frame(CLUSTER_LINEAGE_SQL)
+
+
+def cluster_history(wh: Warehouse, cluster_ids: Sequence[int]) -> pl.DataFrame:
+    """The events of the clusters and of the clusters they came from, oldest first, each once."""
+    return cluster_histories(wh, cluster_ids).drop("history_of").unique("event_id").sort("event_id")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.report_html import ReportData
-from warehouse.clusters import PAIR_COMPARISONS
+from warehouse.clusters import PAIR_COMPARISONS, cluster_histories
 from warehouse.connection import Warehouse
 from warehouse.lifecycle import REACHED_MQL_SQL, reached_mql_sql
 from warehouse.runs import runs_frame
@@ -95,13 +95,6 @@ def cluster_pairs_sql() -> str:
     )
 
 
-def cluster_event_details_sql() -> str:
-    return (
-        "SELECT cluster_id, event, lead_id, other_cluster_id, detail FROM cluster_events "
-        "WHERE cluster_id IN (SELECT unnest(?::BIGINT[])) ORDER BY cluster_id, event_id"
-    )
-
-
 def score_buckets_sql() -> str:
     return (
         "SELECT (floor(score / 10) * 10)::INTEGER AS bucket, count(*) AS leads FROM leads "
@@ -140,7 +133,10 @@ def collect_report(wh: Warehouse, *, source: str = "") -> ReportData:
         cluster_sizes=wh.frame(cluster_sizes_sql()),
         cluster_members=members,
         cluster_pairs=wh.frame(cluster_pairs_sql(), [cluster_ids]) if cluster_ids else pl.DataFrame(),
-        cluster_events=wh.frame(cluster_event_details_sql(), [cluster_ids]) if cluster_ids else pl.DataFrame(),
+        # each cluster's history with that of the clusters it came from, as `leadpipe explain` shows it
+        cluster_events=cluster_histories(wh, cluster_ids).select(
+            pl.col("history_of").alias("cluster_id"), "event", "lead_id", "other_cluster_id", "detail",
+        ) if cluster_ids else pl.DataFrame(),
         match_fields=MATCH_FIELDS,
         score_buckets=wh.frame(score_buckets_sql()),
         grades=wh.frame(grades_sql()),

@@ -47,7 +47,8 @@ def test_largest_clusters_show_why_they_matched(wh: Warehouse) -> None:
         [NOW, NOW],
     )
     wh.execute("INSERT INTO cluster_events (event_id, event, cluster_id, other_cluster_id, lead_id, detail, created_at) "
-               "VALUES (1, 'create', 1, NULL, 2, 'email exact, last name exact', ?)", [NOW])
+               "VALUES (1, 'create', 1, NULL, 2, 'email exact, last name exact', ?), (2, 'create', 3, NULL, 3, 'lead 3 on its own', ?), "
+               "(3, 'merge', 1, 3, NULL, 'review: lead 1 is lead 3', ?)", [NOW, NOW, NOW])
     wh.execute("INSERT INTO lead_rejects (batch_id, source_file, source_row, reasons, raw_record, raw_line, created_at) "
                "VALUES (1, 'x.csv', 3, ['invalid_email', 'missing_company'], '{}', NULL, ?)", [NOW])
     wh.execute("INSERT INTO reps (rep_id, name, active, updated_at) VALUES ('rep_alice', 'Alice Martin', true, ?)", [NOW])
@@ -68,7 +69,9 @@ def test_largest_clusters_show_why_they_matched(wh: Warehouse) -> None:
     assert "Cluster 1: 3 leads" in html and "No duplicates yet" not in html
     assert "email: exact +9.5" in html and "phone: different -2.1" in html and "0.830" in html
     assert "title: exact +1.7" in html  # every comparison match_pairs stores is shown
-    assert "email exact, last name exact" in html  # the cluster's history
+    # the cluster's history, with that of the cluster it absorbed, as `leadpipe explain` tells it
+    history = html[html.index("Cluster 1: 3 leads"):]
+    assert history.index("email exact, last name exact") < history.index("lead 3 on its own") < history.index("review: lead 1 is lead 3")
 
 
 def test_clusters_without_pair_scores_say_what_they_share(wh: Warehouse) -> None:
