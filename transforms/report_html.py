@@ -69,7 +69,7 @@ h2{font-size:17px;margin:0 0 4px}h3{font-size:14px;margin:14px 0 6px}.note{color
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:13px}th,td{padding:5px 8px;border-bottom:1px solid #e6e9ee;text-align:left;vertical-align:top}
 th{background:#f7f8fa;font-weight:600;color:#3e4c59}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .legend{display:flex;gap:16px;margin:4px 0 8px;font-size:12px;color:#3e4c59}.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-.wide{overflow-x:auto}td.error{color:#b42318}.compact{font-size:12px}.compact th,.compact td{padding:4px 5px}.nowrap{white-space:nowrap}
+.wide{overflow-x:auto}td.error{color:#b42318}tr.has-error td{border-bottom:none}.compact{font-size:12px}.compact th,.compact td{padding:4px 5px}.nowrap{white-space:nowrap}
 .empty{color:#5f6b7a;font-style:italic;padding:10px 0}.chip{display:inline-block;padding:1px 6px;border-radius:9px;font-size:12px;margin:1px 2px;background:#eef1f5}
 .chip.pos{background:#dcefe0;color:#1e5b2c}.chip.neg{background:#f8e0de;color:#8a2a20}.status-failed,.status-abandoned{color:#b3261e;font-weight:600}.status-completed{color:#1e6b35}
 .cluster{border-top:1px solid #e6e9ee;padding-top:6px}td.pair{white-space:nowrap}footer{color:#7b8794;font-size:12px;text-align:center;padding:10px}
@@ -269,8 +269,9 @@ def _runs(data: ReportData) -> str:
     rows = []
     for r in runs.iter_rows(named=True):
         started = r["started_at"].strftime("%Y-%m-%d %H:%M") if r["started_at"] else ""
+        row_class = ' class="has-error"' if r["error"] else ""  # no line between a run and its error
         rows.append(
-            f"<tr><td class=\"n\">{_e(r['run_id'])}</td><td class=\"nowrap\">{_e(started)}</td><td>{_e(r['trigger'])}</td>"
+            f"<tr{row_class}><td class=\"n\">{_e(r['run_id'])}</td><td class=\"nowrap\">{_e(started)}</td><td>{_e(r['trigger'])}</td>"
             f"<td class=\"status-{_e(r['status'])}\">{_e(r['status'])}</td>"
             + "".join(f'<td class="n">{_num(r[c])}</td>' for c in ("files", "rows_read", "rows_loaded", "rows_rejected",
                                                                    "duplicate_leads", "review_pairs", "review_queue", "mqls", "assignments",
@@ -280,7 +281,8 @@ def _runs(data: ReportData) -> str:
             + (f'<tr><td></td><td colspan="{len(_RUN_HEADINGS) - 1}" class="error">{_e(r["error"])}</td></tr>' if r["error"] else "")
         )
     head = "".join(f'<th class="{"n" if n else ""}">{h}</th>' for h, n in _RUN_HEADINGS)
-    return _section("Recent runs", "From the pipeline_runs table.", f"<div class=\"wide\"><table class=\"compact\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>", "runs")
+    return _section("Recent runs", "From the pipeline_runs table. Uncertain pairs: those the run scored between the two thresholds; "
+                    "awaiting review: the review queue when the run finished (`leadpipe review export`), from every run so far.", f"<div class=\"wide\"><table class=\"compact\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>", "runs")
 
 
 def render_report(data: ReportData, *, generated_at: datetime | None = None) -> str:

@@ -117,12 +117,13 @@ class RunSummary:
         return lines
 
     def _review_line(self) -> str:
-        line = f"{self.review_pairs} uncertain pairs scored by this run"
+        line = f"{_pairs(self.review_pairs or 0)} scored by this run between the thresholds"
         if self.review_queue is None:  # recorded before version 11
             return line
         if not self.review_queue:
-            return line + "; no pair waits for a person"
-        return line + f"; {self.review_queue} pairs wait for a person in all (`leadpipe review export`)"
+            return line + "; the review queue is empty"
+        return (line + f"; {_pairs(self.review_queue)} in the review queue, from every run so far (uncertain, or "
+                "matched but kept in different clusters: `leadpipe review export`)")
 
     def to_markdown(self) -> str:
         """The summary as a Markdown table (the Prefect artifact)."""
@@ -132,6 +133,10 @@ class RunSummary:
         out = [f"### leadpipe run {self.run_id}", "", "| | |", "|---|---|"]
         out += [f"| **{cell(k)}** | {cell(v)} |" for k, v in self.rows()]
         return "\n".join(out) + "\n"
+
+
+def _pairs(n: int) -> str:
+    return f"{n} pair" + ("" if n == 1 else "s")
 
 
 @dataclass
@@ -222,8 +227,8 @@ def finish_run_sql() -> str:
     )
 
 
-#: Columns of ``pipeline_runs`` added after version 8, with the version that added them.
-LATER_COLUMNS = {"review_pairs": 9, "review_queue": 11}
+#: Columns of ``pipeline_runs`` added after version 8 (by migrations 9 and 11).
+LATER_COLUMNS = ("review_pairs", "review_queue")
 
 
 def later_columns_sql(present: Sequence[str]) -> str:

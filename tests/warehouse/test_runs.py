@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_run_figures_are_the_difference_to_the_baseline(wh: Warehouse) -> None:
     text = s.to_markdown()
     assert "| **rows** | 5 read = 3 loaded + 1 rejected + 1 skipped |" in text
     assert "rep_b 2" in text
-    assert s.review_pairs == 0 and "| **review** | 0 uncertain pairs scored by this run; no pair waits for a person |" in text
+    assert s.review_pairs == 0 and "| **review** | 0 pairs scored by this run between the thresholds; the review queue is empty |" in text
 
 
 def add_pair(wh: Warehouse, left: int, right: int, decision: str) -> None:
@@ -99,11 +100,14 @@ def test_a_run_counts_the_pairs_it_left_for_review(wh: Warehouse) -> None:
     # what the export would list: the earlier run's uncertain pair too (no lead is in a cluster
     # here, so no matched pair is kept apart)
     assert s.review_queue == review_pair_count(wh) == 3
-    assert ("review", "2 uncertain pairs scored by this run; 3 pairs wait for a person in all (`leadpipe review export`)") in s.rows()
+    assert ("review", "2 pairs scored by this run between the thresholds; 3 pairs in the review queue, from every run so far "
+                       "(uncertain, or matched but kept in different clusters: `leadpipe review export`)") in s.rows()
     assert recent_runs(wh)[0] == s
+    one = dict(replace(s, review_pairs=1, review_queue=1).rows())["review"]
+    assert one.startswith("1 pair scored by this run between the thresholds; 1 pair in the review queue")
     # a run recorded before version 11 shows the run's own count only; before version 9, no review line
     wh.execute("UPDATE pipeline_runs SET review_queue = NULL")
-    assert ("review", "2 uncertain pairs scored by this run") in recent_runs(wh)[0].rows()
+    assert ("review", "2 pairs scored by this run between the thresholds") in recent_runs(wh)[0].rows()
     wh.execute("UPDATE pipeline_runs SET review_pairs = NULL")
     older = recent_runs(wh)[0]
     assert older.review_pairs is None and "review" not in dict(older.rows())
