@@ -414,8 +414,8 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
                             pl.DataFrame(schema=CONFLICTS))
     with wh.transaction():
         memberships = wc.memberships(wh, lead_ids_of(answers))
-        # a rule's cannot-link decision between members holds as an answer older than any label
-        decided = wc.rule_cannot_links(wh, memberships[s.LEAD_ID])
+        # a rule's must-link or cannot-link decision between members holds as an answer older than any label
+        decided = wc.rule_links(wh, memberships[s.LEAD_ID])
         labels = wc.labels_touching(wh, memberships[s.LEAD_ID]).select(decided.columns)
         edits = ClusterEdits(memberships, pl.concat([decided, labels]))
         for (left, right, label, _), row in zip(answers, review.rows, strict=True):

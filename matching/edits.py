@@ -13,9 +13,10 @@ depends on the ones before it (a lead merged by one answer can be detached by th
 People's answers never overrule each other silently. Each pair's newest label is its answer (a
 newer answer about the same pair replaces an older one), and an answer that would break the
 newest label of *another* pair is kept as a label but not applied to the clusters: it is
-reported as a conflict. A "yes" does not merge two clusters that a cannot-link (a "no", or an
-unmerge) keeps apart; a "no" takes the leads that "yes" answers tie to the newer lead out with
-it, and detaches nothing when such answers tie the two leads to each other.
+reported as a conflict. A "yes" does not merge two clusters that a cannot-link (a "no", an
+unmerge, or a cannot-link rule's decision) keeps apart; a "no" takes the leads that "yes" answers
+or must-link rules (the same e-mail and name) tie to the newer lead out with it, and detaches
+nothing when such ties join the two leads to each other.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class ClusterEdits:
         memberships: ``lead_id`` and ``cluster_id`` (null: not clustered yet) of every lead an
             edit names and of every other member of their clusters.
         labels: the stored labels (``lead_id_l`` < ``lead_id_r``, ``label``, and ``source`` and
-            ``note`` when known; a rule's cannot-link decision can come first, as ``source``
-            ``rule:<name>``), oldest first; those between two of these leads tell which
+            ``note`` when known; a rule's must-link or cannot-link decision can come first, as
+            ``source`` ``rule:<name>``), oldest first; those between two of these leads tell which
             answers conflict with earlier ones, or repeat them (others are ignored). None: no
             label is known (``unmerge`` by hand needs none).
     """
@@ -125,8 +126,8 @@ class ClusterEdits:
         self._conflicts.append((left, right, label, low, high, self._newest[(low, high)], said[1] if said else None))
 
     def tied(self, lead_id: int) -> dict[int, int | None]:
-        """The members of the lead's cluster that must-links (newest labels) tie to it, directly or
-        through other members, the lead included: each with the member before it on a shortest
+        """The members of the lead's cluster that must-links (newest labels, or rules' decisions no
+        label replaced) tie to it, directly or through other members, the lead included: each with the member before it on a shortest
         chain from the lead (None for the lead)."""
         cluster = self._cluster[lead_id]
         members = self._members.get(cluster, set()) if cluster is not None else {lead_id}
@@ -228,8 +229,9 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
     """Apply reviewed pairs in order, each recorded as a label (``source`` 'review').
 
     A cannot-link between two leads of one cluster detaches the newer one (the larger id), with
-    the members that must-links tie to it (directly or through others: a person said they are
-    the same); when such a chain ties it to the older one, nothing is detached (a conflict). A
+    the members that must-links tie to it (directly or through others: a person, or a rule such as
+    the same e-mail and name, said they are the same); when such a chain ties it to the older one,
+    nothing is detached (a conflict). An answer about a pair replaces a rule's decision about it. A
     must-link between two clusters merges them (the older, smaller id survives), unless a
     cannot-link joins a member of each (a conflict). Answers about unclustered leads, or that the
     clusters already agree with, change nothing (they stay labels for later runs).
@@ -260,7 +262,7 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
                 continue
             with_it = [lead for lead in sorted(group) if lead != right]
             edits.detach_group(group, note or "review: not a match", f"review: lead {right} is not lead {left}"
-                               + (f" (with {', '.join(map(str, with_it))}, labelled the same)" if with_it else ""))
+                               + (f" (with {', '.join(map(str, with_it))}, tied to it as the same person)" if with_it else ""))
             counts["detached"] += len(group)
         elif label == MUST_LINK and a is not None and b is not None and a != b:
             blocker = edits.apart(a, b)

@@ -369,10 +369,12 @@ _UNREVIEWED = f"""
 """
 
 
-def rule_cannot_links(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
-    """Pairs among the leads whose newest stored row a cannot-link rule decided (``lead_id_l``,
-    ``lead_id_r``, ``label`` cannot_link, ``source`` the rule as ``rule:<name>``, ``note`` null):
-    the run kept them apart, and so must a review answer about other pairs."""
+def rule_links(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
+    """Pairs among the leads whose newest stored row a must-link or cannot-link rule decided
+    (``lead_id_l``, ``lead_id_r``, ``label`` must_link / cannot_link, ``source`` the rule as
+    ``rule:<name>``, ``note`` null): a review answer about other pairs respects them as it
+    respects labels (a "yes" does not merge across a rule's cannot-link; a "no" takes the leads a
+    rule's must-link ties to the detached lead with it)."""
     with wh.registered(_IDS, _ids_frame(lead_ids)):
         return wh.frame(
             f"""
@@ -381,8 +383,8 @@ def rule_cannot_links(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
                 WHERE lead_id_l IN (SELECT id FROM {_IDS}) AND lead_id_r IN (SELECT id FROM {_IDS})
                 QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
             )
-            SELECT lead_id_l, lead_id_r, 'cannot_link' AS label, decided_by AS source, NULL::VARCHAR AS note FROM mine
-            WHERE decision = 'cannot_link' AND decided_by LIKE 'rule:%' ORDER BY lead_id_l, lead_id_r
+            SELECT lead_id_l, lead_id_r, decision::VARCHAR AS label, decided_by AS source, NULL::VARCHAR AS note FROM mine
+            WHERE decision IN ('must_link', 'cannot_link') AND decided_by LIKE 'rule:%' ORDER BY lead_id_l, lead_id_r
             """
         )
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
-from flows.cli import app
+from flows.cli import app, sample_files
 from flows.dedupe_run import DedupResult, _log_oversized, explain, explain_pair, export_review, import_review, refit, run_dedupe, unmerge
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
@@ -247,6 +247,33 @@ def test_a_review_yes_does_not_merge_across_a_rules_cannot_link(files: list[Path
         # a person's answer about that very pair overrides the rule: then the yes merges
         path.write_text(f"lead_id_l,lead_id_r,label\n{low},{high},yes\n", encoding="utf-8")
         assert import_review(wh, SETTINGS, path).counts["merged"] == 1
+
+
+def test_a_review_no_detaches_the_leads_a_must_link_rule_ties_to_the_newer_lead(tmp_path: Path) -> None:
+    """A rule's must-link (the same e-mail and name) says two leads are one person: a "no" between
+    the cluster's first lead and one of them takes both out, not one (the twin left behind would
+    say the opposite of the answer)."""
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        migrate(wh)
+        for path in map(Path, sample_files()):  # the bundled samples: the generated files' rule ties all start at the first lead
+            load(wh, path)
+        run_dedupe(wh, SETTINGS)
+        twins = wh.rows(
+            "SELECT p.lead_id_l, p.lead_id_r, a.cluster_id FROM match_pairs p JOIN leads a ON a.lead_id = p.lead_id_l "
+            "JOIN leads b ON b.lead_id = p.lead_id_r WHERE p.decision = 'must_link' AND p.decided_by LIKE 'rule:%' "
+            "AND a.cluster_id = b.cluster_id AND a.cluster_id < p.lead_id_l "
+            "AND NOT EXISTS (SELECT 1 FROM match_pairs q WHERE q.decision = 'must_link' AND a.cluster_id IN (q.lead_id_l, q.lead_id_r) "
+            "AND (p.lead_id_l IN (q.lead_id_l, q.lead_id_r) OR p.lead_id_r IN (q.lead_id_l, q.lead_id_r))) ORDER BY 3, 1, 2 LIMIT 1"
+        )
+        assert twins, "the generated files hold a cluster whose first lead no rule ties to a rule-tied pair"
+        low, high, cluster = twins[0]
+        path = tmp_path / "review.csv"
+        path.write_text(f"lead_id_l,lead_id_r,label\n{cluster},{high},no\n", encoding="utf-8")
+        done = import_review(wh, SETTINGS, path)
+        assert done.counts["detached"] >= 2 and done.counts["conflicts"] == 0
+        after = clusters(wh)
+        assert after[low] == after[high] != after[cluster] == cluster
+        assert "tied to it as the same person" in wh.scalar("SELECT max(detail) FROM cluster_events WHERE event = 'unmerge'")
 
 
 def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:

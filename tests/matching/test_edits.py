@@ -113,7 +113,7 @@ def test_a_no_takes_the_leads_a_yes_tied_to_the_newer_lead_out_with_it() -> None
     counts = apply_answers(edits, [(2, 8, CANNOT_LINK, None)])
     assert counts == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "detached": 2}
     assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 5, 8: 5}
-    detail = "review: lead 8 is not lead 2 (with 5, labelled the same)"
+    detail = "review: lead 8 is not lead 2 (with 5, tied to it as the same person)"
     assert edits.events().rows() == [("unmerge", 2, 5, 5, detail), ("unmerge", 2, 5, 8, detail)]
     # the answer, and 5's cannot-link to 2 (8's is the answer itself: not written twice)
     assert [row[:4] for row in edits.labels().rows()] == [(2, 8, CANNOT_LINK, "review"), (2, 5, CANNOT_LINK, "unmerge")]
@@ -184,3 +184,26 @@ def test_a_detach_labels_a_pair_a_rule_kept_apart_as_runs_see_labels_only() -> N
     edits = ClusterEdits(pl.DataFrame({"lead_id": [2, 5, 8], "cluster_id": [2, 2, 2]}), rule)
     apply_answers(edits, [(5, 8, CANNOT_LINK, None)])
     assert [row[:4] for row in edits.labels().rows()] == [(5, 8, CANNOT_LINK, "review"), (2, 8, CANNOT_LINK, "unmerge")]
+
+
+def test_a_no_takes_the_leads_a_must_link_rule_tied_to_the_newer_lead_out_with_it() -> None:
+    """A rule's must-link (the same e-mail and name) ties like a "yes": 8 leaves 2 with its twin
+    5; a "no" about the rule's own pair replaces the rule; a rule chain from 8 to 2 is a conflict
+    that names the rule."""
+    rule = "rule:same_email_and_name"
+
+    def stored(*pairs: tuple[int, int]) -> pl.DataFrame:
+        return pl.DataFrame([(low, high, MUST_LINK, rule, None) for low, high in pairs],
+                            schema=["lead_id_l", "lead_id_r", "label", "source", "note"], orient="row")
+
+    members = pl.DataFrame({"lead_id": [2, 5, 8], "cluster_id": [2, 2, 2]})
+    edits = ClusterEdits(members, stored((5, 8)))
+    assert apply_answers(edits, [(2, 8, CANNOT_LINK, None)])["detached"] == 2
+    assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 5, 8: 5}
+    edits = ClusterEdits(members, stored((5, 8)))
+    assert apply_answers(edits, [(5, 8, CANNOT_LINK, None)])["detached"] == 1
+    assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 2, 8: 8}
+    edits = ClusterEdits(members, stored((2, 5), (5, 8)))
+    counts = apply_answers(edits, [(2, 8, CANNOT_LINK, "no")])
+    assert counts["conflicts"] == 1 and edits.changed().is_empty()
+    assert edits.conflicts().select("blocked_by_l", "blocked_by_r", "blocked_by", "blocked_by_source").rows() == [(2, 5, MUST_LINK, rule)]
