@@ -339,6 +339,8 @@ def review_pairs(wh: Warehouse, fields: Sequence[str]) -> pl.DataFrame:
 
 #: Why ``review_pairs`` exports a pair (its ``reason``).
 UNCERTAIN = "uncertain"
+#: An uncertain pair whose two leads other links put in one cluster: a "no" detaches the newer one.
+UNCERTAIN_TOGETHER = "uncertain, in one cluster already"
 KEPT_APART = "matched, but kept in another cluster"
 
 #: The conditions ``_UNREVIEWED`` and ``kept_apart`` share, on a stored pair ``p``: a run decided a
@@ -358,8 +360,10 @@ _UNREVIEWED = f"""
     newest AS (SELECT p.* FROM latest JOIN match_pairs p ON p.rowid = latest.row_id),
     unreviewed AS (
         SELECT * FROM (
-            SELECT p.*, '{UNCERTAIN}' AS reason FROM newest p WHERE p.decision = 'review'
-            UNION ALL  -- the leads' clusters are looked up for the matched pairs only
+            SELECT p.*, CASE WHEN ca.cluster_id = cb.cluster_id THEN '{UNCERTAIN_TOGETHER}' ELSE '{UNCERTAIN}' END AS reason
+            FROM newest p JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
+            WHERE p.decision = 'review'
+            UNION ALL
             SELECT p.*, '{KEPT_APART}' AS reason FROM newest p
             JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
             WHERE {_LINKED} AND ca.cluster_id <> cb.cluster_id

@@ -287,6 +287,12 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
         assert exported > 0
         review = pl.read_csv(out, infer_schema=False)
         assert {"lead_id_l", "lead_id_r", "match_probability", "evidence", "first_name_l", "first_name_r", "label"} <= set(review.columns)
+        # the pairs a "yes" would merge (two clusters) are told from those a "no" would split (one cluster)
+        clusters_now = clusters(wh)
+        for left, right, reason in review.select("lead_id_l", "lead_id_r", "reason").iter_rows():
+            same = clusters_now[int(left)] == clusters_now[int(right)]
+            assert reason == (wc.UNCERTAIN_TOGETHER if same else wc.UNCERTAIN), (left, right, reason)
+        assert wc.UNCERTAIN in set(review["reason"])
         # the evidence: each compared field's level and weight, strongest for a match first
         for row in review.head(5).iter_rows(named=True):
             stored = wh.frame("SELECT * FROM match_pairs WHERE lead_id_l = ? AND lead_id_r = ? ORDER BY created_at DESC LIMIT 1",
@@ -349,11 +355,12 @@ def test_refit_learns_from_the_review_answers_and_later_runs_score_with_it(files
         assert review.height >= 4
         review.with_columns(pl.Series("label", ["yes", "no"] * (review.height // 2) + ["yes"] * (review.height % 2))).write_csv(out)
         import_review(wh, lenient, out)
-        done = refit(wh, lenient)
-        # every answer counts once; a 'no' inside a cluster also detaches a lead, with cannot-links
-        # to the rest of its cluster, which are not answers
-        assert (done.labelled_match, done.labelled_non_match) == ((review.height + 1) // 2, review.height // 2)
+        _, members = biggest_cluster(wh)
+        unmerge(wh, lenient, members[-1])  # cannot-links to the rest of its cluster, which are not answers
         assert wh.scalar("SELECT count(*) FROM match_labels WHERE source = 'unmerge'") > 0
+        done = refit(wh, lenient)
+        # every answer counts once, the unmerge's labels not at all
+        assert (done.labelled_match, done.labelled_non_match) == ((review.height + 1) // 2, review.height // 2)
         newest = models(wh)[-1]
         assert newest.labels_used == review.height and newest.levels != fitted.levels
         assert newest.u_random == fitted.u_random and newest.tf_reference == fitted.tf_reference
@@ -477,15 +484,18 @@ def test_review_import_names_the_line_of_a_lead_it_cannot_use_and_stores_no_answ
         first_run(wh, files)
         cluster, members = biggest_cluster(wh)
         alone = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id <> ?", [cluster])
+        # a cluster of two, which a "no" about its one link splits (the biggest one's links are chained by rules)
+        pair = wh.scalar("SELECT cluster_id FROM leads GROUP BY 1 HAVING count(*) = 2 ORDER BY 1 LIMIT 1")
+        two = [lead for (lead,) in wh.rows("SELECT lead_id FROM leads WHERE cluster_id = ? ORDER BY 1", [pair])]
         load(wh, files[1])
         waiting = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id IS NULL")
         path = tmp_path / "review.csv"
         labels_before = wh.scalar("SELECT count(*) FROM match_labels")
-        path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{alone},{waiting},yes\n", encoding="utf-8")
+        path.write_text(f"lead_id_l,lead_id_r,label\n{two[0]},{two[1]},no\n{alone},{waiting},yes\n", encoding="utf-8")
         with pytest.raises(MatchingError, match=rf"row 3: lead {waiting} is waiting for a dedup run") as raised:
             import_review(wh, SETTINGS, path)
         assert "leadpipe dedupe" in (raised.value.hint or "")
-        path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{alone},999999999,no\n", encoding="utf-8")
+        path.write_text(f"lead_id_l,lead_id_r,label\n{two[0]},{two[1]},no\n{alone},999999999,no\n", encoding="utf-8")
         with pytest.raises(MatchingError, match="row 3: lead 999999999 does not exist"):
             import_review(wh, SETTINGS, path)
         assert wh.scalar("SELECT count(*) FROM match_labels") == labels_before  # nothing of either file
@@ -493,7 +503,7 @@ def test_review_import_names_the_line_of_a_lead_it_cannot_use_and_stores_no_answ
             unmerge(wh, SETTINGS, waiting)
         # a "no" about a waiting lead is kept (the run respects it)
         path.write_text(f"lead_id_l,lead_id_r,label,note\n{alone},{waiting},no,\n{members[0]},{members[-1]},yes,same\n"
-                        f"{members[0]},{members[1]},no, \n", encoding="utf-8")
+                        f"{two[0]},{two[1]},no, \n", encoding="utf-8")
         first = import_review(wh, SETTINGS, path)
         assert first.counts[CANNOT_LINK] == 2 and first.counts["detached"] == 1 and first.counts["repeated"] == 0
         stored = warehouse_state(wh)
@@ -514,7 +524,9 @@ def test_a_crash_during_review_import_keeps_nothing_of_the_file(
 ) -> None:
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         first_run(wh, files)
-        cluster, members = biggest_cluster(wh)
+        # a cluster of two: a "no" about its one link detaches the newer lead, whatever tied them
+        cluster = wh.scalar("SELECT cluster_id FROM leads GROUP BY 1 HAVING count(*) = 2 ORDER BY 1 LIMIT 1")
+        members = [lead for (lead,) in wh.rows("SELECT lead_id FROM leads WHERE cluster_id = ? ORDER BY 1", [cluster])]
         alone = wh.scalar("SELECT min(lead_id) FROM leads WHERE cluster_id <> ?", [cluster])
         path = tmp_path / "review.csv"
         path.write_text(f"lead_id_l,lead_id_r,label\n{members[0]},{members[1]},no\n{members[0]},{alone},yes\n", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import warehouse.clusters as wc
@@ -45,6 +46,13 @@ def test_pipeline_on_samples_fills_every_table_and_rerun_adds_nothing(db_path: P
         # the run's summary counts the pairs waiting for a person as the export lists them
         assert result.summary is not None and result.summary.review_queue == review_pair_count(wh) == wc.review_pairs(wh, ["email"]).height
         assert result.summary.review_queue >= (result.summary.review_pairs or 0) > 0
+        # each exported pair says whether its two leads are in one cluster already (a "no" then detaches)
+        queue = wc.review_pairs(wh, ["email"]).join(wh.frame("SELECT lead_id AS lead_id_l, cluster_id AS a FROM leads"), on="lead_id_l")
+        queue = queue.join(wh.frame("SELECT lead_id AS lead_id_r, cluster_id AS b FROM leads"), on="lead_id_r")
+        together = {r: set(queue.filter(pl.col("reason") == r).select(pl.col("a") == pl.col("b")).to_series())
+                    for r in (wc.UNCERTAIN, wc.UNCERTAIN_TOGETHER, wc.KEPT_APART)}
+        assert together[wc.UNCERTAIN_TOGETHER] == {True} and together[wc.KEPT_APART] == {False}  # the samples have both
+        assert together[wc.UNCERTAIN] <= {False}
     assert result.snapshot and Path(result.snapshot).exists()
 
     again = lead_pipeline(files, str(db_path))
