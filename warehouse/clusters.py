@@ -361,7 +361,7 @@ _UNREVIEWED = f"""
     unreviewed AS (
         SELECT * FROM (
             SELECT p.*, CASE WHEN ca.cluster_id = cb.cluster_id THEN '{UNCERTAIN_TOGETHER}' ELSE '{UNCERTAIN}' END AS reason
-            FROM newest p JOIN leads ca ON ca.lead_id = p.lead_id_l JOIN leads cb ON cb.lead_id = p.lead_id_r
+            FROM newest p LEFT JOIN leads ca ON ca.lead_id = p.lead_id_l LEFT JOIN leads cb ON cb.lead_id = p.lead_id_r
             WHERE p.decision = 'review'
             UNION ALL
             SELECT p.*, '{KEPT_APART}' AS reason FROM newest p
