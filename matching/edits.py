@@ -127,8 +127,8 @@ class ClusterEdits:
 
     def tied(self, lead_id: int) -> dict[int, int | None]:
         """The members of the lead's cluster that must-links (newest labels, or rules' decisions no
-        label replaced) tie to it, directly or through other members, the lead included: each with the member before it on a shortest
-        chain from the lead (None for the lead)."""
+        label replaced) tie to it, directly or through other members, the lead included: each with
+        the member before it on a shortest chain from the lead (None for the lead)."""
         cluster = self._cluster[lead_id]
         members = self._members.get(cluster, set()) if cluster is not None else {lead_id}
         before: dict[int, int | None] = {lead_id: None}
