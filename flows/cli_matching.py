@@ -342,6 +342,8 @@ def review_import(
         f"{counts['detached']} lead(s) detached"
         + (f"; {counts['repeated']} answer(s) were recorded already (not stored again)" if counts["repeated"] else "")
     )
+    for line in _edit_lines(done.events):
+        console.print(line)
     if done.conflicts.height:
         console.print(frame_table(_conflict_rows(done.conflicts), f"{done.conflicts.height} answer(s) kept as labels but not applied to the clusters"))
         console.print("each contradicts the newest label of another pair (an earlier answer, in this file or before it, or the "
@@ -349,6 +351,33 @@ def review_import(
                       "`leadpipe explain LEAD --with OTHER` shows a pair's "
                       "labels, `leadpipe unmerge LEAD` detaches a lead by hand")
     console.print("`leadpipe review refit` fits the match model again with these answers, for later runs")
+
+
+#: How many merges and detachments ``review import`` names one by one (a large file: the counts say the rest).
+_EDITS_SHOWN = 20
+
+
+def _edit_lines(events: pl.DataFrame) -> list[str]:
+    """One line per merge and per group of leads detached together, in the order the answers made
+    them: a count of detached leads does not say which they were (a "no" takes the leads tied to
+    the newer one along)."""
+    if events.is_empty():
+        return []
+    steps = (events.with_row_index("order")
+             .group_by("event", "cluster_id", "other_cluster_id", "detail", maintain_order=True)
+             .agg(pl.col("order").first(), pl.col("lead_id").sort()).sort("order"))
+    lines = []
+    for step in steps.head(_EDITS_SHOWN).iter_rows(named=True):
+        if step["event"] == "merge":
+            lines.append(f"merged cluster {step['other_cluster_id']} into {step['cluster_id']} ({escape(step['detail'])})")
+        else:  # unmerge: cluster_id is what is left, other_cluster_id the part detached
+            rest, own = step["cluster_id"], step["other_cluster_id"]
+            leads = ", ".join(map(str, step["lead_id"]))
+            lines.append(f"detached lead(s) {leads} from cluster {min(rest, own)}: now cluster {own}"
+                         + (f", the rest cluster {rest}" if rest != min(rest, own) else ""))
+    if steps.height > _EDITS_SHOWN:
+        lines.append(f"... and {steps.height - _EDITS_SHOWN} more merge(s) or detachment(s) (`leadpipe explain LEAD` shows a lead's cluster history)")
+    return lines
 
 
 def _conflict_rows(conflicts: pl.DataFrame) -> pl.DataFrame:

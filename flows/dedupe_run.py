@@ -383,10 +383,12 @@ class ReviewImport:
     """What ``import_review`` did: ``counts`` of answers (``must_link``, ``cannot_link``; of them
     ``repeated``: recorded already) and of edits (``merged``, ``detached`` leads, ``conflicts``),
     and the answers not applied to the clusters (``matching.edits.CONFLICTS``: each with the pair
-    whose newest label, or rule decision, stopped it)."""
+    whose newest label, or rule decision, stopped it), and the cluster events the answers made
+    (``merge`` and ``unmerge``, in order: ``ClusterEdits.events``)."""
 
     counts: dict[str, int]
     conflicts: pl.DataFrame
+    events: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewImport:
@@ -432,7 +434,7 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
                     )
         counts = apply_answers(edits, answers)
         _write_edits(wh, settings, edits)
-    return ReviewImport(counts, edits.conflicts())
+    return ReviewImport(counts, edits.conflicts(), edits.events())
 
 
 @dataclass

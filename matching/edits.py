@@ -15,8 +15,10 @@ newer answer about the same pair replaces an older one), and an answer that woul
 newest label of *another* pair is kept as a label but not applied to the clusters: it is
 reported as a conflict. A "yes" does not merge two clusters that a cannot-link (a "no", an
 unmerge, or a cannot-link rule's decision) keeps apart; a "no" takes the leads that "yes" answers
-or must-link rules (the same e-mail and name) tie to the newer lead out with it, and detaches
-nothing when such ties join the two leads to each other.
+tie to the newer lead out with it, and detaches nothing when such answers tie the two leads to
+each other. A must-link rule's decision (the same e-mail and name) ties too, but gives way to a
+person: the leads it ties to the newer lead leave with it, unless such ties lead back to the
+older lead, and then the "no" cuts them (as a run's chaining guard cuts rule links, never labels).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ import polars as pl
 from matching.decisions import CANNOT_LINK, LABEL, MUST_LINK, REVIEW_SOURCE
 from transforms import schema as s
 
+#: A must-link rule's decision as ``ClusterEdits`` holds it: it ties leads as a "yes" does, but a
+#: person's "no" cuts it.
+RULE_MUST_LINK = "rule_must_link"
 #: A reviewed pair: (lead id, other lead id, MUST_LINK or CANNOT_LINK, note or None).
 Answer = tuple[int, int, str, str | None]
 #: What ``ClusterEdits.conflicts`` returns: the answer not applied, and the pair whose newest label stopped it.
@@ -62,13 +67,15 @@ class ClusterEdits:
         # each pair's newest label, and per lead the leads it is cannot-linked / must-linked to now
         self._newest: dict[tuple[int, int], str] = {}
         self._said: dict[tuple[int, int], tuple[str, str | None, str | None]] = {}  # newest (label, source, note)
-        self._linked: dict[str, dict[int, set[int]]] = {CANNOT_LINK: {}, MUST_LINK: {}}
+        # a must-link rule's decision ties leads more loosely than a person's "yes" (RULE_MUST_LINK)
+        self._linked: dict[str, dict[int, set[int]]] = {CANNOT_LINK: {}, MUST_LINK: {}, RULE_MUST_LINK: {}}
         if labels is not None:
             known = labels.select("lead_id_l", "lead_id_r", LABEL, *[pl.col(c) if c in labels.columns else pl.lit(None, pl.String).alias(c)
                                                                       for c in ("source", "note")])
             for left, right, label, source, note in known.iter_rows():
                 if left in self._cluster and right in self._cluster:
-                    self._note(left, right, label)
+                    ruled = label == MUST_LINK and (source or "").startswith("rule:")
+                    self._note(left, right, RULE_MUST_LINK if ruled else label)
                     # notes as review files give them now: trimmed, blank = none (older imports kept spaces)
                     self._said[(left, right)] = (label, source, (note or "").strip() or None)
         self.touched: set[int] = set()
@@ -85,7 +92,7 @@ class ClusterEdits:
         return sorted(self._members.get(cluster_id, ()))
 
     def _note(self, left: int, right: int, label: str) -> None:
-        """Make ``label`` the newest label of the pair."""
+        """Make ``label`` (or ``RULE_MUST_LINK``) the newest label of the pair."""
         pair = (min(left, right), max(left, right))
         previous = self._newest.get(pair)
         if previous is not None:
@@ -123,18 +130,21 @@ class ClusterEdits:
         """Record an answer not applied because of another pair's newest label."""
         low, high = min(blocked_by), max(blocked_by)
         said = self._said.get((low, high))
-        self._conflicts.append((left, right, label, low, high, self._newest[(low, high)], said[1] if said else None))
+        newest = self._newest[(low, high)]
+        self._conflicts.append((left, right, label, low, high, MUST_LINK if newest == RULE_MUST_LINK else newest, said[1] if said else None))
 
-    def tied(self, lead_id: int) -> dict[int, int | None]:
-        """The members of the lead's cluster that must-links (newest labels, or rules' decisions no
-        label replaced) tie to it, directly or through other members, the lead included: each with
-        the member before it on a shortest chain from the lead (None for the lead)."""
+    def tied(self, lead_id: int, *, rules: bool = False) -> dict[int, int | None]:
+        """The members of the lead's cluster that must-links (newest labels; with ``rules``, must-link
+        rules' decisions no label replaced too) tie to it, directly or through other members, the
+        lead included: each with the member before it on a shortest chain from the lead (None for
+        the lead)."""
         cluster = self._cluster[lead_id]
         members = self._members.get(cluster, set()) if cluster is not None else {lead_id}
+        links = [self._linked[MUST_LINK]] + ([self._linked[RULE_MUST_LINK]] if rules else [])
         before: dict[int, int | None] = {lead_id: None}
         chain = [lead_id]
         for lead in chain:  # breadth first: the list grows while it is walked
-            for other in sorted(self._linked[MUST_LINK].get(lead, set()) & members):
+            for other in sorted(set().union(*(linked.get(lead, set()) for linked in links)) & members):
                 if other not in before:
                     before[other] = lead
                     chain.append(other)
@@ -229,9 +239,12 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
     """Apply reviewed pairs in order, each recorded as a label (``source`` 'review').
 
     A cannot-link between two leads of one cluster detaches the newer one (the larger id), with
-    the members that must-links tie to it (directly or through others: a person, or a rule such as
-    the same e-mail and name, said they are the same); when such a chain ties it to the older one,
-    nothing is detached (a conflict). An answer about a pair replaces a rule's decision about it. A
+    the members that must-links tie to it (directly or through others: a person said they are
+    the same); when such a chain ties it to the older one, nothing is detached (a conflict). The
+    members a must-link rule's decision (the same e-mail and name) ties to it leave with it too,
+    unless rule decisions tie it back to the older one: then the person's answer cuts them, and
+    the newer lead leaves with its "yes" ties only. An answer about a pair replaces a rule's
+    decision about it. A
     must-link between two clusters merges them (the older, smaller id survives), unless a
     cannot-link joins a member of each (a conflict). Answers about unclustered leads, or that the
     clusters already agree with, change nothing (they stay labels for later runs).
@@ -260,6 +273,9 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
                 edits.conflict(left, right, label, (step, left))
                 counts["conflicts"] += 1
                 continue
+            wider = edits.tied(right, rules=True)
+            if left not in wider:  # the rules' ties go along; else the answer cuts them
+                group = wider
             with_it = [lead for lead in sorted(group) if lead != right]
             edits.detach_group(group, note or "review: not a match", f"review: lead {right} is not lead {left}"
                                + (f" (with {', '.join(map(str, with_it))}, tied to it as the same person)" if with_it else ""))

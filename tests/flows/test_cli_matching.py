@@ -12,6 +12,7 @@ from flows.cli_matching import (
     _blocks_table,
     _comparison_line,
     _conflict_rows,
+    _edit_lines,
     _pair_verdict,
 )
 from flows.dedupe_run import PairExplanation
@@ -92,3 +93,24 @@ def test_conflicting_answers_are_named_with_the_label_that_stopped_each() -> Non
         ("2 and 8", "not a match", "match labels tie the two leads through other members of their cluster (leads 2 and 3 are labelled match)"),
         ("4 and 9", "match", "a rule (different_person) decided leads 4 and 7 are different people, one in each cluster"),
     ]
+
+
+def test_review_import_names_each_merge_and_the_leads_each_answer_detached() -> None:
+    events = pl.DataFrame(
+        [("unmerge", 1072, 1111, 1111, "review: lead 1111 is not lead 1072 (with 1131, 1163, tied to it as the same person)"),
+         ("unmerge", 1072, 1111, 1131, "review: lead 1111 is not lead 1072 (with 1131, 1163, tied to it as the same person)"),
+         ("unmerge", 1072, 1111, 1163, "review: lead 1111 is not lead 1072 (with 1131, 1163, tied to it as the same person)"),
+         ("merge", 8, 92, None, "review: lead 8 is lead 92"),
+         ("unmerge", 9, 8, 8, "review: lead 8 is not lead 9")],
+        schema={"event": pl.String, "cluster_id": pl.Int64, "other_cluster_id": pl.Int64, "lead_id": pl.Int64, "detail": pl.String},
+        orient="row",
+    )
+    assert _edit_lines(events) == [
+        "detached lead(s) 1111, 1131, 1163 from cluster 1072: now cluster 1111",
+        "merged cluster 92 into 8 (review: lead 8 is lead 92)",
+        "detached lead(s) 8 from cluster 8: now cluster 8, the rest cluster 9",  # the detached lead held the id
+    ]
+    assert _edit_lines(events.head(0)) == []
+    many = pl.concat([events.tail(2).with_columns(pl.lit(n).alias("cluster_id")) for n in range(30)])
+    lines = _edit_lines(many)
+    assert len(lines) == 21 and lines[-1].startswith("... and 40 more merge(s) or detachment(s)")

@@ -274,6 +274,18 @@ def test_a_review_no_detaches_the_leads_a_must_link_rule_ties_to_the_newer_lead(
         after = clusters(wh)
         assert after[low] == after[high] != after[cluster] == cluster
         assert "tied to it as the same person" in wh.scalar("SELECT max(detail) FROM cluster_events WHERE event = 'unmerge'")
+    # a "no" between the twins themselves replaces the rule's decision about them, and rules that
+    # still chain them through a third lead give way to the person: the newer twin leaves
+    with Warehouse.open(tmp_path / "w2.duckdb") as wh:
+        migrate(wh)
+        for sample in map(Path, sample_files()):
+            load(wh, sample)
+        run_dedupe(wh, SETTINGS)
+        third = wh.scalar("SELECT count(*) FROM leads WHERE cluster_id = ? AND lead_id NOT IN (?, ?, ?)", [cluster, cluster, low, high])
+        path.write_text(f"lead_id_l,lead_id_r,label\n{low},{high},no\n", encoding="utf-8")
+        done = import_review(wh, SETTINGS, path)
+        after = clusters(wh)
+        assert done.counts["conflicts"] == 0 and after[high] != after[low] == cluster and third > 0
 
 
 def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:

@@ -187,23 +187,34 @@ def test_a_detach_labels_a_pair_a_rule_kept_apart_as_runs_see_labels_only() -> N
 
 
 def test_a_no_takes_the_leads_a_must_link_rule_tied_to_the_newer_lead_out_with_it() -> None:
-    """A rule's must-link (the same e-mail and name) ties like a "yes": 8 leaves 2 with its twin
-    5; a "no" about the rule's own pair replaces the rule; a rule chain from 8 to 2 is a conflict
-    that names the rule."""
+    """A rule's must-link (the same e-mail and name) ties like a "yes" as long as it does not
+    contradict the person: 8 leaves 2 with its twin 5; a "no" about the rule's own pair replaces
+    the rule; when rules tie 8 back to 2 (2 = 5 = 8), the answer wins and cuts them: 8 leaves
+    alone, cannot-linked to both (a chain of "yes" answers alone makes a conflict)."""
     rule = "rule:same_email_and_name"
 
-    def stored(*pairs: tuple[int, int]) -> pl.DataFrame:
-        return pl.DataFrame([(low, high, MUST_LINK, rule, None) for low, high in pairs],
+    def stored(*pairs: tuple[int, int], source: str = rule) -> pl.DataFrame:
+        return pl.DataFrame([(low, high, MUST_LINK, source, None) for low, high in pairs],
                             schema=["lead_id_l", "lead_id_r", "label", "source", "note"], orient="row")
 
-    members = pl.DataFrame({"lead_id": [2, 5, 8], "cluster_id": [2, 2, 2]})
+    members = pl.DataFrame({"lead_id": [2, 5, 8, 9], "cluster_id": [2, 2, 2, 2]})
     edits = ClusterEdits(members, stored((5, 8)))
     assert apply_answers(edits, [(2, 8, CANNOT_LINK, None)])["detached"] == 2
-    assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 5, 8: 5}
+    assert assignment(edits, [2, 5, 8, 9]) == {2: 2, 5: 5, 8: 5, 9: 2}
+    assert edits.events()["detail"][0] == "review: lead 8 is not lead 2 (with 5, tied to it as the same person)"
     edits = ClusterEdits(members, stored((5, 8)))
     assert apply_answers(edits, [(5, 8, CANNOT_LINK, None)])["detached"] == 1
-    assert assignment(edits, [2, 5, 8]) == {2: 2, 5: 2, 8: 8}
-    edits = ClusterEdits(members, stored((2, 5), (5, 8)))
+    assert assignment(edits, [2, 5, 8, 9]) == {2: 2, 5: 2, 8: 8, 9: 2}
+    # 2 = 5 = 8 by rules, 8 = 9 by a person: 8 leaves with 9, each cannot-linked to 2 and 5 (the
+    # answer is 2-8's label; the rest are unmerge labels, 5-8 included: they cut the rule's tie)
+    edits = ClusterEdits(members, pl.concat([stored((2, 5), (5, 8)), stored((8, 9), source="review")]))
     counts = apply_answers(edits, [(2, 8, CANNOT_LINK, "no")])
-    assert counts["conflicts"] == 1 and edits.changed().is_empty()
-    assert edits.conflicts().select("blocked_by_l", "blocked_by_r", "blocked_by", "blocked_by_source").rows() == [(2, 5, MUST_LINK, rule)]
+    assert counts["conflicts"] == 0 and counts["detached"] == 2
+    assert assignment(edits, [2, 5, 8, 9]) == {2: 2, 5: 2, 8: 8, 9: 8}
+    assert sorted(row[:3] for row in edits.labels().rows()) == [
+        (2, 8, CANNOT_LINK), (2, 9, CANNOT_LINK), (5, 8, CANNOT_LINK), (5, 9, CANNOT_LINK)]
+    # a chain with a rule in it gives way (2 = 5 said by a reviewer, 5 = 8 by a rule): 8 leaves alone;
+    # only a chain of people's answers makes a conflict (test above)
+    edits = ClusterEdits(members, pl.concat([stored((2, 5), source="review"), stored((5, 8))]))
+    assert apply_answers(edits, [(2, 8, CANNOT_LINK, "no")]) == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "detached": 1}
+    assert assignment(edits, [2, 5, 8, 9]) == {2: 2, 5: 2, 8: 8, 9: 2}
