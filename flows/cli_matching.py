@@ -21,7 +21,7 @@ from flows.cli import (
 from flows.config import load_settings
 from flows.dedupe_run import Explanation, PairExplanation, explain_pair
 from flows.dedupe_run import explain as explain_lead
-from flows.dedupe_run import export_review, import_review, refit
+from flows.dedupe_run import export_review, import_review, refit, still_converted
 from flows.dedupe_run import unmerge as unmerge_lead
 from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK
 from transforms import schema as s
@@ -299,7 +299,10 @@ def unmerge(
         settings = load_settings(config, db)
         with writable_warehouse(settings.warehouse.path, no_wait) as wh:
             own, rest = unmerge_lead(wh, settings.dedup, lead_id, note)
+            converted = still_converted(wh, [lead_id])
     console.print(f"lead {lead_id} is now cluster {own} on its own; the rest of its cluster is cluster {rest}")
+    if (line := _converted_line(converted)) is not None:
+        console.print(line)
 
 
 @review_app.command("export")
@@ -344,6 +347,8 @@ def review_import(
     )
     for line in _edit_lines(done.events):
         console.print(line)
+    if (line := _converted_line(done.converted)) is not None:
+        console.print(line)
     if done.conflicts.height:
         console.print(frame_table(_conflict_rows(done.conflicts), f"{done.conflicts.height} answer(s) kept as labels but not applied to the clusters"))
         console.print("each contradicts the newest label of another pair (an earlier answer, in this file or before it, or the "
@@ -378,6 +383,16 @@ def _edit_lines(events: pl.DataFrame) -> list[str]:
     if steps.height > _EDITS_SHOWN:
         lines.append(f"... and {steps.height - _EDITS_SHOWN} more merge(s) or detachment(s) (`leadpipe explain LEAD` shows a lead's cluster history)")
     return lines
+
+
+def _converted_line(converted: pl.DataFrame) -> str | None:
+    """What a detach leaves as it was: a converted lead stays converted to its former cluster's
+    contact (a conversion is never undone, as in a CRM)."""
+    if converted.is_empty():
+        return None
+    leads = ", ".join(f"{lead} (contact {contact})" for lead, contact in converted.iter_rows())
+    return (f"still converted: lead(s) {leads}. They were converted with their former cluster and a conversion is "
+            "never undone: check those contacts if a detached lead is another person")
 
 
 def _conflict_rows(conflicts: pl.DataFrame) -> pl.DataFrame:

@@ -389,6 +389,8 @@ class ReviewImport:
     counts: dict[str, int]
     conflicts: pl.DataFrame
     events: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: The detached leads that stay converted (``still_converted``).
+    converted: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewImport:
@@ -434,7 +436,16 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
                     )
         counts = apply_answers(edits, answers)
         _write_edits(wh, settings, edits)
-    return ReviewImport(counts, edits.conflicts(), edits.events())
+        events = edits.events()
+        converted = still_converted(wh, events.filter(pl.col("event") == "unmerge")[s.LEAD_ID].to_list())
+    return ReviewImport(counts, edits.conflicts(), events, converted)
+
+
+def still_converted(wh: Warehouse, lead_ids: list[int]) -> pl.DataFrame:
+    """Of the given (detached) leads, those converted with their former cluster (``lead_id``,
+    ``converted_contact_id``): a detach does not undo a conversion (a converted lead is never
+    modified, as in a CRM), so a person may have to check that contact."""
+    return wc.converted_leads(wh, lead_ids)
 
 
 @dataclass

@@ -477,6 +477,15 @@ def stored_pair(wh: Warehouse, lead_id_l: int, lead_id_r: int) -> dict | None:
 SUMMARY_COLUMNS = ("lead_id", "first_name", "last_name", "email", "phone", "company", "city", "source_file", "created_at")
 
 
+def converted_leads(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
+    """``lead_id`` and ``converted_contact_id`` of the given leads that are converted (or linked to
+    the contact of a converted duplicate), by lead id."""
+    with wh.registered(_IDS, _ids_frame(list(lead_ids))):
+        return wh.frame(
+            f"SELECT lead_id, converted_contact_id FROM leads WHERE is_converted AND lead_id IN (SELECT id FROM {_IDS}) ORDER BY lead_id"
+        )
+
+
 def lead_summaries(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
     return leads_by_id(wh, lead_ids, SUMMARY_COLUMNS)
 

@@ -12,6 +12,7 @@ from flows.cli_matching import (
     _blocks_table,
     _comparison_line,
     _conflict_rows,
+    _converted_line,
     _edit_lines,
     _pair_verdict,
 )
@@ -114,3 +115,9 @@ def test_review_import_names_each_merge_and_the_leads_each_answer_detached() -> 
     many = pl.concat([events.tail(2).with_columns(pl.lit(n).alias("cluster_id")) for n in range(30)])
     lines = _edit_lines(many)
     assert len(lines) == 21 and lines[-1].startswith("... and 40 more merge(s) or detachment(s)")
+
+
+def test_a_detach_names_the_leads_that_stay_converted() -> None:
+    assert _converted_line(pl.DataFrame(schema={"lead_id": pl.Int64, "converted_contact_id": pl.Int64})) is None
+    line = _converted_line(pl.DataFrame({"lead_id": [1131, 1163], "converted_contact_id": [6, 6]}))
+    assert line is not None and line.startswith("still converted: lead(s) 1131 (contact 6), 1163 (contact 6).")

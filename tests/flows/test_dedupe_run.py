@@ -13,7 +13,18 @@ from typer.testing import CliRunner
 import warehouse.clusters as wc
 from benchmarks.generate_leads import generate_leads
 from flows.cli import app, sample_files
-from flows.dedupe_run import DedupResult, _log_oversized, explain, explain_pair, export_review, import_review, refit, run_dedupe, unmerge
+from flows.dedupe_run import (
+    DedupResult,
+    _log_oversized,
+    explain,
+    explain_pair,
+    export_review,
+    import_review,
+    refit,
+    run_dedupe,
+    still_converted,
+    unmerge,
+)
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
 from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule
@@ -529,6 +540,21 @@ def test_review_import_names_the_line_of_a_lead_it_cannot_use_and_stores_no_answ
         path.write_text(f"lead_id_l,lead_id_r,label,note\n{members[0]},{members[-1]},yes,checked twice\n", encoding="utf-8")
         assert import_review(wh, SETTINGS, path).counts["repeated"] == 0
         assert len(warehouse_state(wh)["labels"]) == len(stored["labels"]) + 1
+
+
+def test_a_detached_lead_stays_converted_and_the_import_says_so(files: list[Path], tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        pair = wh.scalar("SELECT cluster_id FROM leads GROUP BY 1 HAVING count(*) = 2 ORDER BY 1 LIMIT 1")
+        two = [lead for (lead,) in wh.rows("SELECT lead_id FROM leads WHERE cluster_id = ? ORDER BY 1", [pair])]
+        # the cluster was converted: both leads point at its contact
+        wh.execute("UPDATE leads SET is_converted = true, converted_contact_id = 6 WHERE cluster_id = ?", [pair])
+        path = tmp_path / "review.csv"
+        path.write_text(f"lead_id_l,lead_id_r,label\n{two[0]},{two[1]},no\n", encoding="utf-8")
+        done = import_review(wh, SETTINGS, path)
+        assert done.counts["detached"] == 1 and done.converted.rows() == [(two[1], 6)]  # only the detached one is named
+        assert wh.scalar("SELECT is_converted AND converted_contact_id = 6 FROM leads WHERE lead_id = ?", [two[1]])
+        assert still_converted(wh, [two[0], two[1], 10**9]).rows() == [(two[0], 6), (two[1], 6)]
 
 
 def test_a_crash_during_review_import_keeps_nothing_of_the_file(
