@@ -317,8 +317,8 @@ def review_export(
         settings = load_settings(config, db)
         with readable_warehouse(settings) as (wh, _source):
             count = export_review(wh, out, force=force)
-    console.print(f"{count} pairs written to {out}: put match or no in the label column, then "
-                  f"`leadpipe review import {out}`")
+    console.print(f"{count} pairs written to {escape(str(out))}: put match or no in the label column, then "
+                  f"`leadpipe review import {escape(str(out))}`")
 
 
 @review_app.command("import")
@@ -336,11 +336,11 @@ def review_import(
     counts = done.counts
     answered = counts[MUST_LINK] + counts[CANNOT_LINK]
     if not answered:
-        console.print(f"no answered row in {path} (the label column is empty): nothing imported; "
+        console.print(f"no answered row in {escape(str(path))} (the label column is empty): nothing imported; "
                       "put match or no in the label column of the pairs you checked")
         return
     console.print(
-        f"{answered} answer(s) imported from {path}: {counts[MUST_LINK]} match (must-link), "
+        f"{answered} answer(s) imported from {escape(str(path))}: {counts[MUST_LINK]} match (must-link), "
         f"{counts[CANNOT_LINK]} not a match (cannot-link); {counts['merged']} cluster merge(s), "
         f"{counts['detached']} lead(s) detached"
         + (f"; {counts['repeated']} answer(s) were recorded already (not stored again)" if counts["repeated"] else "")
@@ -368,9 +368,11 @@ def _edit_lines(events: pl.DataFrame) -> list[str]:
     the newer one along)."""
     if events.is_empty():
         return []
-    steps = (events.with_row_index("order")
-             .group_by("event", "cluster_id", "other_cluster_id", "detail", maintain_order=True)
-             .agg(pl.col("order").first(), pl.col("lead_id").sort()).sort("order"))
+    # one edit's events are consecutive and share everything but the lead (the same pair answered
+    # twice in a file makes two edits alike: consecutive runs, not a group-by, keep them apart)
+    key = pl.struct("event", "cluster_id", "other_cluster_id", "detail").rle_id().alias("step")
+    steps = (events.with_columns(key).group_by("step", maintain_order=True)
+             .agg(pl.col("event", "cluster_id", "other_cluster_id", "detail").first(), pl.col("lead_id").sort()))
     lines = []
     for step in steps.head(_EDITS_SHOWN).iter_rows(named=True):
         if step["event"] == "merge":
@@ -379,7 +381,7 @@ def _edit_lines(events: pl.DataFrame) -> list[str]:
             rest, own = step["cluster_id"], step["other_cluster_id"]
             leads = ", ".join(map(str, step["lead_id"]))
             lines.append(f"detached lead(s) {leads} from cluster {min(rest, own)}: now cluster {own}"
-                         + (f", the rest cluster {rest}" if rest != min(rest, own) else ""))
+                         + (f", the rest cluster {rest}" if rest != min(rest, own) else "") + f" ({escape(step['detail'])})")
     if steps.height > _EDITS_SHOWN:
         lines.append(f"... and {steps.height - _EDITS_SHOWN} more merge(s) or detachment(s) (`leadpipe explain LEAD` shows a lead's cluster history)")
     return lines

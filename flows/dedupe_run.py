@@ -437,7 +437,8 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
         counts = apply_answers(edits, answers)
         _write_edits(wh, settings, edits)
         events = edits.events()
-        converted = still_converted(wh, events.filter(pl.col("event") == "unmerge")[s.LEAD_ID].to_list())
+        # the detached leads that a later answer did not merge back
+        converted = still_converted(wh, edits.separated(events.filter(pl.col("event") == "unmerge")[s.LEAD_ID].to_list()))
     return ReviewImport(counts, edits.conflicts(), events, converted)
 
 

@@ -17,8 +17,9 @@ reported as a conflict. A "yes" does not merge two clusters that a cannot-link (
 unmerge, or a cannot-link rule's decision) keeps apart; a "no" takes the leads that "yes" answers
 tie to the newer lead out with it, and detaches nothing when such answers tie the two leads to
 each other. A must-link rule's decision (the same e-mail and name) ties too, but gives way to a
-person: the leads it ties to the newer lead leave with it, unless such ties lead back to the
-older lead, and then the "no" cuts them (as a run's chaining guard cuts rule links, never labels).
+person: the leads rules tie to the newer lead leave with it, except those rules tie to the older
+lead without passing through the newer lead's "yes" ties; the rule ties between the two sides are
+cut (as a run's chaining guard cuts rule links, never labels).
 """
 
 from __future__ import annotations
@@ -130,16 +131,15 @@ class ClusterEdits:
         """Record an answer not applied because of another pair's newest label."""
         low, high = min(blocked_by), max(blocked_by)
         said = self._said.get((low, high))
-        newest = self._newest[(low, high)]
-        self._conflicts.append((left, right, label, low, high, MUST_LINK if newest == RULE_MUST_LINK else newest, said[1] if said else None))
+        self._conflicts.append((left, right, label, low, high, self._newest[(low, high)], said[1] if said else None))
 
-    def tied(self, lead_id: int, *, rules: bool = False) -> dict[int, int | None]:
+    def tied(self, lead_id: int, *, rules: bool = False, avoid: Iterable[int] = ()) -> dict[int, int | None]:
         """The members of the lead's cluster that must-links (newest labels; with ``rules``, must-link
-        rules' decisions no label replaced too) tie to it, directly or through other members, the
-        lead included: each with the member before it on a shortest chain from the lead (None for
-        the lead)."""
+        rules' decisions no label replaced too) tie to it, directly or through other members (none
+        of ``avoid``), the lead included: each with the member before it on a shortest chain from
+        the lead (None for the lead)."""
         cluster = self._cluster[lead_id]
-        members = self._members.get(cluster, set()) if cluster is not None else {lead_id}
+        members = (self._members.get(cluster, set()) if cluster is not None else {lead_id}) - set(avoid)
         links = [self._linked[MUST_LINK]] + ([self._linked[RULE_MUST_LINK]] if rules else [])
         before: dict[int, int | None] = {lead_id: None}
         chain = [lead_id]
@@ -149,6 +149,22 @@ class ClusterEdits:
                     before[other] = lead
                     chain.append(other)
         return before
+
+    def rule_ties_between(self, group: Iterable[int], others: Iterable[int]) -> list[tuple[int, int]]:
+        """The pairs (smaller id first, sorted) of a lead of ``group`` and one of ``others`` whose
+        newest decision is a must-link rule's."""
+        rest = set(others)
+        return sorted({(min(a, b), max(a, b)) for a in group for b in self._linked[RULE_MUST_LINK].get(a, set()) & rest})
+
+    def separated(self, leads: Iterable[int]) -> list[int]:
+        """Of the leads, those no longer with every lead they shared a cluster with before the edits
+        (a lead detached and merged back by a later answer is not), ascending."""
+        before: dict[int, set[int]] = {}
+        for other, cluster in self._before.items():
+            if cluster is not None:
+                before.setdefault(cluster, set()).add(other)
+        return sorted(lead for lead in set(leads) if self._before.get(lead) is not None
+                      and not before[self._before[lead]] <= self._members.get(self._cluster[lead], set()))
 
     def detach(self, lead_id: int, note: str | None, detail: str) -> int:
         """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own (its
@@ -242,9 +258,9 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
     the members that must-links tie to it (directly or through others: a person said they are
     the same); when such a chain ties it to the older one, nothing is detached (a conflict). The
     members a must-link rule's decision (the same e-mail and name) ties to it leave with it too,
-    unless rule decisions tie it back to the older one: then the person's answer cuts them, and
-    the newer lead leaves with its "yes" ties only. An answer about a pair replaces a rule's
-    decision about it. A
+    except those that rules tie to the older one without passing through the newer lead's "yes"
+    ties: they stay, and the answer cuts the rule ties between the two sides (the event's detail
+    names them). An answer about a pair replaces a rule's decision about it. A
     must-link between two clusters merges them (the older, smaller id survives), unless a
     cannot-link joins a member of each (a conflict). Answers about unclustered leads, or that the
     clusters already agree with, change nothing (they stay labels for later runs).
@@ -273,12 +289,15 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
                 edits.conflict(left, right, label, (step, left))
                 counts["conflicts"] += 1
                 continue
-            wider = edits.tied(right, rules=True)
-            if left not in wider:  # the rules' ties go along; else the answer cuts them
-                group = wider
+            # the leads rules tie to the group go along, but those rules tie to the older lead without
+            # passing through the group stay: the answer cuts the rule ties between the two sides
+            stays = edits.tied(left, rules=True, avoid=group)
+            group = {lead: None for lead in edits.tied(right, rules=True) if lead not in stays}
             with_it = [lead for lead in sorted(group) if lead != right]
+            cut = edits.rule_ties_between(group, stays)
             edits.detach_group(group, note or "review: not a match", f"review: lead {right} is not lead {left}"
-                               + (f" (with {', '.join(map(str, with_it))}, tied to it as the same person)" if with_it else ""))
+                               + (f" (with {', '.join(map(str, with_it))}, tied to it as the same person)" if with_it else "")
+                               + (f"; rule ties cut: {', '.join(f'{a}-{b}' for a, b in cut)}" if cut else ""))
             counts["detached"] += len(group)
         elif label == MUST_LINK and a is not None and b is not None and a != b:
             blocker = edits.apart(a, b)

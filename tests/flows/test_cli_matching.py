@@ -102,14 +102,25 @@ def test_review_import_names_each_merge_and_the_leads_each_answer_detached() -> 
          ("unmerge", 1072, 1111, 1131, "review: lead 1111 is not lead 1072 (with 1131, 1163, tied to it as the same person)"),
          ("unmerge", 1072, 1111, 1163, "review: lead 1111 is not lead 1072 (with 1131, 1163, tied to it as the same person)"),
          ("merge", 8, 92, None, "review: lead 8 is lead 92"),
-         ("unmerge", 9, 8, 8, "review: lead 8 is not lead 9")],
+         # 2 = 8 said before, then 5 is not 8: 8 leaves with 2, which held the cluster's id
+         ("unmerge", 5, 2, 2, "review: lead 8 is not lead 5 (with 2, tied to it as the same person)"),
+         ("unmerge", 5, 2, 8, "review: lead 8 is not lead 5 (with 2, tied to it as the same person)"),
+         # the same pair answered no, yes, no in one file: two detachments alike, each its own line
+         ("unmerge", 3, 960, 960, "review: lead 960 is not lead 3"),
+         ("merge", 3, 960, None, "review: lead 3 is lead 960"),
+         ("unmerge", 3, 960, 960, "review: lead 960 is not lead 3")],
         schema={"event": pl.String, "cluster_id": pl.Int64, "other_cluster_id": pl.Int64, "lead_id": pl.Int64, "detail": pl.String},
         orient="row",
     )
     assert _edit_lines(events) == [
-        "detached lead(s) 1111, 1131, 1163 from cluster 1072: now cluster 1111",
+        "detached lead(s) 1111, 1131, 1163 from cluster 1072: now cluster 1111 "
+        "(review: lead 1111 is not lead 1072 (with 1131, 1163, tied to it as the same person))",
         "merged cluster 92 into 8 (review: lead 8 is lead 92)",
-        "detached lead(s) 8 from cluster 8: now cluster 8, the rest cluster 9",  # the detached lead held the id
+        # the detached part kept the id
+        "detached lead(s) 2, 8 from cluster 2: now cluster 2, the rest cluster 5 (review: lead 8 is not lead 5 (with 2, tied to it as the same person))",
+        "detached lead(s) 960 from cluster 3: now cluster 960 (review: lead 960 is not lead 3)",
+        "merged cluster 960 into 3 (review: lead 3 is lead 960)",
+        "detached lead(s) 960 from cluster 3: now cluster 960 (review: lead 960 is not lead 3)",
     ]
     assert _edit_lines(events.head(0)) == []
     many = pl.concat([events.tail(2).with_columns(pl.lit(n).alias("cluster_id")) for n in range(30)])

@@ -218,3 +218,22 @@ def test_a_no_takes_the_leads_a_must_link_rule_tied_to_the_newer_lead_out_with_i
     edits = ClusterEdits(members, pl.concat([stored((2, 5), source="review"), stored((5, 8))]))
     assert apply_answers(edits, [(2, 8, CANNOT_LINK, "no")]) == {MUST_LINK: 0, CANNOT_LINK: 1, **NO_EDIT, "detached": 1}
     assert assignment(edits, [2, 5, 8, 9]) == {2: 2, 5: 2, 8: 8, 9: 2}
+
+
+def test_a_no_cuts_only_the_rule_ties_between_the_two_sides() -> None:
+    """Rules 2-5, 5-8, 8-11 (11 is tied to 8 only), a "yes" 8 = 9 and a rule 9-12: "2 is not 8"
+    takes 8 out with 9, 11 and 12 (nothing ties them to 2 but through 8); 5 stays with 2, and
+    only the rule tie between the sides (5-8) is cut, which the event says."""
+    rule = "rule:same_email_and_name"
+    stored = pl.DataFrame([(2, 5, MUST_LINK, rule, None), (5, 8, MUST_LINK, rule, None), (8, 11, MUST_LINK, rule, None),
+                           (8, 9, MUST_LINK, "review", None), (9, 12, MUST_LINK, rule, None)],
+                          schema=["lead_id_l", "lead_id_r", "label", "source", "note"], orient="row")
+    edits = ClusterEdits(pl.DataFrame({"lead_id": [2, 5, 8, 9, 11, 12], "cluster_id": [2] * 6}), stored)
+    assert apply_answers(edits, [(2, 8, CANNOT_LINK, None)])["detached"] == 4
+    assert assignment(edits, [2, 5, 8, 9, 11, 12]) == {2: 2, 5: 2, 8: 8, 9: 8, 11: 8, 12: 8}
+    assert edits.events()["detail"][0] == "review: lead 8 is not lead 2 (with 9, 11, 12, tied to it as the same person); rule ties cut: 5-8"
+    assert edits.separated([8, 9, 2]) == [2, 8, 9]
+    # a "no" then a "yes" about the two leads of a cluster: merged back, not separated
+    edits = edits_of({3: 3, 7: 3})
+    assert apply_answers(edits, [(3, 7, CANNOT_LINK, None), (3, 7, MUST_LINK, None)])["merged"] == 1
+    assert edits.separated([7]) == [] and edits_of({3: 3, 7: 3, 9: None}).separated([3, 9]) == []
