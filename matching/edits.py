@@ -80,6 +80,8 @@ class ClusterEdits:
                     # notes as review files give them now: trimmed, blank = none (older imports kept spaces)
                     self._said[(left, right)] = (label, source, (note or "").strip() or None)
         self.touched: set[int] = set()
+        # per detached lead, the members it was detached from (each time)
+        self._left: dict[int, set[int]] = {}
 
     def knows(self, lead_id: int) -> bool:
         return lead_id in self._cluster
@@ -157,14 +159,11 @@ class ClusterEdits:
         return sorted({(min(a, b), max(a, b)) for a in group for b in self._linked[RULE_MUST_LINK].get(a, set()) & rest})
 
     def separated(self, leads: Iterable[int]) -> list[int]:
-        """Of the leads, those no longer with every lead they shared a cluster with before the edits
-        (a lead detached and merged back by a later answer is not), ascending."""
-        before: dict[int, set[int]] = {}
-        for other, cluster in self._before.items():
-            if cluster is not None:
-                before.setdefault(cluster, set()).add(other)
-        return sorted(lead for lead in set(leads) if self._before.get(lead) is not None
-                      and not before[self._before[lead]] <= self._members.get(self._cluster[lead], set()))
+        """Of the leads, those a detach took away from members they are still apart from: a lead
+        detached and merged back by a later answer is not, even if another lead left that cluster
+        for good. Ascending."""
+        return sorted(lead for lead in set(leads)
+                      if lead in self._left and not self._left[lead] & self._members.get(self._cluster[lead], set()))
 
     def detach(self, lead_id: int, note: str | None, detail: str) -> int:
         """Take a lead out of its cluster (at least two leads): it becomes a cluster of its own (its
@@ -205,6 +204,7 @@ class ClusterEdits:
             self._cluster[member] = rest
         for lead in group:
             self._cluster[lead] = own
+            self._left.setdefault(lead, set()).update(others)
             for other in others:
                 # a pair cannot-linked by a label already (the "no" that asked for the detach) needs no
                 # second one: its answer stays its newest label, so importing the file again finds it

@@ -52,8 +52,9 @@ def read_answers(path: Path) -> ReviewFile:
 
     Raises:
         MatchingError: the file cannot be read, lacks a needed column, or has a malformed row, an
-            answer that is not understood, a lead id that is not a whole number or a lead paired
-            with itself (the message names the row).
+            answer that is not understood, a lead id that is not a whole number, a lead paired
+            with itself, or two rows that answer one pair differently (answer or note; the message
+            names the rows).
     """
     if not path.read_bytes().strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise MatchingError(f"the review file {path} is empty", hint="export it with `leadpipe review export`")
@@ -83,6 +84,7 @@ def read_answers(path: Path) -> ReviewFile:
     )
     answers: list[Answer] = []
     rows: list[int] = []
+    first: dict[tuple[int, int], tuple[int, Answer]] = {}  # each pair's first answered row
     for record in frame.iter_rows(named=True):  # a file a person answered: hundreds, a few thousand rows
         row = table.header_row + record[s.SOURCE_ROW]
         if record[s.ROW_ERROR]:
@@ -97,6 +99,13 @@ def read_answers(path: Path) -> ReviewFile:
         if left == right:
             raise MatchingError(f"{path}, row {row}: both sides are lead {left}")
         note = (record["note"] or "").strip() or None
-        answers.append((min(left, right), max(left, right), REVIEW_ANSWERS[answer], note))
+        given: Answer = (min(left, right), max(left, right), REVIEW_ANSWERS[answer], note)
+        earlier = first.setdefault(given[:2], (row, given))
+        if earlier[1] != given:
+            # two answers about one pair: which one the person meant is not for the import to guess,
+            # and importing the file again could not tell them from new answers
+            raise MatchingError(f"{path}, rows {earlier[0]} and {row} answer the pair of leads {given[0]} and {given[1]} differently",
+                                hint="keep one answer for the pair (blank the other row's label), then import the file")
+        answers.append(given)
         rows.append(row)
     return ReviewFile(answers, rows)

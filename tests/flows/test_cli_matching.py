@@ -105,7 +105,8 @@ def test_review_import_names_each_merge_and_the_leads_each_answer_detached() -> 
          # 2 = 8 said before, then 5 is not 8: 8 leaves with 2, which held the cluster's id
          ("unmerge", 5, 2, 2, "review: lead 8 is not lead 5 (with 2, tied to it as the same person)"),
          ("unmerge", 5, 2, 8, "review: lead 8 is not lead 5 (with 2, tied to it as the same person)"),
-         # the same pair answered no, yes, no in one file: two detachments alike, each its own line
+         # two edits alike in a row (a file cannot answer one pair twice differently any more, but
+         # lines must never merge two edits): each its own line
          ("unmerge", 3, 960, 960, "review: lead 960 is not lead 3"),
          ("merge", 3, 960, None, "review: lead 3 is lead 960"),
          ("unmerge", 3, 960, 960, "review: lead 960 is not lead 3")],

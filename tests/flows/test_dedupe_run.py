@@ -444,16 +444,18 @@ def test_review_file_applies_like_its_answers_imported_one_at_a_time(files: list
         singles = [r[0] for r in wh.rows("SELECT min(lead_id) FROM leads GROUP BY cluster_id HAVING count(*) = 1 ORDER BY 1")]
     rng = random.Random(11)
     answers: list[tuple[int, int, str]] = []
-    for _ in range(60):
+    answered: set[frozenset[int]] = set()  # a file answers each pair once (two answers about one pair are refused)
+    while len(answers) < 62:
         kind = rng.random()
         if kind < 0.35:  # two members of a cluster: "no" detaches, "yes" agrees
             a, b = rng.sample(rng.choice(groups), 2)
         elif kind < 0.7:  # two clusters: "yes" merges
             a, b = rng.choice(rng.choice(groups)), rng.choice(singles)
-        else:  # a lead named again: the answers depend on the ones before them
-            a, b = rng.choice(answers)[:2] if answers else (singles[0], singles[1])
-        answers.append((a, b, rng.choice(["yes", "no", "match", "not a match"])))
-    answers += [(answers[0][0], answers[0][1], "no"), (answers[1][0], answers[1][1], "yes")]
+        else:  # leads named again, in a new pair: the answers depend on the ones before them
+            a, b = (rng.choice(rng.choice(answers)[:2]), rng.choice(rng.choice(answers)[:2])) if answers else (singles[0], singles[1])
+        if a != b and frozenset((a, b)) not in answered:
+            answered.add(frozenset((a, b)))
+            answers.append((a, b, rng.choice(["yes", "no", "match", "not a match"])))
     # conflicts, in clusters no answer touched yet: a yes across a no's detach; a no between two
     # leads that yeses tie to other members
     named = {lead for a, b, _ in answers for lead in (a, b)}

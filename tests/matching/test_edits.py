@@ -232,8 +232,14 @@ def test_a_no_cuts_only_the_rule_ties_between_the_two_sides() -> None:
     assert apply_answers(edits, [(2, 8, CANNOT_LINK, None)])["detached"] == 4
     assert assignment(edits, [2, 5, 8, 9, 11, 12]) == {2: 2, 5: 2, 8: 8, 9: 8, 11: 8, 12: 8}
     assert edits.events()["detail"][0] == "review: lead 8 is not lead 2 (with 9, 11, 12, tied to it as the same person); rule ties cut: 5-8"
-    assert edits.separated([8, 9, 2]) == [2, 8, 9]
+    assert edits.separated([8, 9, 2]) == [8, 9]  # 2 was not detached
     # a "no" then a "yes" about the two leads of a cluster: merged back, not separated
     edits = edits_of({3: 3, 7: 3})
     assert apply_answers(edits, [(3, 7, CANNOT_LINK, None), (3, 7, MUST_LINK, None)])["merged"] == 1
     assert edits.separated([7]) == [] and edits_of({3: 3, 7: 3, 9: None}).separated([3, 9]) == []
+    # merged back while another lead left the cluster for good: only that one is separated
+    trio = pl.DataFrame([(1, 2, MUST_LINK, rule, None), (1, 3, MUST_LINK, rule, None), (2, 3, MUST_LINK, rule, None)],
+                        schema=["lead_id_l", "lead_id_r", "label", "source", "note"], orient="row")
+    edits = ClusterEdits(pl.DataFrame({"lead_id": [1, 2, 3], "cluster_id": [1, 1, 1]}), trio)
+    apply_answers(edits, [(1, 2, CANNOT_LINK, None), (1, 3, CANNOT_LINK, None), (1, 3, MUST_LINK, None)])
+    assert assignment(edits, [1, 2, 3]) == {1: 1, 2: 2, 3: 1} and edits.separated([2, 3]) == [2]

@@ -69,3 +69,15 @@ def test_unanswered_rows_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text("lead_id_l,lead_id_r,label,note\n1,2,,\n3,4,  ,why\n", encoding="utf-8")
     assert read_answers(path).answers == []
+
+
+def test_a_pair_answered_twice_differently_is_refused_and_alike_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    # the same answer twice, the sides swapped and spaces around the note: one answer, kept twice
+    path.write_text("lead_id_l,lead_id_r,label,note\n3,960,no,other person\n960,3,No, other person \n", encoding="utf-8")
+    assert read_answers(path).answers == [(3, 960, CANNOT_LINK, "other person")] * 2
+    for second in ("3,960,yes,", "3,960,no,checked again"):  # another answer, or the same with another note
+        path.write_text(f"lead_id_l,lead_id_r,label,note\n3,960,no,other person\n1,2,yes,\n{second}\n", encoding="utf-8")
+        with pytest.raises(MatchingError, match="rows 2 and 4 answer the pair of leads 3 and 960 differently") as raised:
+            read_answers(path)
+        assert "keep one answer" in (raised.value.hint or "")
