@@ -367,7 +367,7 @@ def export_review(wh: Warehouse, out: Path, *, force: bool = False) -> int:
         try:
             answered = len(read_answers(out).answers)
         except MatchingError as exc:
-            raise MatchingError(f"{out} exists and is not a review file ({exc.message})",
+            raise MatchingError(f"{out} exists and cannot be read as a review file ({exc.message})",
                                 hint="write to another file with -o, or pass --force to overwrite it") from exc
         if answered:
             raise MatchingError(f"{out} holds {answered} answered row(s): a new export would overwrite them",
@@ -407,9 +407,9 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
 
     Raises:
         MatchingError: the file cannot be read or lacks its columns, holds an answer that is not
-            understood, pairs a lead with itself, names a lead that does not exist, or answers
-            "match" about a lead no dedup run has clustered yet (nothing of it is kept; the
-            message names the row).
+            understood, pairs a lead with itself, answers one pair twice differently, names a lead
+            that does not exist, or answers "match" about a lead no dedup run has clustered yet
+            (nothing of it is kept; the message names the row).
     """
     review = read_answers(path)
     answers = review.answers

@@ -292,7 +292,7 @@ def apply_answers(edits: ClusterEdits, answers: Iterable[Answer]) -> dict[str, i
             # the leads rules tie to the group go along, but those rules tie to the older lead without
             # passing through the group stay: the answer cuts the rule ties between the two sides
             stays = edits.tied(left, rules=True, avoid=group)
-            group = {lead: None for lead in edits.tied(right, rules=True) if lead not in stays}
+            group = [lead for lead in edits.tied(right, rules=True) if lead not in stays]
             with_it = [lead for lead in sorted(group) if lead != right]
             cut = edits.rule_ties_between(group, stays)
             edits.detach_group(group, note or "review: not a match", f"review: lead {right} is not lead {left}"

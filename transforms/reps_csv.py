@@ -72,7 +72,12 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
     if malformed.height:
         row = malformed.row(0, named=True)
         raise ConfigError(f"{file} row {table.header_row + row[s.SOURCE_ROW]}: {row[s.ROW_ERROR]}")
-    frame = table.frame.select(table.headers)
+    # a blank line (or a row of empty cells, as a spreadsheet leaves) is no rep: skipped, as blank
+    # records of lead files are; the others keep the row a spreadsheet shows them on
+    filled = pl.any_horizontal([pl.col(h).cast(pl.String).str.strip_chars().fill_null("") != "" for h in table.headers])
+    kept = table.frame.filter(filled)
+    numbers = (table.header_row + kept[s.SOURCE_ROW]).to_list()
+    frame = kept.select(table.headers)
     renamed = {c: _ALIASES.get(c.strip().lower(), c.strip().lower()) for c in frame.columns}
     frame = frame.rename(renamed)
     unknown = [c for c in frame.columns if c not in COLUMNS]
@@ -84,7 +89,7 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
     reps: list[Rep] = []
     memberships: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for row_no, row in enumerate(frame.iter_rows(named=True), start=table.header_row + 1):  # small file: one loop per rep
+    for row_no, row in zip(numbers, frame.iter_rows(named=True), strict=True):  # small file: one loop per rep
         where = f"{file} row {row_no}"
         active = (row.get("active") or "true").strip().lower()
         if active not in _TRUE | _FALSE:

@@ -33,6 +33,11 @@ PAIR_COLUMNS = (
 )
 
 
+#: Keeps the newest ``match_pairs`` row of each pair (latest ``created_at``, then the row stored
+#: last): a pair stored again by a later run counts by that row everywhere.
+_NEWEST_PAIR_ROW = "QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1"
+
+
 def _ids_frame(ids: Sequence[int] | pl.Series) -> pl.DataFrame:
     return pl.DataFrame({"id": pl.Series(ids, dtype=pl.Int64)}).unique()
 
@@ -355,7 +360,7 @@ _UNLABELLED = "NOT EXISTS (SELECT 1 FROM match_labels m WHERE m.lead_id_l = p.le
 _UNREVIEWED = f"""
     WITH latest AS (  -- the newest row of each pair, located by rowid: the window sorts three columns, not all
         SELECT rowid AS row_id FROM match_pairs
-        QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
+        {_NEWEST_PAIR_ROW}
     ),
     newest AS (SELECT p.* FROM latest JOIN match_pairs p ON p.rowid = latest.row_id),
     unreviewed AS (
@@ -385,7 +390,7 @@ def rule_links(wh: Warehouse, lead_ids: pl.Series) -> pl.DataFrame:
             WITH mine AS (
                 SELECT lead_id_l, lead_id_r, decision, decided_by FROM match_pairs
                 WHERE lead_id_l IN (SELECT id FROM {_IDS}) AND lead_id_r IN (SELECT id FROM {_IDS})
-                QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
+                {_NEWEST_PAIR_ROW}
             )
             SELECT lead_id_l, lead_id_r, decision::VARCHAR AS label, decided_by AS source, NULL::VARCHAR AS note FROM mine
             WHERE decision IN ('must_link', 'cannot_link') AND decided_by LIKE 'rule:%' ORDER BY lead_id_l, lead_id_r
@@ -403,7 +408,7 @@ def kept_apart(wh: Warehouse, lead_id: int) -> pl.DataFrame:
         f"""
         WITH mine AS (
             SELECT * FROM match_pairs WHERE $l IN (lead_id_l, lead_id_r)
-            QUALIFY row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC, rowid DESC) = 1
+            {_NEWEST_PAIR_ROW}
         )
         SELECT o.lead_id AS other, o.cluster_id, round(p.match_probability, 4) AS match_probability, p.decision::VARCHAR AS decision,
                p.decided_by
@@ -434,13 +439,13 @@ def memberships(wh: Warehouse, lead_ids: Sequence[int]) -> pl.DataFrame:
 def explain_pairs(wh: Warehouse, cluster_id: int) -> pl.DataFrame:
     """The latest scored pair of every two members of a cluster."""
     return wh.frame(
-        """
+        f"""
         WITH members AS (SELECT lead_id FROM leads WHERE cluster_id = ?)
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT p.*, row_number() OVER (PARTITION BY lead_id_l, lead_id_r ORDER BY created_at DESC) AS rn
-            FROM match_pairs p
+        SELECT * FROM (
+            SELECT p.* FROM match_pairs p
             WHERE lead_id_l IN (SELECT lead_id FROM members) AND lead_id_r IN (SELECT lead_id FROM members)
-        ) WHERE rn = 1 ORDER BY match_probability DESC, lead_id_l, lead_id_r
+            {_NEWEST_PAIR_ROW}
+        ) ORDER BY match_probability DESC, lead_id_l, lead_id_r
         """,
         [cluster_id],
     )

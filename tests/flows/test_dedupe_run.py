@@ -335,7 +335,7 @@ def test_review_round_trip(files: list[Path], tmp_path: Path) -> None:
             export_review(wh, out)
         other = tmp_path / "notes.csv"
         other.write_text("name,phone\nAnn,123\n", encoding="utf-8")
-        with pytest.raises(MatchingError, match="exists and is not a review file"):
+        with pytest.raises(MatchingError, match="exists and cannot be read as a review file"):
             export_review(wh, other)
         assert other.read_text(encoding="utf-8") == "name,phone\nAnn,123\n"
         # answered pairs are not exported again

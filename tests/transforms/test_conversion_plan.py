@@ -117,6 +117,12 @@ def test_reps_csv(tmp_path: Path) -> None:
     f.write_text("rep_id,queues\nrep_ana,sales\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown queue 'sales'"):
         parse_reps_csv(f, {"inbound"})
+    # a blank line and a row of empty cells (a spreadsheet's) are no reps; rows keep their numbers
+    f.write_text("rep_id,name,active\nrep_ana,Ana,true\n\n , ,\nrep_ben,Ben,maybe\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="row 5: active must be true/false, not 'maybe'"):
+        parse_reps_csv(f, set())
+    f.write_text("rep_id,name,active\nrep_ana,Ana,true\n\n , ,\nrep_ben,Ben,false\n", encoding="utf-8")
+    assert [rep.id for rep in parse_reps_csv(f, set()).reps] == ["rep_ana", "rep_ben"]
 
 
 def test_a_reps_list_saved_by_excel_reads_alike(tmp_path: Path) -> None:
