@@ -15,6 +15,7 @@ Everything is polars joins: one self-join per run on (rule, key), no Python loop
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -243,6 +244,9 @@ class BlockPlan:
 
     keys: pl.DataFrame
     oversized: pl.DataFrame  # _block, size, has_new, rule, key
+    #: How long ``plan_blocks`` took: blocking work, which the engine's timings count as such when
+    #: a caller made the plan (an incremental run plans before reading the leads it compares).
+    seconds: float = 0.0
 
     def stored_leads(self) -> pl.Series:
         """The stored leads (keys given as existing) the plan pairs with a new lead: those sharing
@@ -263,6 +267,7 @@ def plan_blocks(
     The plan keeps no key strings, so a caller can let the keys go before the join, which holds
     the run's peak memory (see ``candidate_pairs`` for the arguments).
     """
+    clock = time.perf_counter()
     keys, sizes = _block_sizes(new_keys, existing_keys, rules, max_block_size)
     oversized = sizes.filter((pl.col("size") > pl.col("_cap")) & pl.col("has_new")).drop("_cap")
     # the names of the oversized keys, from the new keys (an oversized block has a new lead)
@@ -274,7 +279,8 @@ def plan_blocks(
     keys = keys.lazy().join(usable.lazy(), on="_block", how="semi").select(
         s.LEAD_ID, "_block", IS_NEW, pl.lit(2, pl.Int64).pow(pl.col("_block") // _RULE_SHIFT).cast(pl.Int64).alias("_bit"),
     ).collect()
-    return BlockPlan(keys=keys, oversized=oversized.join(named, on="_block", how="left"))
+    oversized = oversized.join(named, on="_block", how="left")
+    return BlockPlan(keys=keys, oversized=oversized, seconds=time.perf_counter() - clock)
 
 
 def pairs_in_blocks(plan: BlockPlan, rules: Sequence[BlockingRule]) -> tuple[pl.DataFrame, BlockingReport]:

@@ -111,6 +111,9 @@ def test_a_plan_made_by_the_caller_is_the_one_joined() -> None:
     # the engine joins the plan it is given: one with no keys makes no pairs
     empty = BlockPlan(keys=plan.keys.head(0), oversized=plan.oversized.head(0))
     assert run(plan=empty).pairs.is_empty()
+    # the time the caller spent planning is blocking time: the engine's figures include it
+    slow = BlockPlan(keys=plan.keys, oversized=plan.oversized, seconds=60.0)
+    assert plan.seconds > 0 and run(plan=slow).timings["block"] >= 60.0 > own.timings["block"]
 
 
 def test_two_leads_scored_alone_get_the_row_the_run_gave_them(leads: pl.DataFrame, outcome: MatchOutcome) -> None:
