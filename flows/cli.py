@@ -44,8 +44,8 @@ app.add_typer(rejects_app, name="rejects")
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="DuckDB warehouse file [env LEADPIPE_DB; default ./leadpipe.duckdb].")]
-ConfigOption = Annotated[Optional[str], typer.Option("--config", "-c", help="TOML configuration file [env LEADPIPE_CONFIG].")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="DuckDB warehouse file (env LEADPIPE_DB; default ./leadpipe.duckdb).")]
+ConfigOption = Annotated[Optional[str], typer.Option("--config", "-c", help="TOML configuration file (env LEADPIPE_CONFIG).")]
 KindOption = Annotated[Optional[str], typer.Option("--kind", help=f"Source kind for all files: {', '.join(SOURCE_KINDS)} (default: from config rules / file name).")]
 NoWaitOption = Annotated[bool, typer.Option("--no-wait", help="Fail at once when another run is writing the warehouse, instead of waiting for it.")]
 

@@ -97,7 +97,7 @@ def convert(
 
 @reps_app.command("import")
 def reps_import(
-    file: Annotated[Path, typer.Argument(help="CSV: rep_id,name,email,active,weight,daily_cap,queues,out_of_office")],
+    file: Annotated[Path, typer.Argument(help="CSV with the columns rep_id, name, email, active, weight, daily_cap, queues, out_of_office (see docs/lifecycle.md).")],
     db: DbOption = None,
     config: ConfigOption = None,
     no_wait: NoWaitOption = False,

@@ -63,12 +63,12 @@ def _print_cycle(cycle, root: Path) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def watch(
-    inbox: Annotated[Optional[str], typer.Argument(help="Drop folder [default: [inbox] path].")] = None,
+    inbox: Annotated[Optional[str], typer.Argument(help=r"Drop folder (default: path in the \[inbox] section).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     once: Annotated[bool, typer.Option("--once", help="Process what is in the folder now, then exit (non-zero if a file failed).")] = False,
-    poll: Annotated[Optional[float], typer.Option("--poll", help="Seconds between looks [default: [inbox] poll_seconds].")] = None,
-    stable: Annotated[Optional[float], typer.Option("--stable", help="Seconds a file's size must stay unchanged [default: [inbox] stable_seconds].")] = None,
+    poll: Annotated[Optional[float], typer.Option("--poll", help=r"Seconds between looks (default: poll_seconds in the \[inbox] section).")] = None,
+    stable: Annotated[Optional[float], typer.Option("--stable", help=r"Seconds a file's size must stay unchanged (default: stable_seconds in the \[inbox] section).")] = None,
     no_wait: NoWaitOption = False,
 ) -> None:
     """Watch a drop folder: new files go through the whole pipeline, then to processed/ or failed/."""
@@ -114,7 +114,7 @@ def watch(
 def serve(
     db: DbOption = None,
     config: ConfigOption = None,
-    inbox: Annotated[Optional[str], typer.Option("--inbox", help="Drop folder of the poll [default: [inbox] path].")] = None,
+    inbox: Annotated[Optional[str], typer.Option("--inbox", help=r"Drop folder of the poll (default: path in the \[inbox] section).")] = None,
 ) -> None:
     """Serve the scheduled deployments (nightly import, drop-folder poll) against a Prefect server."""
     from flows.operations import build_deployments, serve_deployments

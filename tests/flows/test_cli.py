@@ -210,6 +210,37 @@ def test_every_command_the_docs_name_exists() -> None:
         assert result.exit_code == 0, f"`leadpipe {' '.join(command)}` is documented but is no command: {result.output}"
 
 
+def _commands(group: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
+    """Every command of the CLI (a group's subcommands, not the group) with its path."""
+    subcommands = getattr(group, "commands", None)
+    if subcommands:
+        for name, command in subcommands.items():
+            yield from _commands(command, (*path, name))
+    else:
+        yield path, group
+
+
+def test_every_option_help_shows_whole() -> None:
+    """Help texts are printed with rich markup: a bracketed note such as "[env LEADPIPE_DB]" would
+    be taken for a tag and vanish from `--help`, so each option's help must appear as written."""
+    import typer.main
+
+    def flat(text: str) -> str:
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+    checked = 0
+    for path, command in _commands(typer.main.get_command(app)):
+        shown = flat(runner.invoke(app, [*path, "--help"]).output)  # 80 columns, as most terminals
+        for param in command.params:  # type: ignore[attr-defined]
+            text = getattr(param, "help", None)
+            if text:
+                checked += 1
+                assert flat(text.replace("\\[", "[")) in shown, f"`leadpipe {' '.join(path)} --help` garbles: {text}"
+    assert checked > 20
+    shown = flat(runner.invoke(app, ["status", "--help"]).output) + flat(runner.invoke(app, ["watch", "--help"]).output)
+    assert "(env LEADPIPE_DB; default ./leadpipe.duckdb)" in shown and "poll_seconds in the [inbox] section" in shown
+
+
 #: Commands that only read the warehouse (OUT: a folder for their files).
 READING_COMMANDS = [
     ["status"], ["rejects", "export", "-o", "OUT/rejects.csv"], ["reps", "list"], ["why", "1"], ["explain", "1"],
