@@ -68,6 +68,13 @@ class Warehouse:
             raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {target}: {exc}") from exc
+        try:
+            # timestamps are stored as UTC without a time zone: now()::TIMESTAMP and column
+            # defaults (current_timestamp) convert to the session's zone, the machine's unless set
+            con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error as exc:
+            con.close()
+            raise WarehouseError(f"cannot set the warehouse session's time zone to UTC: {exc}") from exc
         wh = cls(con, target, read_only)
         try:
             yield wh

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -163,3 +164,22 @@ def test_snapshot_is_a_readable_copy(db_path: Path) -> None:
             assert reader.scalar("SELECT count(*) FROM schema_migrations") >= 1
     assert target.name == "wh.snapshot.duckdb"
     assert not list(target.parent.glob(".*tmp*"))
+
+
+def test_timestamps_written_in_sql_are_utc_whatever_the_machines_zone(tmp_path: Path) -> None:
+    """Timestamps are stored as UTC (docs/warehouse.md): those DuckDB makes (a column default,
+    ``now()::TIMESTAMP`` in a run's writes) too, on a machine set to another zone."""
+    script = (
+        "import sys, datetime\n"
+        "from warehouse.connection import Warehouse\n"
+        "from warehouse.migrations import migrate\n"
+        "with Warehouse.open(sys.argv[1]) as wh:\n"
+        "    migrate(wh)\n"
+        "    made = [wh.scalar('SELECT now()::TIMESTAMP'), wh.scalar('SELECT max(applied_at) FROM schema_migrations')]\n"
+        "utc = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)\n"
+        "print(max(abs((utc - t).total_seconds()) for t in made))\n"
+    )
+    env = {**os.environ, "TZ": "America/New_York", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "w.duckdb")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 600  # New York is 4-5 hours away from UTC
