@@ -29,7 +29,10 @@ __all__ = [
 class SourceRule(StrictModel):
     """How to treat files whose name matches a pattern: their kind, lead source and columns."""
 
-    pattern: str = Field(description="Glob matched against the file name and the full path, e.g. '*expo*'.")
+    pattern: str = Field(
+        description="Glob matched against the file name, e.g. '*expo*'; a pattern with a '/' is matched against "
+                    "the full path instead, e.g. '*/tradeshows/*' (case-insensitive)."
+    )
     kind: Literal["form", "trade_show", "bulk"] | None = Field(
         None, description="Source kind for matching files."
     )
@@ -52,10 +55,14 @@ class SourceRule(StrictModel):
         return value
 
     def matches(self, path: str) -> bool:
-        """True when the pattern matches the file's name or its full path (case-insensitive)."""
-        name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
-        pattern = self.pattern.lower()
-        return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(path.lower(), pattern)
+        """True when the pattern matches the file's name, or its full path for a pattern with a
+        ``/`` (case-insensitive). A folder's name never decides the kind of the files in it unless
+        a pattern says so: ``*form*`` must not take every file under ``/data/platform/`` for a form."""
+        full = path.replace("\\", "/").lower()
+        pattern = self.pattern.replace("\\", "/").lower()
+        if "/" in pattern:
+            return fnmatch.fnmatchcase(full, pattern)
+        return fnmatch.fnmatchcase(full.rsplit("/", 1)[-1], pattern)
 
 
 DEFAULT_SOURCE_RULES: tuple[SourceRule, ...] = (

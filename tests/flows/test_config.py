@@ -95,6 +95,21 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
         load_settings(bad)
 
 
+def test_source_rules_match_the_file_name_and_a_path_only_when_asked() -> None:
+    """``*form*`` is about the file's name: a folder named ``platform`` or ``forms`` does not make
+    every file in it a web form; a pattern with a ``/`` matches the path (``*/tradeshows/*``)."""
+    settings = parse_settings({"ingest": {"sources": [{"pattern": "*/TradeShows/*", "kind": "trade_show"}]}}).ingest
+    kind = {path: (rule.kind if (rule := settings.rule_for(path)) else None) for path in [
+        "/data/platform/list.csv", "/data/forms/contacts.csv", "/data/in/web_FORM_2026.csv", "/data/in/leads.jsonl",
+        "/data/tradeshows/day1.csv", "C:\\Data\\TradeShows\\day2.csv", "/data/in/leads.csv",
+    ]}
+    assert kind == {
+        "/data/platform/list.csv": None, "/data/forms/contacts.csv": None, "/data/in/web_FORM_2026.csv": "form",
+        "/data/in/leads.jsonl": "form", "/data/tradeshows/day1.csv": "trade_show", "C:\\Data\\TradeShows\\day2.csv": "trade_show",
+        "/data/in/leads.csv": None,
+    }
+
+
 def test_shown_config_round_trips() -> None:
     settings = parse_settings({"ingest": {"sources": [{"pattern": "*expo*", "kind": "trade_show", "columns": {"Mail": "email"}}]}})
     text = settings_to_toml(settings)
