@@ -314,7 +314,7 @@ def ingest(
 
 @app.command()
 def status(db: DbOption = None, config: ConfigOption = None, limit: int = typer.Option(10, help="How many recent batches.")) -> None:
-    """Row counts per table and the latest batches with their conservation figures."""
+    """Row counts of the main tables and the latest batches with their conservation figures."""
     from warehouse.migrations import current_version
     from warehouse.status import matching_summary, recent_batches, table_counts
 

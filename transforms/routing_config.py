@@ -55,7 +55,7 @@ class Rep(StrictModel):
     email: str | None = Field(None, description="Email address (informational).")
     active: bool = Field(True, description="Inactive reps receive no new leads from rotations.")
     weight: int = Field(1, ge=1, le=100, description="Share in round-robins: weight 2 gets twice the leads of weight 1.")
-    daily_cap: int | None = Field(None, ge=0, description="Most new leads a rotation gives this rep per day; unset = no cap.")
+    daily_cap: int | None = Field(None, ge=0, description="Most new people (clusters: a lead and its duplicates count once) a rotation gives this rep per day; unset = no cap.")
     out_of_office: tuple[OutOfOffice, ...] = Field((), description="Date ranges in which rotations skip the rep.")
 
     def away_on(self, day: date) -> bool:
