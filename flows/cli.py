@@ -228,7 +228,8 @@ def _print_pipeline(result) -> None:  # type: ignore[no-untyped-def]
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("leads", str(summary["leads"]))
-    table.add_row("duplicate clusters / duplicate leads", f"{summary['clusters']} / {summary['duplicate_leads']}")
+    table.add_row("clusters / with duplicates / duplicate leads",
+                  f"{summary['clusters']} / {summary['clusters_with_duplicates']} / {summary['duplicate_leads']}")
     table.add_row("MQLs (open / converted since)", f"{summary['mqls']} / {summary['converted']}")
     table.add_row("leads with an owner (new this run)", f"{summary['owned']} ({result.assigned})")
     if conv is not None:

@@ -29,13 +29,16 @@ def recent_batches(wh: Warehouse, limit: int = 10) -> pl.DataFrame:
 
 
 def pipeline_summary(wh: Warehouse) -> dict[str, int]:
-    """Headline figures of the warehouse: leads, clusters, MQLs, owners, conversions."""
+    """Headline figures of the warehouse: leads, clusters (all, and those of more than one lead),
+    duplicate leads (leads beyond the first of their cluster), MQLs, owners, conversions."""
     row = wh.rows(
         "SELECT count(*), count(DISTINCT cluster_id), count(*) FILTER (WHERE status = 'MQL'), "
         "count(*) FILTER (WHERE owner_id IS NOT NULL), count(*) FILTER (WHERE is_converted), "
-        "count(*) - count(DISTINCT coalesce(cluster_id, lead_id)) FROM leads"
+        "count(*) - count(DISTINCT coalesce(cluster_id, lead_id)), "
+        "(SELECT count(*) FROM (SELECT cluster_id FROM leads WHERE cluster_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)) "
+        "FROM leads"
     )[0]
-    keys = ("leads", "clusters", "mqls", "owned", "converted", "duplicate_leads")
+    keys = ("leads", "clusters", "mqls", "owned", "converted", "duplicate_leads", "clusters_with_duplicates")
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 

@@ -119,6 +119,13 @@ def test_demo_command_in_a_fresh_process(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "leadpipe.duckdb").exists() and (tmp_path / "leadpipe.snapshot.duckdb").exists()
     assert "Files" in proc.stdout and "MQLs" in proc.stdout
+    # the summary's cluster figures are the warehouse's: all clusters, those with duplicates, duplicate leads
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "leadpipe.snapshot.duckdb"), read_only=True) as con:
+        sizes = [n for (n,) in con.execute("SELECT count(*) FROM leads GROUP BY cluster_id").fetchall()]
+    assert f"{len(sizes)} / {sum(n > 1 for n in sizes)} / {sum(sizes) - len(sizes)}" in proc.stdout
+    assert 0 < sum(n > 1 for n in sizes) < len(sizes)
     rerun = subprocess.run([str(leadpipe), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0 and "already loaded" in rerun.stdout
 
