@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.operations_config import InboxSettings, ScheduleSettings
-from matching.configuration import DedupSettings
+from matching.configuration import DedupSettings, unread_fields
 from transforms.configuration import ConvertSettings, IngestSettings, QualifySettings, RoutingSettings
 from transforms.errors import ConfigError
 from warehouse.configuration import WarehouseSettings
@@ -57,7 +57,7 @@ def _describe(error: dict[str, Any]) -> str:
 def parse_settings(data: dict[str, Any], *, source: str = "configuration") -> LeadpipeSettings:
     """Validate a configuration mapping (as read from TOML)."""
     try:
-        return LeadpipeSettings.model_validate(data)
+        settings = LeadpipeSettings.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(e) for e in exc.errors()]
         first_key = _loc(exc.errors()[0]["loc"])
@@ -66,6 +66,12 @@ def parse_settings(data: dict[str, Any], *, source: str = "configuration") -> Le
             key=first_key,
             hint="run `leadpipe config show` to see every setting and its default",
         ) from exc
+    # the dedup engine compares whatever columns it is given; the warehouse's runs read these
+    unread = unread_fields(settings.dedup) if settings.dedup.enabled else []
+    if unread:
+        raise ConfigError(f"invalid {source}: " + "; ".join(f"dedup.{p}" for p in unread[:-1]) + f" ({unread[-1]})",
+                          key="dedup", hint="run `leadpipe config show` to see every setting and its default")
+    return settings
 
 
 def load_settings(config: str | Path | None = None, db: str | Path | None = None) -> LeadpipeSettings:

@@ -19,8 +19,8 @@ import polars as pl
 from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, plan_blocks, shared_blocks
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
-from matching.configuration import DedupSettings
-from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, REVIEW_SOURCE, labels_in_play, standing, unknown_rule_levels
+from matching.configuration import DedupSettings, unread_fields
+from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, REVIEW_SOURCE, labels_in_play, standing
 from matching.edits import CONFLICTS, ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
 from matching.golden import GOLDEN_INPUT, golden_records
@@ -199,9 +199,11 @@ def _history(wh: Warehouse, settings: DedupSettings) -> Callable[[], pl.DataFram
 
 
 def check_settings(settings: DedupSettings) -> None:
-    problems = unknown_rule_levels(settings)
+    """Refuse settings that name a field a run does not read (the configuration file is checked
+    when it is loaded; this covers settings built in code)."""
+    problems = unread_fields(settings)
     if problems:
-        raise ConfigError("invalid dedup rules: " + "; ".join(problems), hint="see docs/matching.md for the levels")
+        raise ConfigError("invalid dedup settings: " + "; ".join(problems), key="dedup", hint="see docs/matching.md")
 
 
 def _tf_tables(wh: Warehouse, settings: DedupSettings, records: list[pl.DataFrame]) -> dict[str, pl.DataFrame]:

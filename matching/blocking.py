@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import jellyfish
 import polars as pl
 
-from matching.configuration import BlockingRule
+from matching.configuration import ANY_PHONE, NAME_SET, BlockingRule
 from transforms import schema as s
 from transforms.distinct import map_distinct
 
@@ -34,10 +34,6 @@ RULES_MASK = "rules_mask"
 BLOCK = "block"
 IS_NEW = "_lp_is_new"
 
-#: Virtual field: a lead's phone and mobile phone, each its own key.
-ANY_PHONE = "any_phone"
-#: Virtual field: first and last name, lower-case, in alphabetical order (finds swapped names).
-NAME_SET = "name_set"
 _GMAIL = ("gmail.com", "googlemail.com")
 _RULE_SHIFT = 1 << 56  # a block id holds its rule's index above this
 

@@ -40,23 +40,11 @@ import numpy as np
 import polars as pl
 
 from matching.blocking import LEFT, RIGHT, key_part
-from matching.configuration import Comparison
+from matching.configuration import LEVELS, MISSING, Comparison
 from matching.similarity import similarity, similarity_by_code
 from transforms import schema as s
 from transforms.blanks import blank_to_null
 
-LEVELS: dict[str, tuple[str, ...]] = {
-    "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "other_name", "different"),
-    "last_name": ("exact", "transposed", "close", "partial", "other_name", "different"),
-    "email": ("exact", "variant", "same_local", "other_domain", "numbered", "different"),
-    "phone": ("mobile", "exact", "shared_org", "last7", "different"),
-    "company": ("exact", "domain", "close", "partial", "different"),
-    "string": ("exact", "close", "partial", "different"),
-    "postal_code": ("exact", "partial", "different"),
-    "date": ("exact", "close", "partial", "different"),
-    "identifier": ("exact", "close", "different"),
-}
-MISSING = "missing"
 _NOT_PROVIDED = ("not provided", "[not provided]")
 
 

@@ -12,12 +12,60 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from transforms import schema as s
+
 #: Transforms a blocking-key part may apply to its field (``field:transform``).
 KEY_TRANSFORMS = (
     "lower", "initial", "prefix3", "prefix4", "prefix5", "metaphone", "soundex", "digits",
     "last7", "local_part", "local_letters", "canonical_email", "year",
 )
 _PART = re.compile(r"^([a-z][a-z0-9_]*)(?::([a-z0-9_]+))?$")
+
+#: The levels of each comparison kind, strongest first (``matching.comparisons`` computes them).
+LEVELS: dict[str, tuple[str, ...]] = {
+    "first_name": ("exact", "nickname", "transposed", "close", "initial", "partial", "other_name", "different"),
+    "last_name": ("exact", "transposed", "close", "partial", "other_name", "different"),
+    "email": ("exact", "variant", "same_local", "other_domain", "numbered", "different"),
+    "phone": ("mobile", "exact", "shared_org", "last7", "different"),
+    "company": ("exact", "domain", "close", "partial", "different"),
+    "string": ("exact", "close", "partial", "different"),
+    "postal_code": ("exact", "partial", "different"),
+    "date": ("exact", "close", "partial", "different"),
+    "identifier": ("exact", "close", "different"),
+}
+#: The level of a pair where either side has no value.
+MISSING = "missing"
+
+#: Virtual key-part field: a lead's phone and mobile phone, each its own key.
+ANY_PHONE = "any_phone"
+#: Virtual key-part field: first and last name, lower-case, in alphabetical order (finds swapped names).
+NAME_SET = "name_set"
+#: The lead fields a dedup run of the warehouse reads and can block on or compare.
+WAREHOUSE_MATCH_FIELDS: tuple[str, ...] = (
+    s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.MOBILE_PHONE, s.COMPANY_KEY, s.COMPANY_DOMAIN,
+    s.STREET, s.CITY, s.POSTAL_CODE, s.TITLE,
+)
+
+#: Golden-record field groups, chosen together from one lead; the first field names the group's
+#: survivorship rule (``matching.golden``).
+GOLDEN_GROUPS: tuple[tuple[str, ...], ...] = (
+    (s.SALUTATION,),
+    (s.FIRST_NAME,),
+    (s.LAST_NAME,),
+    (s.TITLE,),
+    (s.COMPANY, s.COMPANY_KEY),
+    (s.EMAIL, s.EMAIL_DOMAIN, s.IS_FREEMAIL),
+    (s.PHONE,),
+    (s.MOBILE_PHONE,),
+    (s.WEBSITE, s.WEBSITE_DOMAIN),
+    (s.COMPANY_DOMAIN,),
+    (s.STREET, s.CITY, s.STATE, s.POSTAL_CODE, s.COUNTRY),
+    (s.INDUSTRY,),
+    (s.ANNUAL_REVENUE,),
+    (s.NUMBER_OF_EMPLOYEES,),
+    (s.LEAD_SOURCE,),
+)
+SOURCE_KINDS = ("form", "trade_show", "bulk")
 
 ComparisonKind = Literal[
     "first_name", "last_name", "email", "phone", "company", "string", "postal_code", "date", "identifier",
@@ -97,24 +145,73 @@ class LinkRule(_Model):
     name: str = Field(description="Rule name, recorded as decided_by 'rule:<name>'.")
     when: dict[str, list[str]] = Field(
         description="Comparison name -> accepted levels ('missing' for a value absent on either side); "
-        "the rule fires when every entry holds."
+        "the rule fires when every entry holds.",
+        min_length=1,
     )
+
+    @field_validator("when")
+    @classmethod
+    def _levels_given(cls, when: dict[str, list[str]]) -> dict[str, list[str]]:
+        empty = [name for name, levels in when.items() if not levels]
+        if empty:
+            raise ValueError(f"no level listed for {', '.join(empty)}: the rule could never fire")
+        return when
+
+
+SurvivorshipRule = Literal["most_recent", "most_complete", "source_priority", "oldest"]
+#: The per-field rules a configuration starts from; its own ``fields`` entries replace these one by one.
+DEFAULT_FIELD_RULES: dict[str, SurvivorshipRule] = {"company": "most_complete", "street": "most_complete", "title": "most_recent"}
 
 
 class Survivorship(_Model):
     """How the golden record picks each field's value among a cluster's leads."""
 
-    default: Literal["most_recent", "most_complete", "source_priority", "oldest"] = Field(
+    default: SurvivorshipRule = Field(
         "most_recent", description="Rule for fields not listed in 'fields': the most recent non-null value, etc."
     )
-    fields: dict[str, Literal["most_recent", "most_complete", "source_priority", "oldest"]] = Field(
-        default_factory=lambda: {"company": "most_complete", "street": "most_complete", "title": "most_recent"},
-        description="Per-field rule overriding the default.",
+    fields: dict[str, SurvivorshipRule] = Field(
+        default_factory=lambda: dict(DEFAULT_FIELD_RULES),
+        description="Per-field rule overriding the default, by the first field of a group (company, email, website, "
+        "street for the address); entries given replace the built-in ones (company and street most_complete, "
+        "title most_recent) field by field, the others stay.",
     )
     source_priority: list[str] = Field(
-        default_factory=lambda: ["form", "trade_show", "bulk"],
-        description="Source kinds from most to least trusted, for 'source_priority' (ties: most recent).",
+        default_factory=lambda: list(SOURCE_KINDS),
+        description="Source kinds from most to least trusted, for 'source_priority' (unlisted kinds after them; ties: most recent).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            return {**data, "fields": {**DEFAULT_FIELD_RULES, **data["fields"]}}
+        return data
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, fields: dict[str, SurvivorshipRule]) -> dict[str, SurvivorshipRule]:
+        firsts = {group[0]: group for group in GOLDEN_GROUPS}
+        problems = []
+        for name in fields:
+            group = next((g for g in GOLDEN_GROUPS if name in g), None)
+            if group is None:
+                problems.append(f"{name!r} is no golden-record field (fields: {', '.join(firsts)})")
+            elif name not in firsts:
+                problems.append(f"{name!r} is chosen together with {group[0]!r} ({', '.join(group)}): set the rule on {group[0]!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return fields
+
+    @field_validator("source_priority")
+    @classmethod
+    def _known_kinds(cls, kinds: list[str]) -> list[str]:
+        unknown = [k for k in kinds if k not in SOURCE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown source kind(s) {', '.join(map(repr, unknown))}; the kinds are {', '.join(SOURCE_KINDS)}")
+        twice = sorted({k for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} listed twice")
+        return kinds
 
 
 def default_blocking_rules() -> list[BlockingRule]:
@@ -226,6 +323,10 @@ class DedupSettings(_Model):
     def _check(self) -> DedupSettings:
         if self.review_threshold > self.match_threshold:
             raise ValueError("review_threshold must not be above match_threshold")
+        if not self.comparisons:
+            raise ValueError("comparisons is empty: a pair needs at least one comparison to be scored")
+        if not self.blocking_rules:
+            raise ValueError("blocking_rules is empty: no pair would ever be compared (set enabled = false to turn matching off)")
         names = [c.name for c in self.comparisons]
         if len(names) > 15:
             raise ValueError("at most 15 comparisons")
@@ -240,4 +341,41 @@ class DedupSettings(_Model):
             unknown = set(rule.when) - set(names)
             if unknown:
                 raise ValueError(f"rule {rule.name!r} refers to unknown comparisons {sorted(unknown)}")
+        problems = unknown_rule_levels(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+
+def unknown_rule_levels(settings: DedupSettings) -> list[str]:
+    """Link-rule entries naming a level their comparison does not have."""
+    by_name = {c.name: c for c in settings.comparisons}
+    problems = []
+    for rule in [*settings.must_link, *settings.cannot_link]:
+        for name, accepted in rule.when.items():
+            if name not in by_name:
+                continue
+            levels = LEVELS[by_name[name].kind]
+            bad = [level for level in accepted if level not in (*levels, MISSING)]
+            if bad:
+                problems.append(f"rule {rule.name!r}: {name} has no level {', '.join(bad)} (has {', '.join(levels)}, {MISSING})")
+    return problems
+
+
+def unread_fields(settings: DedupSettings) -> list[str]:
+    """Blocking-rule parts and comparisons naming a field that a dedup run of the warehouse does
+    not read (``WAREHOUSE_MATCH_FIELDS``): a typo there would make no key, or compare nothing, without
+    a word. The engine itself compares whatever columns it is given (the person profile of the
+    benchmarks compares dates of birth), so this is checked for the warehouse's configuration."""
+    known = (*WAREHOUSE_MATCH_FIELDS, ANY_PHONE, NAME_SET)
+    problems = []
+    for i, rule in enumerate(settings.blocking_rules):
+        bad = [part for part in rule.parts if part.partition(":")[0] not in known]
+        if bad:
+            problems.append(f"blocking_rules[{i}] ({rule.name}): unknown field in {', '.join(map(repr, bad))}")
+    for i, comparison in enumerate(settings.comparisons):
+        if comparison.field not in WAREHOUSE_MATCH_FIELDS:
+            problems.append(f"comparisons[{i}] ({comparison.name}): unknown field {comparison.field!r}")
+    if problems:
+        problems.append(f"a dedup run reads {', '.join(WAREHOUSE_MATCH_FIELDS)} (and {ANY_PHONE}, {NAME_SET} in blocking rules)")
+    return problems

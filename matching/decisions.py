@@ -91,18 +91,6 @@ def rule_anchor(settings: DedupSettings) -> pl.Expr:
     return anchor
 
 
-def unknown_rule_levels(settings: DedupSettings) -> list[str]:
-    """Rule entries naming a level the comparison does not have (reported as a config error)."""
-    by_name = {c.name: c for c in settings.comparisons}
-    problems = []
-    for rule in [*settings.must_link, *settings.cannot_link]:
-        for name, accepted in rule.when.items():
-            bad = [level for level in accepted if level not in (*LEVELS[by_name[name].kind], MISSING)]
-            if bad:
-                problems.append(f"rule {rule.name!r}: {name} has no level {', '.join(bad)} (has {', '.join(LEVELS[by_name[name].kind])})")
-    return problems
-
-
 def decide(scored: pl.DataFrame, settings: DedupSettings, labels: pl.DataFrame | None = None) -> pl.DataFrame:
     """Add ``decision`` and ``decided_by`` to scored pairs.
 

@@ -26,7 +26,7 @@ from matching.clustering import RULE_LINK, STRENGTH, UNCUTTABLE, Clustering, clu
 from matching.comparisons import (
     LEVELS, MISSING, compare_pairs, gamma_column, term_frequencies, uses_value_counts, with_lower_columns,
 )
-from matching.configuration import Comparison, DedupSettings
+from matching.configuration import WAREHOUSE_MATCH_FIELDS, Comparison, DedupSettings
 from matching.decisions import CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, anchor, decide, with_answers
 from matching.model import (
     ANCHOR, PAIRS, PRIOR_WEIGHT, PROBABILITY, WEIGHT, MatchModel, fit_model, score_pairs, tf_reference_values, weight_column,
@@ -34,10 +34,7 @@ from matching.model import (
 from transforms import schema as s
 
 #: Lead columns the default comparisons and blocking rules use.
-MATCH_COLUMNS: tuple[str, ...] = (
-    s.LEAD_ID, s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.MOBILE_PHONE, s.COMPANY_KEY, s.COMPANY_DOMAIN,
-    s.STREET, s.CITY, s.POSTAL_CODE, s.TITLE,
-)
+MATCH_COLUMNS: tuple[str, ...] = (s.LEAD_ID, *WAREHOUSE_MATCH_FIELDS)
 CLUSTER_SIZE = "cluster_size"
 EVENT_COLUMNS = ("event", s.CLUSTER_ID, "other_cluster_id", s.LEAD_ID, "detail")
 

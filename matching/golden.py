@@ -18,27 +18,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.configuration import Survivorship
+from matching.configuration import GOLDEN_GROUPS, Survivorship
 from transforms import schema as s
 
 #: Field groups chosen together; the first field names the group's rule.
-GROUPS: tuple[tuple[str, ...], ...] = (
-    (s.SALUTATION,),
-    (s.FIRST_NAME,),
-    (s.LAST_NAME,),
-    (s.TITLE,),
-    (s.COMPANY, s.COMPANY_KEY),
-    (s.EMAIL, s.EMAIL_DOMAIN, s.IS_FREEMAIL),
-    (s.PHONE,),
-    (s.MOBILE_PHONE,),
-    (s.WEBSITE, s.WEBSITE_DOMAIN),
-    (s.COMPANY_DOMAIN,),
-    (s.STREET, s.CITY, s.STATE, s.POSTAL_CODE, s.COUNTRY),
-    (s.INDUSTRY,),
-    (s.ANNUAL_REVENUE,),
-    (s.NUMBER_OF_EMPLOYEES,),
-    (s.LEAD_SOURCE,),
-)
+GROUPS = GOLDEN_GROUPS
 GOLDEN_FIELDS: tuple[str, ...] = tuple(f for group in GROUPS for f in group)
 #: Columns a golden-record build needs from each lead.
 GOLDEN_INPUT: tuple[str, ...] = (s.CLUSTER_ID, s.LEAD_ID, s.SOURCE_KIND, s.SUBMITTED_AT, s.CREATED_AT, *GOLDEN_FIELDS)

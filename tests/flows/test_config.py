@@ -110,6 +110,18 @@ def test_source_rules_match_the_file_name_and_a_path_only_when_asked() -> None:
     }
 
 
+def test_a_dedup_field_no_run_reads_is_refused_when_the_file_is_loaded() -> None:
+    """A typo in a blocking part or a comparison's field would make no key or compare nothing, and
+    pairs not made then are never made later: refused before any file is read."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"dedup": {"blocking_rules": [{"name": "email", "parts": ["emial:canonical_email"]}]}})
+    assert "dedup.blocking_rules[0] (email): unknown field in 'emial:canonical_email'" in caught.value.message
+    assert "a dedup run reads first_name" in caught.value.message
+    # with matching turned off, nothing reads them
+    assert not parse_settings({"dedup": {"enabled": False, "comparisons": [{"name": "x", "kind": "string", "field": "x"}],
+                                         "must_link": [], "cannot_link": []}}).dedup.enabled
+
+
 def test_shown_config_round_trips() -> None:
     settings = parse_settings({"ingest": {"sources": [{"pattern": "*expo*", "kind": "trade_show", "columns": {"Mail": "email"}}]}})
     text = settings_to_toml(settings)

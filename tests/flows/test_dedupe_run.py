@@ -403,7 +403,7 @@ def test_refit_learns_from_the_review_answers_and_later_runs_score_with_it(files
         with pytest.raises(MatchingError, match="no match model fitted with these dedup settings"):
             refit(wh, lenient.model_copy(update={"non_match_classes": 2}))
         # a comparison match_pairs has no column for
-        extra = lenient.model_copy(update={"comparisons": [*lenient.comparisons, Comparison(name="state", kind="string", field="state")]})
+        extra = lenient.model_copy(update={"comparisons": [*lenient.comparisons, Comparison(name="mobile", kind="phone", field="mobile_phone")]})
         with pytest.raises(MatchingError, match="does not keep the levels of the comparison"):
             refit(wh, extra)
         assert len(models(wh)) == 4

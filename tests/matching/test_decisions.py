@@ -7,7 +7,7 @@ import polars as pl
 from matching.comparisons import LEVELS, gamma_column
 from matching.configuration import DedupSettings
 from matching.decisions import (
-    CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, anchor, decide, labels_in_play, unknown_rule_levels, with_answers,
+    CANNOT_LINK, DECISION, LABEL, MATCH, MUST_LINK, anchor, decide, labels_in_play, with_answers,
 )
 from matching.model import PROBABILITY
 
@@ -24,10 +24,6 @@ def decided(levels: dict[str, str | None], probability: float = 0.99) -> tuple[s
     )
     out = decide(frame, settings)
     return out[DECISION][0], out["decided_by"][0]
-
-
-def test_default_rules_name_only_known_levels() -> None:
-    assert unknown_rule_levels(DedupSettings()) == []
 
 
 def test_different_first_names_without_a_shared_contact_point_are_two_people() -> None:
