@@ -44,6 +44,8 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
     if result.skipped:
         console.print("matching is turned off ([dedup] enabled = false): nothing was matched")
         return
+    if result.golden_rebuilt is not None:
+        console.print(f"{result.golden_rebuilt} golden record(s) rebuilt first: {result.golden_rebuilt_because}")
     if not result.new_leads:
         console.print("no lead loaded since the last dedup run: nothing to match")
         return

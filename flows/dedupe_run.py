@@ -47,6 +47,10 @@ class DedupResult:
     review_pairs: int = 0
     #: Pairs decided a match whose leads the chaining guard left in different clusters (``review export`` lists them).
     kept_apart: int = 0
+    #: Golden records the run rebuilt before matching, because the survivorship rules changed (or an
+    #: upgrade changed how they are built); None when it rebuilt none that way.
+    golden_rebuilt: int | None = None
+    golden_rebuilt_because: str | None = None
     new_clusters: int = 0
     joined: int = 0
     merges: int = 0
@@ -215,6 +219,29 @@ def _tf_tables(wh: Warehouse, settings: DedupSettings, records: list[pl.DataFram
     return {c.name: counts[c.field] for c in settings.comparisons if c.field in counts and uses_value_counts(c)}
 
 
+def _golden_up_to_date(wh: Warehouse, settings: DedupSettings) -> tuple[int | None, str | None]:
+    """Rebuild every golden record when the survivorship rules are not those they were built with,
+    or an upgrade changed how they are built (``maintenance_due``); record the rules. Returns how
+    many records were rebuilt and why (None, None: none had to be)."""
+    reason = wc.maintenance_due(wh, "rebuild_golden")
+    rules = settings.survivorship.model_dump_json()
+    applied = wc.golden_rules_applied(wh)
+    changed = applied is None or json.loads(applied) != json.loads(rules)
+    if reason is None and not changed:
+        return None, None
+    rebuilt = None
+    if wc.has_golden_records(wh):
+        if reason is None:
+            reason = "the survivorship rules changed" if applied is not None else "no survivorship rules recorded with them yet"
+        log.info("rebuilding every golden record: %s", reason)
+        rebuilt = rebuild_golden(wh, settings, wc.clustered_ids(wh), stale=wc.golden_cluster_ids(wh))
+    if wc.maintenance_due(wh, "rebuild_golden") is not None:
+        wc.maintenance_done(wh, "rebuild_golden")
+    if changed:
+        wc.record_golden_rules(wh, rules, rebuilt or 0)
+    return rebuilt, reason if rebuilt is not None else None
+
+
 def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     """Cluster every lead loaded since the last run, within the batch and against the warehouse."""
     check_settings(settings)
@@ -228,11 +255,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         elif not blocks_agree(wc.stored_key_sample(wh), settings.blocking_rules):
             log.info("stored block ids are missing or from another version: recomputing the stored keys")
             wc.replace_all_keys(wh)
-        reason = wc.maintenance_due(wh, "rebuild_golden")
-        if reason is not None:  # once, after an upgrade changed how golden records are built
-            log.info("rebuilding every golden record: %s", reason)
-            rebuild_golden(wh, settings, wc.clustered_ids(wh), stale=wc.golden_cluster_ids(wh))
-            wc.maintenance_done(wh, "rebuild_golden")
+        result.golden_rebuilt, result.golden_rebuilt_because = _golden_up_to_date(wh, settings)
         backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
         if backlog.height:
             wc.insert_keys(wh, blocking_keys(backlog, settings.blocking_rules))

@@ -269,6 +269,27 @@ def maintenance_done(wh: Warehouse, task: str) -> None:
     wh.execute("DELETE FROM maintenance_due WHERE task = ?", [task])
 
 
+def golden_rules_applied(wh: Warehouse) -> str | None:
+    """The survivorship rules (JSON) the golden records were last built with; None when none is
+    recorded (a new warehouse, or one built before version 12)."""
+    if not wh.table_exists("golden_rules"):
+        return None
+    return wh.scalar("SELECT rules::VARCHAR FROM golden_rules ORDER BY rules_id DESC LIMIT 1")
+
+
+def record_golden_rules(wh: Warehouse, rules: str, golden_records: int) -> None:
+    """Record the survivorship rules every golden record is built with from now on, and how many
+    records were rebuilt with them."""
+    wh.execute(
+        "INSERT INTO golden_rules SELECT coalesce(max(rules_id), 0) + 1, ?::JSON, now()::TIMESTAMP, ? FROM golden_rules",
+        [rules, golden_records],
+    )
+
+
+def has_golden_records(wh: Warehouse) -> bool:
+    return bool(wh.scalar("SELECT EXISTS (SELECT 1 FROM lead_golden)"))
+
+
 def clustered_ids(wh: Warehouse) -> pl.Series:
     """Every cluster id in use."""
     return wh.frame("SELECT DISTINCT cluster_id FROM leads WHERE cluster_id IS NOT NULL ORDER BY 1")["cluster_id"]

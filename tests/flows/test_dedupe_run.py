@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from pathlib import Path
@@ -27,7 +28,7 @@ from flows.dedupe_run import (
 )
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.comparisons import LEVELS, MISSING
-from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule
+from matching.configuration import BlockingRule, Comparison, DedupSettings, LinkRule, Survivorship
 from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, NON_MATCH, REVIEW
 from matching.engine import MATCH_COLUMNS
 from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
@@ -1011,3 +1012,29 @@ def test_the_run_after_an_upgrade_rebuilds_every_golden_record_once(files: list[
         assert untouched.height > 0
         assert untouched.equals(right.join(untouched.select("cluster_id"), on="cluster_id", how="semi").select(untouched.columns))
         assert after.height == wh.scalar("SELECT count(DISTINCT cluster_id) FROM leads")
+
+
+def test_a_change_of_survivorship_rules_rebuilds_every_golden_record_at_the_next_run(files: list[Path], tmp_path: Path) -> None:
+    """Golden records are all built with one set of rules: a run that finds other rules than those
+    recorded rebuilds every record, even with no new lead, and records the rules; the same rules
+    again rebuild nothing. A warehouse from before version 12 (records, no rules) is rebuilt once."""
+    oldest = SETTINGS.model_copy(update={"survivorship": Survivorship(default="oldest", fields={"company": "oldest", "street": "oldest",
+                                                                                              "title": "oldest"})})
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        assert wh.rows("SELECT rules_id, golden_records FROM golden_rules") == [(1, 0)]  # recorded with the first records
+        records = wh.scalar("SELECT count(*) FROM lead_golden")
+        before = wh.frame("SELECT * EXCLUDE (updated_at) FROM lead_golden ORDER BY cluster_id")
+        done = run_dedupe(wh, oldest)  # no new lead
+        assert (done.new_leads, done.golden_rebuilt, done.golden_rebuilt_because) == (0, records, "the survivorship rules changed")
+        after = wh.frame("SELECT * EXCLUDE (updated_at) FROM lead_golden ORDER BY cluster_id")
+        leads = wh.frame(f"SELECT {', '.join(GOLDEN_INPUT)} FROM leads")
+        assert after.equals(golden_records(leads, oldest.survivorship).select(after.columns).sort("cluster_id"))
+        assert not after.equals(before)  # some cluster's oldest values differ from its most recent ones
+        assert json.loads(wh.scalar("SELECT rules::VARCHAR FROM golden_rules WHERE rules_id = 2"))["default"] == "oldest"
+        assert run_dedupe(wh, oldest).golden_rebuilt is None
+        # as a warehouse of version 11 left it: records, no rules recorded
+        wh.execute("DELETE FROM golden_rules")
+        done = run_dedupe(wh, oldest)
+        assert (done.golden_rebuilt, done.golden_rebuilt_because) == (records, "no survivorship rules recorded with them yet")
+        assert run_dedupe(wh, oldest).golden_rebuilt is None

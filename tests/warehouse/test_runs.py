@@ -144,10 +144,11 @@ def test_runs_read_from_a_warehouse_not_yet_at_version_9(tmp_path: Path) -> None
     with Warehouse.open(db) as wh:
         migrate(wh)
         finish_run(wh, start_run(wh, trigger="cli", files=0))
-        # as a version-8 warehouse: no review_pairs nor review_queue column, migrations 9 to 11 not recorded
+        # as a version-8 warehouse: no review_pairs nor review_queue column, migrations 9 to 12 not recorded
         wh.execute("ALTER TABLE pipeline_runs DROP COLUMN review_pairs")
         wh.execute("ALTER TABLE pipeline_runs DROP COLUMN review_queue")
         wh.execute("DROP TABLE maintenance_due")
+        wh.execute("DROP TABLE golden_rules")
         wh.execute("DELETE FROM schema_migrations WHERE version >= 9")
     with Warehouse.open(db, read_only=True) as wh:
         run = recent_runs(wh)[0]
@@ -157,4 +158,4 @@ def test_runs_read_from_a_warehouse_not_yet_at_version_9(tmp_path: Path) -> None
         assert get_run(wh, run.run_id).review_queue is None
         assert collect_report(wh).runs.height == 1
     with Warehouse.open(db) as wh:  # the next writing run migrates it
-        assert migrate(wh) == [9, 10, 11] and wh.column_exists("pipeline_runs", "review_pairs") and wh.column_exists("pipeline_runs", "review_queue")
+        assert migrate(wh) == [9, 10, 11, 12] and wh.column_exists("pipeline_runs", "review_pairs") and wh.column_exists("pipeline_runs", "review_queue")
