@@ -51,7 +51,7 @@ def _describe(error: dict[str, Any]) -> str:
         key += f" (entry {positions[-1] + 1})"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown setting"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {error['msg'].removeprefix('Value error, ')}"  # pydantic's prefix for a validator's message
 
 
 def parse_settings(data: dict[str, Any], *, source: str = "configuration") -> LeadpipeSettings:

@@ -117,6 +117,11 @@ def test_a_dedup_field_no_run_reads_is_refused_when_the_file_is_loaded() -> None
         parse_settings({"dedup": {"blocking_rules": [{"name": "email", "parts": ["emial:canonical_email"]}]}})
     assert "dedup.blocking_rules[0] (email): unknown field in 'emial:canonical_email'" in caught.value.message
     assert "a dedup run reads first_name" in caught.value.message
+    # a validator's message reads without pydantic's "Value error, " before it
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"dedup": {"survivorship": {"fields": {"city": "oldest"}}}})
+    assert caught.value.message.endswith("dedup.survivorship.fields: 'city' is chosen together with 'street' "
+                                         "(street, city, state, postal_code, country): set the rule on 'street'")
     # with matching turned off, nothing reads them
     assert not parse_settings({"dedup": {"enabled": False, "comparisons": [{"name": "x", "kind": "string", "field": "x"}],
                                          "must_link": [], "cannot_link": []}}).dedup.enabled
