@@ -236,6 +236,8 @@ def _print_pipeline(result) -> None:  # type: ignore[no-untyped-def]
         table.add_row("converted this run (linked duplicates)", f"{conv.leads_converted} ({conv.leads_linked})")
         table.add_row("accounts / contacts / opportunities created", f"{conv.accounts_created} / {conv.contacts_created} / {conv.opportunities_created}")
     console.print(table)
+    if result.dedup is not None and result.dedup.golden_rebuilt is not None:
+        console.print(f"{result.dedup.golden_rebuilt} golden record(s) rebuilt first: {result.dedup.golden_rebuilt_because}")
     if result.summary is not None:
         console.print(_summary_table(result.summary))
     console.print(f"warehouse: [bold]{result.db}[/]" + (f"   read-only snapshot: [bold]{result.snapshot}[/]" if result.snapshot else ""))

@@ -42,7 +42,7 @@ def dedupe(db: DbOption = None, config: ConfigOption = None, no_wait: NoWaitOpti
         with _fast_flows(), _progress("starting Prefect"):
             result = dedupe_flow(settings.warehouse.path, config, lock_wait_seconds=0 if no_wait else None)
     if result.skipped:
-        console.print("matching is turned off ([dedup] enabled = false): nothing was matched")
+        console.print(r"matching is turned off (\[dedup] enabled = false): nothing was matched")
         return
     if result.golden_rebuilt is not None:
         console.print(f"{result.golden_rebuilt} golden record(s) rebuilt first: {result.golden_rebuilt_because}")

@@ -42,7 +42,8 @@ def _check_overrides(settings: LeadpipeSettings, options: dict[str, tuple[str, f
         try:
             InboxSettings.model_validate({**settings.inbox.model_dump(), key: value})
         except ValidationError as exc:
-            raise LeadpipeError(f"{option} {value:g}: {exc.errors()[0]['msg']}", hint=f"like [inbox] {key}") from exc
+            raise LeadpipeError(f"{option} {value:g}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
+                               hint=f"like [inbox] {key}") from exc
 
 
 def _print_cycle(cycle, root: Path) -> None:  # type: ignore[no-untyped-def]

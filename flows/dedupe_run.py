@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+from pydantic import ValidationError
 
 from matching.blocking import BLOCK, BlockPlan, blocking_keys, blocks_agree, plan_blocks, shared_blocks
 from matching.clustering import members_after
 from matching.comparisons import uses_value_counts
-from matching.configuration import DedupSettings, unread_fields
+from matching.configuration import DedupSettings, Survivorship, unread_fields
 from matching.decisions import CANNOT_LINK, MATCH, MUST_LINK, REVIEW_SOURCE, labels_in_play, standing
 from matching.edits import CONFLICTS, ClusterEdits, apply_answers, lead_ids_of
 from matching.engine import CLUSTER_SIZE, MATCH_COLUMNS, MatchModel, match_leads, pairs_for_storage, refit_model, score_pair
@@ -203,8 +204,14 @@ def _history(wh: Warehouse, settings: DedupSettings) -> Callable[[], pl.DataFram
 
 
 def check_settings(settings: DedupSettings) -> None:
-    """Refuse settings that name a field a run does not read (the configuration file is checked
-    when it is loaded; this covers settings built in code)."""
+    """Refuse settings a run could only get wrong. The configuration file is checked when it is
+    loaded; settings built in code may have skipped the validators (``model_copy(update=...)``
+    does), so they are validated again here, and their fields checked against what a run reads."""
+    try:
+        DedupSettings.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'dedup'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        raise ConfigError("invalid dedup settings: " + "; ".join(problems), key="dedup", hint="see docs/matching.md") from exc
     problems = unread_fields(settings)
     if problems:
         raise ConfigError("invalid dedup settings: " + "; ".join(problems), key="dedup", hint="see docs/matching.md")
@@ -225,14 +232,14 @@ def _golden_up_to_date(wh: Warehouse, settings: DedupSettings) -> tuple[int | No
     many records were rebuilt and why (None, None: none had to be)."""
     reason = wc.maintenance_due(wh, "rebuild_golden")
     rules = settings.survivorship.model_dump_json()
-    applied = wc.golden_rules_applied(wh)
-    changed = applied is None or json.loads(applied) != json.loads(rules)
+    changed = not _golden_rules_recorded(wh, settings)
     if reason is None and not changed:
         return None, None
     rebuilt = None
     if wc.has_golden_records(wh):
         if reason is None:
-            reason = "the survivorship rules changed" if applied is not None else "no survivorship rules recorded with them yet"
+            recorded = wc.golden_rules_applied(wh) is not None
+            reason = "the survivorship rules changed" if recorded else "no survivorship rules recorded with them yet"
         log.info("rebuilding every golden record: %s", reason)
         rebuilt = rebuild_golden(wh, settings, wc.clustered_ids(wh), stale=wc.golden_cluster_ids(wh))
     if wc.maintenance_due(wh, "rebuild_golden") is not None:
@@ -240,6 +247,19 @@ def _golden_up_to_date(wh: Warehouse, settings: DedupSettings) -> tuple[int | No
     if changed:
         wc.record_golden_rules(wh, rules, rebuilt or 0)
     return rebuilt, reason if rebuilt is not None else None
+
+
+def _golden_rules_recorded(wh: Warehouse, settings: DedupSettings) -> bool:
+    """Whether the golden records are recorded as built with rules that build what these build
+    (the same rule per group, and the same source order if a group uses it)."""
+    applied = wc.golden_rules_applied(wh)
+    if applied is None:
+        return False
+    try:
+        recorded = Survivorship.model_validate_json(applied)
+    except ValidationError:  # written by another version: not known to be the same
+        return False
+    return recorded.effective() == settings.survivorship.effective()
 
 
 def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
@@ -255,7 +275,9 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         elif not blocks_agree(wc.stored_key_sample(wh), settings.blocking_rules):
             log.info("stored block ids are missing or from another version: recomputing the stored keys")
             wc.replace_all_keys(wh)
+        rebuilding = time.perf_counter()
         result.golden_rebuilt, result.golden_rebuilt_because = _golden_up_to_date(wh, settings)
+        rebuild_seconds = time.perf_counter() - rebuilding  # golden-record work: timed as such, not as reading
         backlog = wc.clustered_without_keys(wh, MATCH_COLUMNS)
         if backlog.height:
             wc.insert_keys(wh, blocking_keys(backlog, settings.blocking_rules))
@@ -270,7 +292,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         labels = labels_in_play(wc.labels_touching(wh, in_play, clusters_in_play), in_play)
         tf_tables = _tf_tables(wh, settings, [new, existing] if existing.height else [new])
         # the plan is blocking: the engine's timings count it (match_leads adds plan.seconds)
-        read_seconds = time.perf_counter() - clock - (plan.seconds if plan is not None else 0.0)
+        read_seconds = time.perf_counter() - clock - rebuild_seconds - (plan.seconds if plan is not None else 0.0)
         outcome = match_leads(
             new, settings, new_keys=new_keys, existing=existing if existing.height else None,
             # the stored keys even when no stored lead is read: they keep oversized blocks oversized
@@ -283,7 +305,7 @@ def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
         # new leads' other columns are read only now, not held through the matching's peak memory
         before = wc.unclustered_leads(wh, GOLDEN_INPUT)
         before = pl.concat([members, before]) if members is not None else before
-        golden_seconds = time.perf_counter() - clock
+        golden_seconds = time.perf_counter() - clock + rebuild_seconds
         clock = time.perf_counter()
         wc.insert_keys(wh, new_keys)
         wc.insert_pairs(wh, pairs_for_storage(outcome.pairs, settings))
@@ -377,6 +399,9 @@ def _write_edits(wh: Warehouse, settings: DedupSettings, edits: ClusterEdits) ->
         wc.insert_labels(wh, labels)
     if edits.touched:
         rebuild_golden(wh, settings, pl.Series(sorted(edits.touched), dtype=pl.Int64))
+        if wc.golden_rules_applied(wh) is not None and not _golden_rules_recorded(wh, settings):
+            # built with rules other than the others': the next dedup run rebuilds them all, whatever its rules
+            wc.request_maintenance(wh, "rebuild_golden", "clusters edited with other survivorship rules than the recorded ones")
 
 
 REVIEW_FIELDS = (s.FIRST_NAME, s.LAST_NAME, s.EMAIL, s.PHONE, s.COMPANY, s.CITY, s.POSTAL_CODE)

@@ -65,7 +65,10 @@ def dedupe_task(db: str, settings: DedupSettings) -> DedupResult:
     if not settings.enabled:
         return DedupResult(skipped=True)
     with Warehouse.open(db) as wh:
-        return run_dedupe(wh, settings)
+        result = run_dedupe(wh, settings)
+    if result.golden_rebuilt is not None:  # a watch or scheduled run shows it in its log
+        progress.info("%d golden record(s) rebuilt first: %s", result.golden_rebuilt, result.golden_rebuilt_because)
+    return result
 
 
 @task(name="qualify", cache_policy=NO_CACHE)

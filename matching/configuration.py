@@ -65,7 +65,7 @@ GOLDEN_GROUPS: tuple[tuple[str, ...], ...] = (
     (s.NUMBER_OF_EMPLOYEES,),
     (s.LEAD_SOURCE,),
 )
-SOURCE_KINDS = ("form", "trade_show", "bulk")
+SOURCE_KINDS = s.SOURCE_KINDS
 
 ComparisonKind = Literal[
     "first_name", "last_name", "email", "phone", "company", "string", "postal_code", "date", "identifier",
@@ -202,6 +202,14 @@ class Survivorship(_Model):
             raise ValueError("; ".join(problems))
         return fields
 
+    def effective(self) -> dict[str, object]:
+        """What decides the golden records: each group's rule (by its first field), and the source
+        order when a group uses it. Two settings with the same effective rules build the same
+        records (a reordered ``source_priority`` no group uses, a field set to the default rule)."""
+        rules = {group[0]: self.fields.get(group[0], self.default) for group in GOLDEN_GROUPS}
+        used = "source_priority" in rules.values()
+        return {"rules": rules, "source_priority": list(self.source_priority) if used else None}
+
     @field_validator("source_priority")
     @classmethod
     def _known_kinds(cls, kinds: list[str]) -> list[str]:
@@ -323,9 +331,9 @@ class DedupSettings(_Model):
     def _check(self) -> DedupSettings:
         if self.review_threshold > self.match_threshold:
             raise ValueError("review_threshold must not be above match_threshold")
-        if not self.comparisons:
+        if self.enabled and not self.comparisons:
             raise ValueError("comparisons is empty: a pair needs at least one comparison to be scored")
-        if not self.blocking_rules:
+        if self.enabled and not self.blocking_rules:
             raise ValueError("blocking_rules is empty: no pair would ever be compared (set enabled = false to turn matching off)")
         names = [c.name for c in self.comparisons]
         if len(names) > 15:

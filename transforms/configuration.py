@@ -8,6 +8,7 @@ compose these models into the one TOML file (see ``flows/config.py``).
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -30,8 +31,9 @@ class SourceRule(StrictModel):
     """How to treat files whose name matches a pattern: their kind, lead source and columns."""
 
     pattern: str = Field(
-        description="Glob matched against the file name, e.g. '*expo*'; a pattern with a '/' is matched against "
-                    "the full path instead, e.g. '*/tradeshows/*' (case-insensitive)."
+        description="Glob matched against the file name, e.g. '*expo*'; a pattern with a '/' (or '\\') is matched "
+                    "against the file's absolute path instead, a relative one against its end: 'tradeshows/*' "
+                    "(case-insensitive)."
     )
     kind: Literal["form", "trade_show", "bulk"] | None = Field(
         None, description="Source kind for matching files."
@@ -60,9 +62,11 @@ class SourceRule(StrictModel):
         a pattern says so: ``*form*`` must not take every file under ``/data/platform/`` for a form."""
         full = path.replace("\\", "/").lower()
         pattern = self.pattern.replace("\\", "/").lower()
-        if "/" in pattern:
-            return fnmatch.fnmatchcase(full, pattern)
-        return fnmatch.fnmatchcase(full.rsplit("/", 1)[-1], pattern)
+        if "/" not in pattern:
+            return fnmatch.fnmatchcase(full.rsplit("/", 1)[-1], pattern)
+        # files are named by their absolute path: a relative pattern (tradeshows/*) ends the path
+        relative = not pattern.startswith(("/", "*")) and not re.match(r"^[a-z]:/", pattern)
+        return fnmatch.fnmatchcase(full, pattern) or (relative and fnmatch.fnmatchcase(full, "*/" + pattern))
 
 
 DEFAULT_SOURCE_RULES: tuple[SourceRule, ...] = (

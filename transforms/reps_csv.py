@@ -105,8 +105,10 @@ def parse_reps_csv(path: str | Path, known_queues: set[str] | frozenset[str]) ->
                 out_of_office=tuple(_ranges(row.get("out_of_office"))),
             )
         except (ValidationError, ValueError) as exc:
-            column = next((str(e["loc"][0]) for e in exc.errors()), None) if isinstance(exc, ValidationError) else None
-            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
+            column = next((str(e["loc"][0]) for e in exc.errors() if e["loc"]), None) if isinstance(exc, ValidationError) else None
+            detail = "; ".join(
+                ": ".join(filter(None, ['.'.join(map(str, e['loc'])), e['msg'].removeprefix('Value error, ')])) for e in exc.errors()
+            ) if isinstance(exc, ValidationError) else str(exc)
             raise ConfigError(f"{where}: {detail}", key=column) from exc
         if rep.id in seen:
             raise ConfigError(f"{where}: rep {rep.id!r} appears twice", key="rep_id")

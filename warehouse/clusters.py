@@ -265,6 +265,11 @@ def maintenance_due(wh: Warehouse, task: str) -> str | None:
     return wh.scalar("SELECT reason FROM maintenance_due WHERE task = ?", [task])
 
 
+def request_maintenance(wh: Warehouse, task: str, reason: str) -> None:
+    """Ask the next dedup run to do ``task`` (kept as asked first if it is asked already)."""
+    wh.execute("INSERT OR IGNORE INTO maintenance_due (task, reason) VALUES (?, ?)", [task, reason])
+
+
 def maintenance_done(wh: Warehouse, task: str) -> None:
     wh.execute("DELETE FROM maintenance_due WHERE task = ?", [task])
 

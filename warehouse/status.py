@@ -28,6 +28,12 @@ def recent_batches(wh: Warehouse, limit: int = 10) -> pl.DataFrame:
     )
 
 
+#: How many clusters hold more than one lead.
+_CLUSTERS_WITH_DUPLICATES = (
+    "(SELECT count(*) FROM (SELECT cluster_id FROM leads WHERE cluster_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1))"
+)
+
+
 def pipeline_summary(wh: Warehouse) -> dict[str, int]:
     """Headline figures of the warehouse: leads, clusters (all, and those of more than one lead),
     duplicate leads (leads beyond the first of their cluster), MQLs, owners, conversions."""
@@ -35,7 +41,7 @@ def pipeline_summary(wh: Warehouse) -> dict[str, int]:
         "SELECT count(*), count(DISTINCT cluster_id), count(*) FILTER (WHERE status = 'MQL'), "
         "count(*) FILTER (WHERE owner_id IS NOT NULL), count(*) FILTER (WHERE is_converted), "
         "count(*) - count(DISTINCT coalesce(cluster_id, lead_id)), "
-        "(SELECT count(*) FROM (SELECT cluster_id FROM leads WHERE cluster_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)) "
+        f"{_CLUSTERS_WITH_DUPLICATES} "
         "FROM leads"
     )[0]
     keys = ("leads", "clusters", "mqls", "owned", "converted", "duplicate_leads", "clusters_with_duplicates")
@@ -49,7 +55,7 @@ def matching_summary(wh: Warehouse) -> dict[str, object] | None:
         return None
     waiting, clustered, clusters, shared = wh.rows(
         "SELECT count(*) FILTER (WHERE cluster_id IS NULL), count(cluster_id), count(DISTINCT cluster_id), "
-        "(SELECT count(*) FROM (SELECT cluster_id FROM leads WHERE cluster_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)) "
+        f"{_CLUSTERS_WITH_DUPLICATES} "
         "FROM leads"
     )[0]
     # pairs by their newest label: a pair answered twice, or answered after an unmerge, counts once

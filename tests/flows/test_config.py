@@ -98,15 +98,21 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 def test_source_rules_match_the_file_name_and_a_path_only_when_asked() -> None:
     """``*form*`` is about the file's name: a folder named ``platform`` or ``forms`` does not make
     every file in it a web form; a pattern with a ``/`` matches the path (``*/tradeshows/*``)."""
-    settings = parse_settings({"ingest": {"sources": [{"pattern": "*/TradeShows/*", "kind": "trade_show"}]}}).ingest
+    settings = parse_settings({"ingest": {"sources": [{"pattern": "*/TradeShows/*", "kind": "trade_show"},
+                                                      {"pattern": "imports\\purchased/*.csv", "kind": "bulk"},
+                                                      {"pattern": "/srv/expo/*", "kind": "trade_show"}]}}).ingest
     kind = {path: (rule.kind if (rule := settings.rule_for(path)) else None) for path in [
         "/data/platform/list.csv", "/data/forms/contacts.csv", "/data/in/web_FORM_2026.csv", "/data/in/leads.jsonl",
         "/data/tradeshows/day1.csv", "C:\\Data\\TradeShows\\day2.csv", "/data/in/leads.csv",
+        "/data/imports/purchased/web_form.csv", "/data/myimports/purchased/x.csv", "/srv/expo/a.csv", "/data/srv/expo/a.csv",
     ]}
     assert kind == {
         "/data/platform/list.csv": None, "/data/forms/contacts.csv": None, "/data/in/web_FORM_2026.csv": "form",
         "/data/in/leads.jsonl": "form", "/data/tradeshows/day1.csv": "trade_show", "C:\\Data\\TradeShows\\day2.csv": "trade_show",
         "/data/in/leads.csv": None,
+        # a relative path pattern ends the path (whole folder names), an absolute one is the path
+        "/data/imports/purchased/web_form.csv": "bulk", "/data/myimports/purchased/x.csv": None,
+        "/srv/expo/a.csv": "trade_show", "/data/srv/expo/a.csv": None,
     }
 
 

@@ -17,6 +17,7 @@ from flows.cli import app, sample_files
 from flows.dedupe_run import (
     DedupResult,
     _log_oversized,
+    check_settings,
     explain,
     explain_pair,
     export_review,
@@ -34,7 +35,7 @@ from matching.engine import MATCH_COLUMNS
 from matching.golden import GOLDEN_FIELDS, GOLDEN_INPUT, golden_records
 from matching.model import MatchModel
 from transforms.configuration import IngestSettings
-from transforms.errors import MatchingError
+from transforms.errors import ConfigError, MatchingError
 from transforms.ingest import describe_source, prepare_batch
 from warehouse.batches import load_batch
 from warehouse.connection import Warehouse
@@ -1038,3 +1039,38 @@ def test_a_change_of_survivorship_rules_rebuilds_every_golden_record_at_the_next
         done = run_dedupe(wh, oldest)
         assert (done.golden_rebuilt, done.golden_rebuilt_because) == (records, "no survivorship rules recorded with them yet")
         assert run_dedupe(wh, oldest).golden_rebuilt is None
+        # rules that build the same records are the same rules: a source order no group uses, a field
+        # named with the rule it has anyway
+        same = oldest.survivorship.model_copy(update={"source_priority": ["bulk", "form"], "fields": {**oldest.survivorship.fields,
+                                                                                                      "industry": "oldest"}})
+        assert run_dedupe(wh, oldest.model_copy(update={"survivorship": same})).golden_rebuilt is None
+
+
+def test_clusters_edited_with_other_rules_are_rebuilt_by_the_next_run_whatever_its_rules(files: list[Path], tmp_path: Path) -> None:
+    """An unmerge run with another configuration than the pipeline's builds the two clusters' records
+    with its rules: the next run rebuilds every record, even with the recorded rules, so that all
+    are built alike again."""
+    oldest = SETTINGS.model_copy(update={"survivorship": Survivorship(default="oldest")})
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        first_run(wh, files)
+        cluster, members = biggest_cluster(wh)
+        unmerge(wh, oldest, members[-1])
+        assert wh.scalar("SELECT reason FROM maintenance_due WHERE task = 'rebuild_golden'") == (
+            "clusters edited with other survivorship rules than the recorded ones")
+        done = run_dedupe(wh, SETTINGS)
+        assert done.golden_rebuilt == wh.scalar("SELECT count(*) FROM lead_golden") and done.golden_rebuilt_because.startswith("clusters edited")
+        after = wh.frame("SELECT * EXCLUDE (updated_at) FROM lead_golden ORDER BY cluster_id")
+        leads = wh.frame(f"SELECT {', '.join(GOLDEN_INPUT)} FROM leads")
+        assert after.equals(golden_records(leads, SETTINGS.survivorship).select(after.columns).sort("cluster_id"))
+        # an edit with the recorded rules asks for nothing
+        unmerge(wh, SETTINGS, biggest_cluster(wh)[1][-1])
+        assert wh.scalar("SELECT count(*) FROM maintenance_due") == 0
+
+
+def test_settings_built_in_code_are_validated_before_a_run(tmp_path: Path) -> None:
+    """``model_copy(update=...)`` skips pydantic's validators: a run validates its settings again."""
+    bad = SETTINGS.model_copy(update={"must_link": [LinkRule(name="x", when={"email": ["exactt"]})]})
+    with pytest.raises(ConfigError, match="rule 'x': email has no level exactt"):
+        check_settings(bad)
+    with pytest.raises(ConfigError, match="comparisons is empty"):
+        check_settings(SETTINGS.model_copy(update={"comparisons": [], "must_link": [], "cannot_link": []}))

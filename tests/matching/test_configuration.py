@@ -39,6 +39,8 @@ def test_a_link_rule_must_say_when_it_fires() -> None:
 def test_no_comparison_or_no_blocking_rule_is_refused() -> None:
     assert "comparisons is empty" in refused(comparisons=[], must_link=[], cannot_link=[])
     assert "set enabled = false" in refused(blocking_rules=[])
+    # with matching turned off, an empty list is no mistake
+    assert DedupSettings.model_validate({"enabled": False, "blocking_rules": [], "comparisons": [], "must_link": [], "cannot_link": []})
 
 
 def test_fields_a_run_does_not_read_are_named() -> None:

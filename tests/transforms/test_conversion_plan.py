@@ -117,6 +117,10 @@ def test_reps_csv(tmp_path: Path) -> None:
     f.write_text("rep_id,queues\nrep_ana,sales\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown queue 'sales'"):
         parse_reps_csv(f, {"inbound"})
+    # a check of the whole rep (no field to name) reads as its message alone
+    f.write_text("rep_id,out_of_office\nrep_ana,2026-12-26..2026-12-24\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^row 2: end 2026-12-24 is before start 2026-12-26$|reps.csv row 2: end 2026-12-24 is before start 2026-12-26$"):
+        parse_reps_csv(f, set())
     # a blank line and a row of empty cells (a spreadsheet's) are no reps; rows keep their numbers
     f.write_text("rep_id,name,active\nrep_ana,Ana,true\n\n , ,\nrep_ben,Ben,maybe\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="row 5: active must be true/false, not 'maybe'"):
