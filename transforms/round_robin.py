@@ -1,9 +1,13 @@
 """Weighted round-robin within a queue, vectorised, with caps and skipping, continuing a saved position.
 
 The rotation of a queue is a fixed *cycle* of ``W = sum(weights)`` slots in which each member
-appears ``weight`` times, interleaved by smooth weighted round-robin (the order nginx uses: at
-every slot the member furthest behind its share goes next). The cycle is built once per run by a
-loop over its W slots (never over leads). A run continues from the saved position:
+appears ``weight`` times, interleaved by Tijdeman's rule for the chairman assignment problem:
+at every slot, among the members at least ``1/(2n-2)`` of a lead behind their share, the one whose
+next lead falls due first goes next. It keeps every member within ``1 - 1/(2n-2)`` of a lead of its
+exact share at every slot, which the smooth weighted round-robin of nginx used until 2026-12-07 did
+not quite (weights 1, 1, 1, 3, 3, 3: a weight-3 member a whole lead behind after 8 leads). The
+cycle is built once per run by a loop over its W slots (never over leads). A run continues from
+the saved position:
 
 - leads, in a deterministic order, take the cycle's slots from the position onwards;
 - slots of members who cannot take leads today (inactive, out of office, no capacity left) are
@@ -28,27 +32,38 @@ import polars as pl
 
 
 def rotation_cycle(members: Sequence[tuple[str, int]]) -> list[str]:
-    """The interleaved cycle of a queue: each member ``weight`` times, smooth weighted order.
+    """The interleaved cycle of a queue: each member ``weight`` times, in Tijdeman's order (see the
+    module docstring), ties to the earlier member. Exact integer arithmetic: with ``n`` members,
+    ``W`` slots and ``k = 2n - 2``, member ``i`` (``c`` leads so far) may take slot ``t`` (0-based)
+    when ``((t + 1) w - c W) k >= W``, and the one due first has the least ``((c + 1) k - 1) / w``.
 
     Example:
         >>> rotation_cycle([("a", 2), ("b", 1)])
         ['a', 'b', 'a']
     """
     total = sum(w for _, w in members)
-    current = [0] * len(members)
+    if len(members) < 2:
+        return [rep for rep, w in members for _ in range(w)]
+    k = 2 * len(members) - 2
+    counts = [0] * len(members)
     cycle: list[str] = []
-    for _ in range(total):  # W slots: a loop over the cycle, not over leads
-        for i, (_, w) in enumerate(members):
-            current[i] += w
-        best = max(range(len(members)), key=lambda i: (current[i], -i))
-        current[best] -= total
+    for slot in range(total):  # W slots: a loop over the cycle, not over leads
+        behind = [i for i, (_, w) in enumerate(members) if ((slot + 1) * w - counts[i] * total) * k >= total]
+        # the least ((c + 1) k - 1) / w, compared crosswise (integers); ties: the earlier member
+        best = behind[0]
+        for i in behind[1:]:
+            if ((counts[i] + 1) * k - 1) * members[best][1] < ((counts[best] + 1) * k - 1) * members[i][1]:
+                best = i
+        counts[best] += 1
         cycle.append(members[best][0])
     return cycle
 
 
 def cycle_signature(members: Sequence[tuple[str, int]]) -> str:
     """Identity of a cycle: a saved position is only continued while the signature is the same."""
-    text = ",".join(f"{rep}:{w}" for rep, w in members)
+    # the order's name first: positions saved in a cycle of the earlier order (smooth weighted
+    # round-robin, until 2026-12-07) are not continued in another order, the rotation restarts
+    text = "tijdeman:" + ",".join(f"{rep}:{w}" for rep, w in members)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
