@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from flows.cli import (
@@ -58,6 +59,8 @@ def _print_cycle(cycle, root: Path) -> None:  # type: ignore[no-untyped-def]
         else:  # failed/ always has an error.txt; a claim left in processing/ may have none (writing it failed)
             report = f"{where}/{ERROR_FILE}" if _written(o.folder / ERROR_FILE) else f"{where}/"
             err.print(f"[bold red]failed[/] {o.name}: {o.error} -> {report}")
+    if cycle.golden_rebuilt is not None:
+        console.print(f"{cycle.golden_rebuilt[0]} golden record(s) rebuilt first: {escape(cycle.golden_rebuilt[1])}")
     if cycle.summary is not None:
         console.print(_summary_table(cycle.summary))
 

@@ -160,7 +160,7 @@ def refit(wh: Warehouse, settings: DedupSettings) -> Refit:
         MatchingError: no model fitted with these settings (none yet, or the settings changed:
             the next dedup run fits one), or a comparison whose levels ``match_pairs`` does not hold.
     """
-    check_settings(settings)
+    settings = check_settings(settings)
     unstored = _unstored_comparisons(settings)
     if unstored:
         raise MatchingError(f"match_pairs does not keep the levels of the comparison(s) {', '.join(unstored)}: cannot refit from stored pairs")
@@ -203,18 +203,21 @@ def _history(wh: Warehouse, settings: DedupSettings) -> Callable[[], pl.DataFram
     return lambda: _stored_patterns(wh, settings)
 
 
-def check_settings(settings: DedupSettings) -> None:
-    """Refuse settings a run could only get wrong. The configuration file is checked when it is
-    loaded; settings built in code may have skipped the validators (``model_copy(update=...)``
-    does), so they are validated again here, and their fields checked against what a run reads."""
+def check_settings(settings: DedupSettings) -> DedupSettings:
+    """The settings validated, or refused when a run could only get them wrong. The configuration
+    file is checked when it is loaded; settings built in code may have skipped the validators
+    (``model_copy(update=...)`` does), so they are validated again here (the validated copy is what
+    a run uses: the survivorship fields merged over the built-in ones, as a file's are), and
+    their fields checked against what a run reads."""
     try:
-        DedupSettings.model_validate(settings.model_dump())
+        checked = DedupSettings.model_validate(settings.model_dump())
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc'])) or 'dedup'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError("invalid dedup settings: " + "; ".join(problems), key="dedup", hint="see docs/matching.md") from exc
-    problems = unread_fields(settings)
+    problems = unread_fields(checked)
     if problems:
         raise ConfigError("invalid dedup settings: " + "; ".join(problems), key="dedup", hint="see docs/matching.md")
+    return checked
 
 
 def _tf_tables(wh: Warehouse, settings: DedupSettings, records: list[pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -264,7 +267,7 @@ def _golden_rules_recorded(wh: Warehouse, settings: DedupSettings) -> bool:
 
 def run_dedupe(wh: Warehouse, settings: DedupSettings) -> DedupResult:
     """Cluster every lead loaded since the last run, within the batch and against the warehouse."""
-    check_settings(settings)
+    settings = check_settings(settings)
     result = DedupResult()
     model, keys_valid = _stored_model(wh, settings)
     clock = time.perf_counter()
@@ -375,6 +378,7 @@ def unmerge(wh: Warehouse, settings: DedupSettings, lead_id: int, note: str | No
     Raises:
         MatchingError: unknown lead, or a lead alone in its cluster.
     """
+    settings = check_settings(settings)  # the golden records it rebuilds follow them
     with wh.transaction():
         edits = ClusterEdits(wc.memberships(wh, [lead_id]))
         if not edits.knows(lead_id):
@@ -462,6 +466,7 @@ def import_review(wh: Warehouse, settings: DedupSettings, path: Path) -> ReviewI
             that does not exist, or answers "match" about a lead no dedup run has clustered yet
             (nothing of it is kept; the message names the row).
     """
+    settings = check_settings(settings)  # the golden records it rebuilds follow them
     review = read_answers(path)
     answers = review.answers
     if not answers:
@@ -597,7 +602,7 @@ def explain_pair(wh: Warehouse, settings: DedupSettings, lead_id: int, other_id:
     Raises:
         MatchingError: the same lead twice, or no such lead.
     """
-    check_settings(settings)
+    settings = check_settings(settings)
     if lead_id == other_id:
         raise MatchingError(f"both leads are lead {lead_id}", hint="give two different lead ids")
     ids = sorted((lead_id, other_id))

@@ -107,6 +107,8 @@ class CycleResult:
     outcomes: list[FileOutcome] = field(default_factory=list)
     summary: RunSummary | None = None  # the pipeline_runs row of the cycle's run
     error: str | None = None
+    #: golden records the run's dedup stage rebuilt first, and why (``DedupResult.golden_rebuilt``)
+    golden_rebuilt: tuple[int, str] | None = None
 
     @property
     def run_id(self) -> int | None:
@@ -447,6 +449,8 @@ def run_inbox_cycle(
                                                   "batch_id": loaded.batch_id if loaded else None}))
             raise
         cycle.summary = result.summary
+        if result.dedup is not None and result.dedup.golden_rebuilt is not None:
+            cycle.golden_rebuilt = (result.dedup.golden_rebuilt, result.dedup.golden_rebuilt_because or "")
         cycle.outcomes.extend(_file_results(inbox, db, claims, result, cycle.run_id))
     return cycle
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.lifecycle import convert_stage, qualify_stage, route_stage
@@ -66,8 +66,8 @@ def dedupe_task(db: str, settings: DedupSettings) -> DedupResult:
         return DedupResult(skipped=True)
     with Warehouse.open(db) as wh:
         result = run_dedupe(wh, settings)
-    if result.golden_rebuilt is not None:  # a watch or scheduled run shows it in its log
-        progress.info("%d golden record(s) rebuilt first: %s", result.golden_rebuilt, result.golden_rebuilt_because)
+    if result.golden_rebuilt is not None:  # in the flow run's log (the Prefect UI, a served or scheduled run)
+        get_run_logger().info("%d golden record(s) rebuilt first: %s", result.golden_rebuilt, result.golden_rebuilt_because)
     return result
 
 

@@ -1,8 +1,10 @@
 """Typed settings of the matching stage: blocking rules, comparisons, model, thresholds, clusters.
 
-The defaults are the lead profile (names, email, phone, company, address). A different profile,
-for example person-only data with no email or phone, is a different list of
-``[[dedup.blocking_rules]]`` and ``[[dedup.comparisons]]`` in the TOML file.
+The defaults are the lead profile (names, email, phone, company, address). The engine
+(``matching.engine.match_leads``) compares whatever columns it is given, so other profiles, such
+as the person-only one of ``benchmarks/profiles/person.toml`` (dates of birth, social-security
+numbers), run through it; a warehouse run reads only ``WAREHOUSE_MATCH_FIELDS``, and its
+configuration may name only those (``unread_fields``).
 """
 
 from __future__ import annotations
@@ -207,8 +209,11 @@ class Survivorship(_Model):
         order when a group uses it. Two settings with the same effective rules build the same
         records (a reordered ``source_priority`` no group uses, a field set to the default rule)."""
         rules = {group[0]: self.fields.get(group[0], self.default) for group in GOLDEN_GROUPS}
-        used = "source_priority" in rules.values()
-        return {"rules": rules, "source_priority": list(self.source_priority) if used else None}
+        order = list(self.source_priority)
+        unlisted = [kind for kind in SOURCE_KINDS if kind not in order]
+        if len(unlisted) == 1:  # the one kind left out ranks after the others: as if listed last
+            order += unlisted
+        return {"rules": rules, "source_priority": order if "source_priority" in rules.values() else None}
 
     @field_validator("source_priority")
     @classmethod

@@ -46,6 +46,14 @@ class SourceRule(StrictModel):
         description="Mapping profile: source header -> canonical lead field; wins over aliases.",
     )
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        path = value.replace("\\", "/")
+        if path.startswith(("../", "~")) or "/../" in path:
+            raise ValueError(f"{value!r}: files are named by their absolute path; write the folder as '/srv/expo/*' or 'expo/*'")
+        return value[2:] if path.startswith("./") else value
+
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:

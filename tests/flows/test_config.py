@@ -133,6 +133,16 @@ def test_a_dedup_field_no_run_reads_is_refused_when_the_file_is_loaded() -> None
                                          "must_link": [], "cannot_link": []}}).dedup.enabled
 
 
+def test_a_source_pattern_is_a_name_or_a_folder_of_absolute_paths() -> None:
+    """Files are named by their absolute path: './expo/*' means 'expo/*'; '../expo/*' and '~/expo/*'
+    could never match one, so they are refused."""
+    rule = parse_settings({"ingest": {"sources": [{"pattern": "./expo/*", "kind": "trade_show"}]}}).ingest.sources[0]
+    assert rule.pattern == "expo/*" and rule.matches("/data/expo/day1.csv")
+    for pattern in ("../expo/*", "~/expo/*", "/data/in/../expo/*", "..\\expo\\*"):
+        with pytest.raises(ConfigError, match="files are named by their absolute path"):
+            parse_settings({"ingest": {"sources": [{"pattern": pattern, "kind": "trade_show"}]}})
+
+
 def test_shown_config_round_trips() -> None:
     settings = parse_settings({"ingest": {"sources": [{"pattern": "*expo*", "kind": "trade_show", "columns": {"Mail": "email"}}]}})
     text = settings_to_toml(settings)

@@ -1044,6 +1044,15 @@ def test_a_change_of_survivorship_rules_rebuilds_every_golden_record_at_the_next
         same = oldest.survivorship.model_copy(update={"source_priority": ["bulk", "form"], "fields": {**oldest.survivorship.fields,
                                                                                                       "industry": "oldest"}})
         assert run_dedupe(wh, oldest.model_copy(update={"survivorship": same})).golden_rebuilt is None
+        # the one source kind left out ranks last: the same order as listing it last
+        by_source = oldest.survivorship.model_copy(update={"default": "source_priority"})
+        assert run_dedupe(wh, oldest.model_copy(update={"survivorship": by_source})).golden_rebuilt == records
+        shorter = by_source.model_copy(update={"source_priority": ["form", "trade_show"]})
+        assert run_dedupe(wh, oldest.model_copy(update={"survivorship": shorter})).golden_rebuilt is None
+        # settings built in code run as a file's would (fields merged over the built-in ones): once
+        title_only = SETTINGS.model_copy(update={"survivorship": Survivorship().model_copy(update={"fields": {"title": "oldest"}})})
+        assert run_dedupe(wh, title_only).golden_rebuilt == records
+        assert run_dedupe(wh, title_only).golden_rebuilt is None
 
 
 def test_clusters_edited_with_other_rules_are_rebuilt_by_the_next_run_whatever_its_rules(files: list[Path], tmp_path: Path) -> None:

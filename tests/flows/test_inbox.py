@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.dedupe_run import DedupResult
 from flows.inbox import CLAIM_FILE, Inbox, StabilityTracker, run_inbox_cycle
 from flows.operations_config import InboxSettings
 from warehouse.batches import BatchResult
@@ -22,6 +23,7 @@ from warehouse.runs import RunSummary
 class FakeResult:
     batches: list[BatchResult]
     summary: RunSummary | None = None
+    dedup: DedupResult | None = None
 
 
 @dataclass
@@ -31,6 +33,7 @@ class FakePipeline:
     outcomes: dict[str, str] = field(default_factory=dict)  # file name -> status
     calls: list[list[str]] = field(default_factory=list)
     raise_error: Exception | None = None
+    dedup: DedupResult | None = None
 
     def __call__(self, files: list[str]) -> FakeResult:
         self.calls.append(files)
@@ -43,7 +46,7 @@ class FakePipeline:
                 batches.append(BatchResult(10 + i, f, "unknown", "failed", error="no column maps to a lead field (hint: add a mapping)"))
             else:
                 batches.append(BatchResult(1, f, "form", status, 4, 2, 1, 1))
-        return FakeResult(batches)
+        return FakeResult(batches, dedup=self.dedup)
 
 
 @pytest.fixture()
@@ -343,7 +346,8 @@ def test_watch_output_points_at_the_report_that_exists(
     drop(tmp_path, "c_broken.csv", "colour,shoe\nred,42\n")
     monkeypatch.setattr(Inbox, "complete", fail_for("b_form.csv", Inbox.complete))
     monkeypatch.setattr(Inbox, "fail", fail_for("b_form.csv", Inbox.fail))  # disk full: not even error.txt
-    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline({"c_broken.csv": "failed"}), lock_wait_seconds=0)
+    rebuilt = DedupResult(golden_rebuilt=1073, golden_rebuilt_because="the survivorship rules changed")
+    cycle = run_inbox_cycle(box, warehouse_file, FakePipeline({"c_broken.csv": "failed"}, dedup=rebuilt), lock_wait_seconds=0)
     stuck = next(o for o in cycle.outcomes if o.name == "b_form.csv")
     broken = next(o for o in cycle.outcomes if o.name == "c_broken.csv")
     assert stuck.folder.parent == tmp_path / "processing" and not (stuck.folder / "error.txt").exists()
@@ -357,6 +361,7 @@ def test_watch_output_points_at_the_report_that_exists(
     assert f"failed c_broken.csv: no column maps to a lead field (hint: add a mapping) -> failed/{broken.folder.name}/error.txt " in err
     assert (broken.folder / "error.txt").exists()
     assert "processed a_form.csv: 4 read = 2 loaded + 1 rejected + 1 skipped -> processed/" in out.out
+    assert "1073 golden record(s) rebuilt first: the survivorship rules changed" in out.out
 
 
 def test_a_claim_whose_move_failed_keeps_its_claim_file_and_is_retried_clean(
