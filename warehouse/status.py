@@ -50,7 +50,8 @@ def pipeline_summary(wh: Warehouse) -> dict[str, int]:
 
 def matching_summary(wh: Warehouse) -> dict[str, object] | None:
     """Where duplicate matching stands (None before the matching tables exist): leads waiting for
-    a dedup run, clusters, duplicate leads, pairs waiting for a review, labels, the newest model."""
+    a dedup run, clusters, duplicate leads, pairs waiting for a review, labels (and those the
+    clusters do not follow: review answers that conflicted with other labels or rules), the newest model."""
     if not wh.table_exists("match_pairs"):
         return None
     waiting, clustered, clusters, shared = wh.rows(
@@ -58,11 +59,16 @@ def matching_summary(wh: Warehouse) -> dict[str, object] | None:
         f"{_CLUSTERS_WITH_DUPLICATES} "
         "FROM leads"
     )[0]
-    # pairs by their newest label: a pair answered twice, or answered after an unmerge, counts once
-    labels = dict(wh.rows(
-        "SELECT label, count(*) FROM (SELECT arg_max(label::VARCHAR, (created_at, rowid)) AS label FROM match_labels "
-        "GROUP BY lead_id_l, lead_id_r) GROUP BY 1"
-    ))
+    # pairs by their newest label: a pair answered twice, or answered after an unmerge, counts once;
+    # and those the clusters do not follow: an answer kept as a label but not applied (a conflict)
+    rows = wh.rows(
+        "SELECT n.label, count(*), count(*) FILTER (WHERE a.cluster_id IS NOT NULL AND b.cluster_id IS NOT NULL "
+        "AND (n.label = 'must_link') <> (a.cluster_id = b.cluster_id)) FROM ("
+        "SELECT lead_id_l, lead_id_r, arg_max(label::VARCHAR, (created_at, rowid)) AS label FROM match_labels GROUP BY 1, 2"
+        ") n LEFT JOIN leads a ON a.lead_id = n.lead_id_l LEFT JOIN leads b ON b.lead_id = n.lead_id_r GROUP BY 1"
+    )
+    labels = {label: count for label, count, _ in rows}
+    unfollowed = sum(int(n) for _, _, n in rows)
     fitted_at, models = wh.rows("SELECT max(fitted_at), count(*) FROM match_models")[0]
     return {
         "leads waiting for a dedup run": int(waiting),
@@ -73,6 +79,7 @@ def matching_summary(wh: Warehouse) -> dict[str, object] | None:
         "pairs waiting for a review": review_pair_count(wh),
         "pairs labelled must-link": int(labels.get("must_link", 0)),
         "pairs labelled cannot-link": int(labels.get("cannot_link", 0)),
+        "labelled pairs the clusters do not follow": unfollowed,
         "match model fitted at": fitted_at,
         "match models fitted": int(models),
     }

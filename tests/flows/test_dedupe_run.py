@@ -222,6 +222,7 @@ def test_a_review_yes_across_an_unmerge_is_kept_as_a_label_but_merges_nothing(fi
         done = import_review(wh, SETTINGS, path)
         assert done.counts == {MUST_LINK: 1, CANNOT_LINK: 0, "merged": 0, "detached": 0, "conflicts": 1, "repeated": 0}
         assert done.conflicts.rows() == [(members[1], members[-1], MUST_LINK, members[0], members[-1], CANNOT_LINK, "unmerge")]
+        assert matching_summary(wh)["labelled pairs the clusters do not follow"] == 1  # status shows it later
         after = warehouse_state(wh)
         assert after["clusters"] == before["clusters"] and after["events"] == before["events"]
         assert after["golden"].equals(before["golden"])
@@ -730,6 +731,7 @@ def test_cli_unmerge_and_review_commands(files: list[Path], tmp_path: Path) -> N
         # by each pair's newest label: a pair answered "no" after its "yes" counts once, as cannot-link
         labelled = wh.scalar("SELECT count(DISTINCT (lead_id_l, lead_id_r)) FROM match_labels")
         assert figures["pairs labelled must-link"] + figures["pairs labelled cannot-link"] == labelled
+        assert figures["labelled pairs the clusters do not follow"] == 0  # the answer merged, the unmerge detached
         assert figures["leads waiting for a dedup run"] == 0
         assert figures["duplicate leads"] == figures["clustered leads"] - figures["clusters"] > 0
         assert 0 < figures["clusters with duplicates"] <= figures["duplicate leads"]
