@@ -173,3 +173,19 @@ def test_a_snapshot_failure_after_a_completed_run_is_logged_not_raised(
     with Warehouse.open(snapshot, read_only=True) as wh:  # readers keep the previous snapshot
         assert wh.scalar("SELECT count(*) FROM pipeline_runs") == 1
     assert not lock_path(db_path).exists()
+
+
+def test_a_pipeline_run_after_a_change_of_survivorship_rules_rebuilds_and_says_so(db_path: Path, tmp_path: Path) -> None:
+    """The dedup task of a pipeline run reports the rebuild (printed by the CLI, written to the flow
+    run's log): every golden record, with the new rules."""
+    first = lead_pipeline([str(one_lead_file(tmp_path))], str(db_path))
+    assert first.dedup is not None and first.dedup.golden_rebuilt is None  # a new warehouse: nothing to rebuild
+    config = tmp_path / "oldest.toml"
+    config.write_text('[dedup]\nsurvivorship = { default = "oldest" }\n', encoding="utf-8")
+    other = tmp_path / "other_form.csv"
+    other.write_text("First Name,Last Name,Company,Email\nBo,Chan,Initech,bo@initech.com\n", encoding="utf-8")
+    second = lead_pipeline([str(other)], str(db_path), str(config))
+    assert second.dedup is not None
+    assert (second.dedup.golden_rebuilt, second.dedup.golden_rebuilt_because) == (1, "the survivorship rules changed")
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.scalar("SELECT count(*) FROM golden_rules") == 2 and wh.scalar("SELECT count(*) FROM lead_golden") == 2
